@@ -1,0 +1,81 @@
+"""Users, their roles and the territories assigned to field leads."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    BRAND = "brand", "Brand"
+    ACCESS = "access", "Market access"
+    MEDICAL = "medical", "Medical affairs"
+    COMPLIANCE = "compliance", "Compliance"
+    FIELD_LEAD = "field_lead", "Field lead"
+    ADMIN = "admin", "Administrator"
+
+
+class Territory(models.Model):
+    """A sales territory. Its code is the key used in imports and URLs."""
+
+    code = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class User(AbstractUser):
+    """A person using the product. ``full_name`` is the printed name on signatures."""
+
+    full_name = models.CharField(max_length=200, blank=True)
+    territories = models.ManyToManyField(Territory, blank=True, related_name="users")
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def printed_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        """The user's roles; a superuser holds every role."""
+        cached = getattr(self, "_role_names", None)
+        if cached is None:
+            if self.is_superuser:
+                cached = frozenset(Role.values)
+            elif self.pk is None:
+                cached = frozenset()
+            else:
+                cached = frozenset(self.role_assignments.values_list("role", flat=True))
+            self._role_names = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.is_active and self.role_names.intersection(roles))
+
+    def forget_roles(self) -> None:
+        self.__dict__.pop("_role_names", None)
+        self._role_names = None
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="unique_user_role"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="role_assignment_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role}"

@@ -1,0 +1,70 @@
+"""Who may do what: one check per action, called by services, API and pages alike.
+
+``ACTION_ROLES`` is the single table of which roles may perform which action
+(governance.md, interfaces.md). Services call ``require(user, action)``; DRF
+permission classes and page mixins call ``allowed`` for the same answer.
+"""
+
+from __future__ import annotations
+
+from config.errors import PermissionRefused
+
+from .models import Role
+
+B, A, M, C, F, AD = (
+    Role.BRAND,
+    Role.ACCESS,
+    Role.MEDICAL,
+    Role.COMPLIANCE,
+    Role.FIELD_LEAD,
+    Role.ADMIN,
+)
+SIGNING_TEAMS = (B, A, M)
+
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    # data
+    "import_data": frozenset({AD, B}),
+    "view_customers": frozenset({AD, B, A, M, C}),
+    "record_interactions": frozenset({AD, B}),
+    # segments
+    "view_segments": frozenset({AD, B, A, M, C}),
+    "edit_segment": frozenset({AD, B}),
+    "preview_segment": frozenset({AD, B, A, M, C}),
+    "recompute_segment": frozenset({AD, B}),
+    "submit_segment": frozenset({AD, B}),
+    "sign_segment": frozenset({B, A, M}),
+    "activate_segment": frozenset({AD, B}),
+    "retire_segment": frozenset({AD, B}),
+    "view_members": frozenset({AD, B, A, M, C}),
+    # content and mappings
+    "view_assets": frozenset({AD, B, C}),
+    "create_asset": frozenset({AD, C}),
+    "edit_asset": frozenset({AD, C}),
+    "set_asset_status": frozenset({C}),
+    "view_mappings": frozenset({AD, B, C}),
+    "propose_mapping": frozenset({B}),
+    "decide_mapping": frozenset({C}),
+    # audit, users
+    "view_audit": frozenset({AD, C}),
+    "manage_users": frozenset({AD}),
+    # pages and field views
+    "view_dashboard": frozenset({AD, B, A, M}),
+    "view_reviews": frozenset({AD, B, A, M}),
+    "view_territories": frozenset({AD, F}),
+}
+
+
+def allowed(user, action: str) -> bool:
+    """True when the user holds a role that may perform ``action``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_role(*ACTION_ROLES[action])
+
+
+def require(user, action: str) -> None:
+    """Raise PermissionRefused (403) unless the user may perform ``action``."""
+    if not allowed(user, action):
+        roles = ", ".join(sorted(ACTION_ROLES[action]))
+        raise PermissionRefused(
+            f"'{action}' needs one of the roles: {roles}", code="forbidden", path=""
+        )

@@ -1,0 +1,209 @@
+"""Customer master data and engagement: accounts, HCPs, attributes, interactions, rx.
+
+Optional text fields store "" when missing (Django's convention); the rule
+engine treats NULL and "" alike as missing (rules.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Territory
+
+from .vocabularies import (
+    AccountType,
+    Channel,
+    Credential,
+    CustomerRole,
+    FormularyStatus,
+    InteractionKind,
+    PracticeSetting,
+    Specialty,
+    Topic,
+)
+
+
+class Account(models.Model):
+    """An organization (health system, hospital, clinic, pharmacy, payer).
+
+    The external ``account_id`` is the primary key, so imports and affiliations
+    refer to it directly without a lookup.
+    """
+
+    account_id = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=200)
+    account_type = models.CharField(max_length=32, choices=AccountType.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    state = models.CharField(max_length=2, blank=True)
+    zip = models.CharField(max_length=5, blank=True)
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    bed_count = models.PositiveIntegerField(null=True, blank=True)
+    formulary_status = models.CharField(max_length=16, choices=FormularyStatus.choices, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account_id"]
+        indexes = [
+            models.Index(fields=["account_type"]),
+            models.Index(fields=["territory"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.name}"
+
+
+class Customer(models.Model):
+    """A healthcare professional, identified by NPI."""
+
+    npi = models.CharField(max_length=10, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    credential = models.CharField(max_length=8, choices=Credential.choices, blank=True)
+    specialty = models.CharField(max_length=32, choices=Specialty.choices)
+    role = models.CharField(max_length=32, choices=CustomerRole.choices, blank=True)
+    practice_setting = models.CharField(max_length=32, choices=PracticeSetting.choices, blank=True)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
+    state = models.CharField(max_length=2, blank=True)
+    zip = models.CharField(max_length=5, blank=True)
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
+    decile = models.PositiveSmallIntegerField(null=True, blank=True)
+    email_opt_out = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["npi"]
+        indexes = [
+            models.Index(fields=["specialty", "decile"]),
+            models.Index(fields=["state"]),
+            models.Index(fields=["territory"]),
+            models.Index(fields=["account"]),
+            models.Index(fields=["decile"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decile__isnull=True) | models.Q(decile__gte=1, decile__lte=10),
+                name="customer_decile_1_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.npi} {self.first_name} {self.last_name}"
+
+
+class CustomerAttribute(models.Model):
+    """A custom attribute (``attr.KEY`` in imports and rules), stored as a string.
+
+    ``number`` holds the value parsed as a decimal (NULL when it does not
+    parse), so numeric rule comparisons are plain indexed SQL.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="attributes")
+    key = models.CharField(max_length=100)
+    value = models.CharField(max_length=1000)
+    number = models.DecimalField(max_digits=38, decimal_places=10, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "key"], name="unique_customer_attribute"),
+        ]
+        indexes = [
+            models.Index(fields=["key", "value"]),
+            models.Index(fields=["key", "number"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.key}={self.value}"
+
+
+class Interaction(models.Model):
+    """One engagement event. Missing topic and asset are stored as ""."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=32, choices=Channel.choices)
+    kind = models.CharField(max_length=32, choices=InteractionKind.choices)
+    topic = models.CharField(max_length=32, choices=Topic.choices, blank=True)
+    asset = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=128, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"]),
+            models.Index(fields=["channel", "kind", "occurred_at"]),
+            models.Index(fields=["customer", "channel", "kind", "occurred_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="unique_interaction_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "occurred_at", "channel", "kind", "topic", "asset"],
+                condition=models.Q(external_id__isnull=True),
+                name="unique_interaction_natural_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel}/{self.kind} at {self.occurred_at}"
+
+
+class RxFact(models.Model):
+    """Monthly prescribing facts for one customer and product. ``month`` is its first day."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="rx_facts")
+    month = models.DateField()
+    product = models.CharField(max_length=64)
+    nrx = models.PositiveIntegerField()
+    trx = models.PositiveIntegerField()
+    new_patient_starts = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month", "product"], name="unique_rx_fact"),
+        ]
+        indexes = [models.Index(fields=["product", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.product} {self.month:%Y-%m}"
+
+
+class ImportKind(models.TextChoices):
+    ACCOUNTS = "accounts"
+    CUSTOMERS = "customers"
+    INTERACTIONS = "interactions"
+    RX = "rx"
+
+
+class ImportRun(models.Model):
+    """What one successful import did."""
+
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import of {self.file_name}"

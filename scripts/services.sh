@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Start or stop PostgreSQL 15 and Redis from Debian's packages on loopback, for
+# tests and benchmarks (never for production: fsync is off).
+#   bash scripts/services.sh start   -> prints the DATABASE_URL and REDIS_URL to use
+#   bash scripts/services.sh stop
+set -euo pipefail
+PG_PORT=${PG_PORT:-55432}
+REDIS_PORT=${REDIS_PORT:-56379}
+DIR=${SERVICES_DIR:-/tmp/segmentation-services}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+
+install_packages() {
+  if [ -z "$PGBIN" ] || ! command -v redis-server >/dev/null 2>&1; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql redis-server
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+}
+
+start() {
+  install_packages
+  install -d -o postgres -g postgres "$DIR" "$DIR/sock"
+  if [ ! -f "$DIR/data/PG_VERSION" ]; then
+    runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/pg.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$DIR/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB" >/dev/null
+  fi
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='app'" | grep -q 1 ||
+    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE ROLE app LOGIN PASSWORD 'app' CREATEDB SUPERUSER"
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='app'" | grep -q 1 ||
+    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE app OWNER app"
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
+      --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" --dir "$DIR"
+    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  echo "DATABASE_URL=postgres://app:app@127.0.0.1:$PG_PORT/app"
+  echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+stop() {
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  if [ -n "$PGBIN" ] && [ -d "$DIR/data" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

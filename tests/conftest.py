@@ -1,0 +1,62 @@
+"""Shared fixtures: users of every role, API clients, browser launch options."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop; Django refuses ORM calls from one
+# unless told it is safe (it is: the live server runs in its own thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user with the given roles (and territories)."""
+
+    def _make(*roles: str, username: str | None = None, territories=(), **kwargs):
+        if username is not None:
+            kwargs["username"] = username
+        return UserFactory(roles=list(roles), territories=list(territories), **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(make_user):
+    """An API client logged in (by token) as a fresh user with the given roles."""
+
+    def _client(*roles: str, **kwargs):
+        user = make_user(*roles, **kwargs)
+        client = APIClient()
+        client.force_authenticate(user=user)
+        client.user = user
+        return client
+
+    return _client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium with the flags these machines need (Playwright's download fails here)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+        ],
+    }

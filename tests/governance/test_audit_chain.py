@@ -1,0 +1,35 @@
+import pytest
+from django.db import connection
+
+from governance.audit import record_event, verify_audit_chain
+
+pytestmark = pytest.mark.django_db
+
+
+def test_chain_of_untouched_events_verifies(make_user):
+    actor = make_user("admin")
+    for i in range(3):
+        record_event(actor=actor, action="test.event", object_type="thing", object_id=i)
+    result = verify_audit_chain()
+    assert result.intact and result.count == 3
+
+
+def test_one_character_edit_is_named(make_user):
+    actor = make_user("admin")
+    events = [
+        record_event(
+            actor=actor,
+            action="test.event",
+            object_type="thing",
+            object_id=i,
+            after={"name": "alpha"},
+        )
+        for i in range(3)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE governance_auditevent SET object_id = %s WHERE id = %s", ["7", events[1].pk]
+        )
+    result = verify_audit_chain()
+    assert not result.intact
+    assert result.first_broken_id == events[1].pk

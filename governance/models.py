@@ -38,3 +38,46 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Team(models.TextChoices):
+    BRAND = "brand"
+    ACCESS = "access"
+    MEDICAL = "medical"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class Signature(models.Model):
+    """An electronic signature on one segment version (21 CFR Part 11 §11.50).
+
+    Signer name, username, time, meaning and the version's content hash are
+    copied onto the row so the record stands on its own. ``voided_at`` is set
+    when a rejection sends the version back to draft: the row stays as a
+    record but no longer counts toward approval (signatures never carry over).
+    """
+
+    version = models.ForeignKey(
+        "segmentation.SegmentVersion", on_delete=models.PROTECT, related_name="signatures"
+    )
+    team = models.CharField(max_length=16, choices=Team.choices)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    meaning = models.CharField(max_length=200)
+    comment = models.TextField(blank=True)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
+    )
+    signer_username = models.CharField(max_length=150)
+    signer_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.signer_username} {self.decision} for {self.team} on {self.version_id}"

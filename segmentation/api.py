@@ -1,0 +1,260 @@
+"""Segment API: field catalog, segments and versions, preview, recompute, members, history.
+
+Each view checks the role for its action, validates input with a serializer and
+calls one service or selector. Refusals raise DomainError subclasses, which
+``config.api.exception_handler`` turns into ``{"errors": [...]}``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.utils.dateparse import parse_datetime
+from rest_framework import status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import allowed
+from config.api import StandardPagination
+from config.errors import ErrorDetail, ValidationFailed
+
+from . import selectors, services
+from .serializers import (
+    HistoryOut,
+    MemberOut,
+    PreviewIn,
+    RecomputeIn,
+    SegmentCreateIn,
+    SegmentOut,
+    SegmentPatchIn,
+)
+
+
+def action_permission(action: str) -> type[BasePermission]:
+    """A DRF permission class allowing users whose roles may perform ``action``."""
+
+    class _Allowed(BasePermission):
+        message = f"'{action}' is not allowed for your roles"
+
+        def has_permission(self, request, view) -> bool:
+            return allowed(request.user, action)
+
+    _Allowed.__name__ = f"Allowed_{action}"
+    return _Allowed
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets ``?format=csv`` pass DRF's content negotiation; the view streams the body itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # Only reached for error answers negotiated as CSV: render them as JSON text.
+        return JSONRenderer().render(data)
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _int_param(request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{raw}' is not an integer", path=name) from None
+    if value < 1:
+        raise ValidationFailed("must be a positive integer", path=name)
+    return value
+
+
+def _paginated(request, view, queryset, serializer_class) -> Response:
+    paginator = StandardPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class FieldCatalogView(APIView):
+    """GET /fields/: the rule field catalog, for any signed-in user."""
+
+    permission_classes = [IsAuthenticated]
+
+    class Pagination(StandardPagination):
+        page_size = 1000  # the catalog is small: one page by default
+
+    def get(self, request):
+        from .rules import field_catalog
+
+        items = [spec.as_dict() for spec in field_catalog()]
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(items, request, view=self)
+        return paginator.get_paginated_response(page)
+
+
+class SegmentListView(APIView):
+    """GET /segments/ (paginated Segment shapes); POST creates a segment with draft v1."""
+
+    def get_permissions(self):
+        action = "edit_segment" if self.request.method == "POST" else "view_segments"
+        return [IsAuthenticated(), action_permission(action)()]
+
+    def get(self, request):
+        return _paginated(request, self, selectors.segment_list(), SegmentOut)
+
+    def post(self, request):
+        data = _validated(SegmentCreateIn, request.data)
+        segment = services.segment_create(user=request.user, **data)
+        segment = selectors.segment_list().get(pk=segment.pk)
+        return Response(SegmentOut(segment).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentDetailView(APIView):
+    """GET /segments/{key}/; PATCH edits the draft or opens a new draft version."""
+
+    def get_permissions(self):
+        action = "edit_segment" if self.request.method == "PATCH" else "view_segments"
+        return [IsAuthenticated(), action_permission(action)()]
+
+    def get(self, request, key: str):
+        segment = selectors.segment_get(key=key)
+        return Response(SegmentOut(selectors.segment_list().get(pk=segment.pk)).data)
+
+    def patch(self, request, key: str):
+        segment = selectors.segment_get(key=key)
+        data = _validated(SegmentPatchIn, request.data)
+        # Fields sent as null mean "none"; DRF keeps them in validated_data.
+        services.segment_update(user=request.user, segment=segment, **data)
+        return Response(SegmentOut(selectors.segment_list().get(pk=segment.pk)).data)
+
+
+class PreviewView(APIView):
+    """POST /segments/preview/: count, sample and missing-value shares, saving nothing."""
+
+    permission_classes = [IsAuthenticated, action_permission("preview_segment")]
+
+    def post(self, request):
+        data = _validated(PreviewIn, request.data)
+        preview = services.preview_rule(
+            user=request.user,
+            entry_rule=data["entry_rule"],
+            exit_rule=data.get("exit_rule"),
+            as_of=data.get("as_of"),
+            parent=data.get("parent"),
+        )
+        return Response(preview.as_dict())
+
+
+class RecomputeView(APIView):
+    """POST /segments/{key}/recompute/: 200 with the result when eager, else 202 with a task id."""
+
+    permission_classes = [IsAuthenticated, action_permission("recompute_segment")]
+
+    def post(self, request, key: str):
+        segment = selectors.segment_get(key=key)
+        data = _validated(RecomputeIn, request.data)
+        number = data.get("version")
+        if number is not None:
+            version = segment.versions.filter(number=number).first()
+            if version is None:
+                raise ValidationFailed(
+                    f"segment '{key}' has no version {number}", path="version"
+                )
+        else:
+            version = selectors.version_for_recompute(segment)
+        as_of = data.get("as_of")
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            result = services.recompute_version(version=version, as_of=as_of, user=request.user)
+            return Response(result.as_dict())
+        from .tasks import recompute_version_task
+
+        async_result = recompute_version_task.delay(
+            version.pk, as_of.isoformat() if as_of else None, "manual", request.user.pk
+        )
+        return Response({"task_id": async_result.id}, status=status.HTTP_202_ACCEPTED)
+
+
+def _version_param(request, segment):
+    number = _int_param(request, "version")
+    if number is not None:
+        return selectors.version_get(segment=segment, number=number)
+    return selectors.current_version(segment)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class MembersView(APIView):
+    """GET /segments/{key}/members/: members of a version; ``?format=csv`` streams a CSV."""
+
+    permission_classes = [IsAuthenticated, action_permission("view_members")]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
+
+    def get(self, request, key: str):
+        segment = selectors.segment_get(key=key)
+        version = _version_param(request, segment)
+        territory = request.query_params.get("territory") or None
+        members = selectors.members_of(version=version, territory=territory)
+        fmt = request.query_params.get("format")
+        if fmt == "csv":
+            return self._csv(members, f"{segment.key}-v{version.number}-members.csv")
+        if fmt not in (None, "", "json", "api"):
+            raise ValidationFailed(f"unknown format '{fmt}' (expected csv or json)", path="format")
+        return _paginated(request, self, members, MemberOut)
+
+    def _csv(self, members, filename: str) -> StreamingHttpResponse:
+        writer = csv.writer(_Echo())
+        entered = MemberOut().fields["entered_at"]
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow(["npi", "entered_at"])
+            for npi, entered_at in members.values_list("customer__npi", "entered_at").iterator(
+                chunk_size=5000
+            ):
+                yield writer.writerow([npi, entered.to_representation(entered_at)])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class HistoryView(APIView):
+    """GET /segments/{key}/history/: entries and exits; ``?version=``, ``?npi=``, ``?since=``."""
+
+    permission_classes = [IsAuthenticated, action_permission("view_members")]
+
+    def get(self, request, key: str):
+        segment = selectors.segment_get(key=key)
+        number = _int_param(request, "version")
+        version = selectors.version_get(segment=segment, number=number) if number else None
+        since = None
+        raw_since = request.query_params.get("since")
+        if raw_since:
+            try:
+                since = parse_datetime(raw_since)
+            except ValueError:
+                since = None
+            if since is None:
+                raise ValidationFailed(
+                    errors=[ErrorDetail("since", f"'{raw_since}' is not an ISO 8601 date-time")]
+                )
+            since = services._as_utc(since)
+        history = selectors.history_of(
+            segment=segment,
+            version=version,
+            npi=request.query_params.get("npi") or None,
+            since=since,
+        )
+        return _paginated(request, self, history, HistoryOut)

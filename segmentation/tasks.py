@@ -1,0 +1,81 @@
+"""Celery tasks: thin wrappers that load ids, call the service and return plain data.
+
+Without REDIS_URL Celery runs eagerly, so the same code serves ``make demo``,
+the tests and a real worker deployment.
+"""
+
+from __future__ import annotations
+
+from celery import chain, group, shared_task
+from django.utils.dateparse import parse_datetime
+
+from .models import RecomputeTrigger, SegmentVersion
+from .selectors import active_versions, dependency_levels, time_windowed_active_versions
+from .services import recompute_for_customers, recompute_version
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def recompute_version_task(
+    version_id: int,
+    as_of_iso: str | None = None,
+    trigger: str = RecomputeTrigger.MANUAL,
+    user_id: int | None = None,
+) -> dict | None:
+    """Recompute one version; a version deleted meanwhile is skipped."""
+    from accounts.models import User
+
+    version = SegmentVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return None
+    as_of = parse_datetime(as_of_iso) if as_of_iso else None
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    return recompute_version(version=version, as_of=as_of, trigger=trigger, user=user).as_dict()
+
+
+def _levels_signature(versions, *, as_of_iso: str | None, trigger: str):
+    """A chain of groups, one group per dependency level, so workers share each level."""
+    steps = [
+        group(recompute_version_task.si(v.pk, as_of_iso, trigger) for v in level)
+        for level in dependency_levels(versions)
+    ]
+    if not steps:
+        return None
+    return chain(*steps) if len(steps) > 1 else steps[0]
+
+
+def _as_of_now() -> str:
+    # One as_of for the whole run, so references see the same instant.
+    from django.utils import timezone
+
+    return timezone.now().isoformat()
+
+
+@shared_task
+def recompute_all_segments() -> int:
+    """Nightly: every active version, level by level in dependency order."""
+    versions = active_versions()
+    signature = _levels_signature(
+        versions, as_of_iso=_as_of_now(), trigger=RecomputeTrigger.SCHEDULE
+    )
+    if signature is not None:
+        signature.apply_async()
+    return len(versions)
+
+
+@shared_task
+def recompute_time_windowed_segments() -> int:
+    """Hourly: active versions whose membership moves with time (windows) and their dependents."""
+    versions = time_windowed_active_versions()
+    signature = _levels_signature(
+        versions, as_of_iso=_as_of_now(), trigger=RecomputeTrigger.SCHEDULE
+    )
+    if signature is not None:
+        signature.apply_async()
+    return len(versions)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def recompute_customers_task(customer_ids: list[int]) -> int:
+    """Incremental recompute of every active version for the customers whose data changed."""
+    results = recompute_for_customers(customer_ids=customer_ids)
+    return sum(1 for r in results if r.changed)

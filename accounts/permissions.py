@@ -40,6 +40,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "view_assets": frozenset({AD, B, C}),
     "create_asset": frozenset({AD, C}),
     "edit_asset": frozenset({AD, C}),
+    # draft <-> in_review is housekeeping by whoever maintains the library;
+    # approval and withdrawal are compliance's alone (governance.md).
+    "review_asset": frozenset({AD, C}),
     "set_asset_status": frozenset({C}),
     "view_mappings": frozenset({AD, B, C}),
     "propose_mapping": frozenset({B}),
@@ -51,6 +54,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "view_dashboard": frozenset({AD, B, A, M}),
     "view_reviews": frozenset({AD, B, A, M}),
     "view_territories": frozenset({AD, F}),
+    # the /mappings/ compliance queue (brand proposes elsewhere; interfaces.md pages)
+    "view_mapping_queue": frozenset({AD, C}),
 }
 
 
@@ -68,3 +73,44 @@ def require(user, action: str) -> None:
         raise PermissionRefused(
             f"'{action}' needs one of the roles: {roles}", code="forbidden", path=""
         )
+
+
+def action_permission(action: str):
+    """A DRF permission class allowing a request when the user may perform ``action``.
+
+    Usage: ``permission_classes = [action_permission("view_audit")]``. A view
+    with different actions per method can set ``required_actions = {"GET": ...,
+    "POST": ...}`` and use ``ActionPermission`` instead.
+    """
+    from rest_framework.permissions import BasePermission
+
+    class _ActionPermission(BasePermission):
+        message = f"'{action}' needs one of the roles: {', '.join(sorted(ACTION_ROLES[action]))}"
+
+        def has_permission(self, request, view) -> bool:
+            return allowed(request.user, action)
+
+    _ActionPermission.__name__ = f"May_{action}"
+    return _ActionPermission
+
+
+class ActionPermission:
+    """DRF permission reading ``view.required_actions`` (HTTP method -> action name).
+
+    Methods missing from the mapping are refused, so adding a handler without
+    naming its action cannot open a hole.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        actions = getattr(view, "required_actions", {})
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        action = actions.get(method)
+        if action is None:
+            return False
+        self.message = f"'{action}' needs one of the roles: " + ", ".join(
+            sorted(ACTION_ROLES[action])
+        )
+        return allowed(request.user, action)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return True

@@ -6,6 +6,23 @@ from django.conf import settings
 from django.db import models
 
 
+class AuditLogIsAppendOnly(Exception):
+    """Raised by any attempt to change or remove an audit event through the ORM."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Refuses bulk update and delete: the audit trail is append-only."""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("audit events cannot be updated")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditLogIsAppendOnly("audit events cannot be updated")
+
+
 class AuditEvent(models.Model):
     """One change of state. Never updated or deleted (a trigger refuses it on PostgreSQL).
 
@@ -28,6 +45,8 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         indexes = [
@@ -38,6 +57,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        # Only the first save (the insert record_event makes) is allowed.
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit events cannot be updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")
 
 
 class Team(models.TextChoices):

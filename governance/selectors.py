@@ -1,0 +1,171 @@
+"""Governance reads: field views by territory, exports, and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accounts.models import Territory
+from accounts.permissions import require
+from config.errors import NotFound, PermissionRefused, ValidationFailed
+from content.selectors import live_mappings
+from customers.models import Customer
+from segmentation.models import Segment, SegmentVersion, VersionState
+
+from .models import AuditEvent
+
+# --------------------------------------------------------------------------- field views
+
+
+def territory_for_user(*, user, code: str) -> Territory:
+    """The territory, if the user may see it: admin any, a field lead only their own.
+
+    A field lead asking for a territory that is not theirs gets 403 whether or
+    not it exists, so codes cannot be probed.
+    """
+    require(user, "view_territories")
+    if not user.has_role("admin"):
+        if not user.territories.filter(code=code).exists():
+            raise PermissionRefused(f"territory {code} is not assigned to you", path="territory")
+    territory = Territory.objects.filter(code=code).first()
+    if territory is None:
+        raise NotFound(f"no territory {code}")
+    return territory
+
+
+def territory_segments(*, territory_code: str) -> list[dict]:
+    """Active segments with their member count in the territory and their live content.
+
+    Member counts are one grouped query (members whose customer's territory is
+    the code); content is the approved mappings whose asset is still live.
+    """
+    versions = (
+        SegmentVersion.objects.filter(state=VersionState.ACTIVE)
+        .select_related("segment")
+        .annotate(
+            territory_member_count=Count(
+                "members", filter=Q(members__customer__territory_id=territory_code)
+            )
+        )
+        .order_by("segment__key")
+    )
+    assets_by_segment: dict[int, list[dict]] = {}
+    for mapping in live_mappings().select_related("asset").order_by("asset__code"):
+        asset = mapping.asset
+        assets_by_segment.setdefault(mapping.segment_id, []).append(
+            {
+                "code": asset.code,
+                "title": asset.title,
+                "intent": asset.intent,
+                "channels": asset.channels,
+                "expires_at": asset.expires_at,
+                "mapping": mapping.pk,
+            }
+        )
+    return [
+        {
+            "key": v.segment.key,
+            "version": v.number,
+            "name": v.name,
+            "purpose": v.purpose,
+            "therapy_area": v.therapy_area,
+            "member_count": v.territory_member_count,
+            "assets": assets_by_segment.get(v.segment_id, []),
+        }
+        for v in versions
+    ]
+
+
+def territory_members(
+    *, segment: Segment | str, territory_code: str, channel: str | None = None
+) -> QuerySet:
+    """Customers in the segment's active version whose territory is the code.
+
+    For the ``email`` channel, customers with ``email_opt_out`` are left out
+    (governance.md). No active version: nothing (drafts never reach the field).
+    """
+    key = segment.key if isinstance(segment, Segment) else segment
+    qs = Customer.objects.filter(
+        territory_id=territory_code,
+        memberships__version__segment__key=key,
+        memberships__version__state=VersionState.ACTIVE,
+    ).order_by("npi")
+    if channel == "email":
+        qs = qs.filter(email_opt_out=False)
+    return qs
+
+
+def territory_segment_assets(*, segment: Segment | str, channel: str | None = None) -> QuerySet:
+    """Live content mapped to a segment (optionally usable on ``channel``), for exports."""
+    key = segment.key if isinstance(segment, Segment) else segment
+    qs = live_mappings().filter(segment__key=key).select_related("asset")
+    mappings = list(qs)
+    if channel:
+        mappings = [m for m in mappings if not m.asset.channels or channel in m.asset.channels]
+    return mappings
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _parse_since(value: str, path: str = "since") -> datetime:
+    text = value.strip()
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        return datetime.combine(day, time.min, tzinfo=UTC)
+    try:
+        moment = parse_datetime(text.replace(" ", "+"))
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationFailed(
+            f"'{value}' is not a date (YYYY-MM-DD) or ISO 8601 date-time", path=path
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def audit_events(
+    *,
+    object: str | None = None,  # noqa: A002 - the query parameter's name
+    since: str | None = None,
+    until: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+) -> QuerySet:
+    """Audit events, oldest first, filtered.
+
+    ``object``: ``type:id`` (e.g. ``asset:US-CARD-0042``, ``segment_version:cardio/v2``)
+    matches that object exactly; a value without ``:`` matches the object id of
+    any type. ``action``: exact, or a prefix when it ends with ``.`` or ``*``
+    (``asset.`` = every asset action). ``actor``: username. ``since``/``until``:
+    ISO date or date-time (UTC when no offset), inclusive/exclusive.
+    """
+    qs = AuditEvent.objects.order_by("id")
+    if object:
+        if ":" in object:
+            kind, _, ident = object.partition(":")
+            qs = qs.filter(object_type=kind, object_id=ident)
+        else:
+            qs = qs.filter(object_id=object)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if since:
+        qs = qs.filter(occurred_at__gte=_parse_since(since))
+    if until:
+        qs = qs.filter(occurred_at__lt=_parse_since(until, "until"))
+    if action:
+        if action.endswith("*") or action.endswith("."):
+            qs = qs.filter(action__startswith=action.rstrip("*"))
+        else:
+            qs = qs.filter(action=action)
+    if actor:
+        qs = qs.filter(actor_username=actor)
+    return qs

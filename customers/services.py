@@ -1,0 +1,193 @@
+"""Customer data writes: file imports and recorded interactions (data.md).
+
+Both go through ``customers.importing.engine.run_import``, so a row posted to
+the API is checked by exactly the rules a row in a file is.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import require
+from config.errors import ErrorDetail, ValidationFailed
+from governance.audit import record_event
+from segmentation.services import notify_customers_changed
+
+from .importing.engine import Outcome, run_import
+from .importing.kinds import INTERACTIONS, KINDS
+from .importing.readers import open_table
+from .models import ImportRun
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did. ``unchanged`` rows matched existing records exactly."""
+
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    duration_ms: int
+    import_run_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"imported {self.rows} {self.kind} rows: {self.created} created, "
+            f"{self.updated} updated, {self.unchanged} unchanged in {self.duration_ms} ms"
+        )
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValidationFailed(
+            f"'{kind}' is not one of: {', '.join(KINDS)}", path="kind", code="invalid"
+        )
+
+
+def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> ImportResult:
+    """Import one CSV or XLSX file of ``kind`` all-or-nothing (data.md).
+
+    ``file`` is a path, a binary file object or a Django uploaded file. ``user``
+    None means the system (the management command); a user must be allowed to
+    ``import_data``. Raises ValidationFailed listing ``row N: column`` problems
+    (at most 1,000); nothing is written then.
+    """
+    if user is not None:
+        require(user, "import_data")
+    _check_kind(kind)
+    name = file_name or str(getattr(file, "name", "") or file)
+    started_at = timezone.now()
+    clock = time.perf_counter()
+    table, owned = open_table(file, name)
+    try:
+        with transaction.atomic():
+            outcome = run_import(
+                kind=KINDS[kind], header=table.header, rows=table.rows, now=started_at
+            )
+            duration_ms = int((time.perf_counter() - clock) * 1000)
+            run = ImportRun.objects.create(
+                kind=kind,
+                file_name=name[-255:],
+                rows=outcome.rows,
+                created=outcome.created,
+                updated=outcome.updated,
+                unchanged=outcome.unchanged,
+                user=user if getattr(user, "pk", None) else None,
+                started_at=started_at,
+                duration_ms=duration_ms,
+            )
+            result = _result(kind, outcome, duration_ms, run.pk)
+            record_event(
+                actor=user,
+                action="data.imported",
+                object_type="import_run",
+                object_id=run.pk,
+                after={"file_name": run.file_name, **result.as_dict()},
+            )
+            _notify(outcome)
+    finally:
+        if owned is not None:
+            owned.close()
+    return result
+
+
+def record_interactions(*, data: Any, user) -> ImportResult:
+    """Record one interaction (an object) or several (a list), all-or-nothing.
+
+    Every value is checked by the interactions import's rules; error paths are
+    ``field`` for one object and ``[i].field`` for a list.
+    """
+    require(user, "record_interactions")
+    many = isinstance(data, list)
+    items = data if many else [data]
+
+    def path(index: int, column: str) -> str:
+        return f"[{index}].{column}" if many else column
+
+    problems: list[ErrorDetail] = []
+    if not items:
+        raise ValidationFailed("send at least one interaction", path="")
+    names: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(ErrorDetail(f"[{index}]" if many else "", "must be an object"))
+            continue
+        for key in item:
+            if key not in INTERACTIONS.by_name:
+                problems.append(ErrorDetail(path(index, str(key)), "unknown field"))
+            elif key not in names:
+                names.append(key)
+    if problems:
+        raise ValidationFailed(errors=problems[:1000])
+    # Required fields are always columns, so a missing one is "is required" on
+    # that item; optional fields no item mentions are left untouched.
+    header = [c.name for c in INTERACTIONS.columns if c.required or c.name in names]
+    rows = []
+    for index, item in enumerate(items):
+        cells = []
+        for name in header:
+            cell, problem = _cell(item.get(name))
+            if problem:
+                problems.append(ErrorDetail(path(index, name), problem))
+            cells.append(cell)
+        rows.append((index, cells))
+    if problems:
+        raise ValidationFailed(errors=problems[:1000])
+    clock = time.perf_counter()
+    with transaction.atomic():
+        outcome = run_import(
+            kind=INTERACTIONS,
+            header=header,
+            rows=iter(rows),
+            now=timezone.now(),
+            path=path,
+            skip_blank_rows=False,
+        )
+        result = _result("interactions", outcome, int((time.perf_counter() - clock) * 1000))
+        record_event(
+            actor=user,
+            action="interactions.recorded",
+            object_type="interactions",
+            object_id="api",
+            after=result.as_dict(),
+        )
+        _notify(outcome)
+    return result
+
+
+def _cell(value: Any) -> tuple[str, str]:
+    """A JSON value as the text a file cell would hold, or a problem."""
+    if value is None:
+        return "", ""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), ""
+    if isinstance(value, (str, int, float)):
+        return str(value).strip(), ""
+    return "", "must be a string"
+
+
+def _result(kind: str, outcome: Outcome, duration_ms: int, run_id: int | None = None):
+    return ImportResult(
+        kind=kind,
+        rows=outcome.rows,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+        duration_ms=duration_ms,
+        import_run_id=run_id,
+    )
+
+
+def _notify(outcome: Outcome) -> None:
+    """Tell segmentation which customers changed, so only their memberships recompute."""
+    if outcome.customer_ids:
+        notify_customers_changed(customer_ids=outcome.customer_ids)

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("reviews/", views.review_list, name="review_list"),
+    path("reviews/<str:key>/v<int:number>/", views.review_detail, name="review_detail"),
+    path("mappings/", views.mapping_list, name="mapping_list"),
+    path("mappings/<int:pk>/", views.mapping_detail, name="mapping_detail"),
+    path("audit/", views.audit_list, name="audit_list"),
+]

@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accounts.views import home
+
+from . import views
+
+app_name = "segmentation"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("segments/", views.segment_list, name="segment_list"),
+    path("segments/new/", views.segment_new, name="segment_new"),
+    path("segments/preview/", views.rule_preview, name="rule_preview"),
+    path("segments/<str:key>/", views.segment_detail, name="segment_detail"),
+    path("segments/<str:key>/submit/", views.segment_submit, name="segment_submit"),
+    path("segments/<str:key>/activate/", views.segment_activate, name="segment_activate"),
+]

@@ -1,0 +1,81 @@
+"""Template helpers shared by every page: navigation, badges, sortable headers."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.permissions import allowed
+
+register = template.Library()
+
+# (label, url name, action that opens it); the nav shows only what allowed() grants.
+NAV = (
+    ("Dashboard", "segmentation:dashboard", "view_dashboard"),
+    ("Segments", "segmentation:segment_list", "view_segments"),
+    ("Reviews", "governance:review_list", "view_reviews"),
+    ("Content", "content:asset_list", "view_assets"),
+    ("Mappings", "governance:mapping_list", "view_mapping_queue"),
+    ("Territories", "customers:territory_list", "view_territories"),
+    ("Audit", "governance:audit_list", "view_audit"),
+)
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context) -> list[dict]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    items = []
+    for label, url_name, action in NAV:
+        if allowed(user, action):
+            url = reverse(url_name)
+            active = request.path.startswith(url) if url != "/" else request.path == "/"
+            items.append({"label": label, "url": url, "active": active})
+    return items
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action: str) -> bool:
+    request = context.get("request")
+    return allowed(getattr(request, "user", None), action)
+
+
+@register.simple_tag
+def badge(state: str | None) -> str:
+    """A status badge; the text is the state itself so colour is never the only cue."""
+    state = state or "none"
+    return format_html(
+        '<span class="badge badge-{}">{}</span>', state.replace(" ", "_"), state.replace("_", " ")
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, label: str, field: str) -> str:
+    """A column header linking to ?sort=field (toggles direction), keeping other params."""
+    request = context["request"]
+    current = context.get("sort", "")
+    params = request.GET.copy()
+    params.pop("page", None)
+    if current == field:
+        new, aria, arrow = f"-{field}", "ascending", " ▲"
+    elif current == f"-{field}":
+        new, aria, arrow = field, "descending", " ▼"
+    else:
+        new, aria, arrow = field, "none", ""
+    params["sort"] = new
+    return format_html(
+        '<th scope="col" aria-sort="{}"><a href="?{}">{}{}</a></th>',
+        aria,
+        params.urlencode(),
+        label,
+        arrow,
+    )
+
+
+@register.filter
+def percent(value) -> str:
+    try:
+        return f"{float(value) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return ""

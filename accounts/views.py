@@ -1,0 +1,45 @@
+"""Sign-in and sign-out pages, and the home page that sends each role to its first page."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from .permissions import allowed
+
+# First page each user lands on, in order of preference.
+HOME_PAGES = (
+    ("view_dashboard", "segmentation:dashboard"),
+    ("view_segments", "segmentation:segment_list"),
+    ("view_assets", "content:asset_list"),
+    ("view_territories", "customers:territory_list"),
+)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django 5): a link cannot sign someone out behind their back."""
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send the user to the first page their roles allow."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    for action, url_name in HOME_PAGES:
+        if allowed(request.user, action):
+            return redirect(url_name)
+    return redirect("accounts:no_pages")
+
+
+def no_pages(request: HttpRequest) -> HttpResponse:
+    """A signed-in user without any role that opens a page."""
+    from django.shortcuts import render
+
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    return render(request, "accounts/no_pages.html", status=403)

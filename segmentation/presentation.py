@@ -1,0 +1,363 @@
+"""How segments look to people: rules in plain English, version diffs, small SVG charts.
+
+Pure functions (data in, text/markup out); no queries except ``field_labels``,
+which reads the rules package's catalog. Nothing here decides membership.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+OP_WORDS = {
+    "eq": "is",
+    "ne": "is not",
+    "in": "is",
+    "not_in": "is not",
+    "gt": "is more than",
+    "gte": "is at least",
+    "lt": "is less than",
+    "lte": "is at most",
+    "between": "is between",
+    "contains": "contains",
+    "is_set": "is set",
+    "is_not_set": "is not set",
+}
+CMP_WORDS = {
+    "eq": "exactly",
+    "ne": "other than",
+    "gt": "more than",
+    "gte": "at least",
+    "lt": "fewer than",
+    "lte": "at most",
+}
+METRIC_WORDS = {"nrx": "new prescriptions", "trx": "total prescriptions"}
+
+
+def field_labels() -> dict[str, str]:
+    """Catalog labels by path; empty when the catalog is unavailable."""
+    try:
+        from segmentation.rules import field_catalog
+    except ImportError:
+        return {}
+    labels = {}
+    for spec in field_catalog():
+        data = spec.as_dict() if hasattr(spec, "as_dict") else dict(spec)
+        labels[data["path"]] = data.get("label") or data["path"]
+    return labels
+
+
+def _label(path: str, labels: dict[str, str]) -> str:
+    return labels.get(path) or path.replace("attr.", "attribute ").replace("_", " ")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value.replace("_", " ") if value.islower() else value
+    return str(value)
+
+
+def _join(values: Sequence[Any], word: str) -> str:
+    items = [_value(v) for v in values]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def _describe_field(node: dict, labels: dict[str, str]) -> str:
+    label = _label(str(node.get("field")), labels)
+    op = node.get("op")
+    value = node.get("value")
+    if op in ("is_set", "is_not_set"):
+        return f"{label} {OP_WORDS[op]}"
+    if op == "in" and isinstance(value, list):
+        return f"{label} is {_join(value, 'or')}"
+    if op == "not_in" and isinstance(value, list):
+        return f"{label} is not {_join(value, 'or')}"
+    if op == "between" and isinstance(value, list) and len(value) == 2:
+        return f"{label} is between {_value(value[0])} and {_value(value[1])}"
+    if op == "contains":
+        return f'{label} contains "{value}"'
+    return f"{label} {OP_WORDS.get(op, str(op))} {_value(value)}"
+
+
+def _describe_cmp(cmp: dict | None, noun: str) -> str:
+    cmp = cmp or {"op": "gte", "value": 1}
+    op, value = cmp.get("op"), cmp.get("value")
+    if op == "eq" and value == 0:
+        return f"no {noun}s"
+    plural = "" if value == 1 and op in ("eq", "gte", "lte") else "s"
+    return f"{CMP_WORDS.get(op, op)} {value} {noun}{plural}"
+
+
+def _describe_event(node: dict) -> str:
+    keys = node.get("event") or {}
+    what = " and ".join(f"{k} {_value(v)}" for k, v in keys.items())
+    text = "had " + _describe_cmp(node.get("count"), "interaction")
+    if what:
+        text += f" with {what}"
+    days = node.get("within_days")
+    text += f" in the last {days} days" if days else " ever"
+    return text
+
+
+def _describe_rx(node: dict) -> str:
+    product = (node.get("rx") or {}).get("product")
+    metric = node.get("metric", "")
+    metric_words = METRIC_WORDS.get(metric, str(metric).replace("_", " "))
+    months = node.get("months")
+    window = f"over the last {months} months" if months else "to date"
+    cmp = node.get("sum") or {}
+    return (
+        f"{metric_words} of {product or 'all products'} {window} total "
+        f"{CMP_WORDS.get(cmp.get('op'), cmp.get('op'))} {cmp.get('value')}"
+    )
+
+
+def describe_rule(rule: Any, labels: dict[str, str] | None = None, *, _nested: bool = False) -> str:
+    """The rule as one English sentence, e.g. "specialty is cardiology or endocrinology, and
+    decile is at least 7". Nested groups are parenthesised so the meaning stays unambiguous."""
+    if labels is None:
+        labels = field_labels()
+    if rule is None:
+        return "nobody (no rule)"
+    if not isinstance(rule, dict):
+        return str(rule)
+    if "all" in rule:
+        parts = [describe_rule(r, labels, _nested=True) for r in rule["all"] or []]
+        if not parts:
+            return "everyone"
+        text = ", and ".join(parts) if len(parts) > 1 else parts[0]
+        return f"({text})" if _nested and len(parts) > 1 else text
+    if "any" in rule:
+        parts = [describe_rule(r, labels, _nested=True) for r in rule["any"] or []]
+        if not parts:
+            return "nobody"
+        text = ", or ".join(parts) if len(parts) > 1 else parts[0]
+        return f"(either {text})" if len(parts) > 1 else text
+    if "not" in rule:
+        return f"not ({describe_rule(rule['not'], labels)})"
+    if "field" in rule:
+        return _describe_field(rule, labels)
+    if "event" in rule:
+        return _describe_event(rule)
+    if "rx" in rule:
+        return _describe_rx(rule)
+    if "segment" in rule:
+        return f'is a member of segment "{rule["segment"]}"'
+    return json.dumps(rule)
+
+
+# --- version diffs --------------------------------------------------------------
+
+DIFF_FIELDS = (
+    "name",
+    "description",
+    "purpose",
+    "therapy_area",
+    "indications",
+    "parent",
+    "entry_rule",
+    "exit_rule",
+)
+
+
+def version_document(version) -> str:
+    """A version's definition as stable pretty-printed text, for diffing."""
+    if version is None:
+        return ""
+    doc = {}
+    for name in DIFF_FIELDS:
+        value = getattr(version, name, None)
+        if name == "parent":
+            value = getattr(value, "key", None)
+        doc[name] = value
+    return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "hunk", "same"
+    text: str
+
+
+def version_diff(old, new) -> list[DiffLine]:
+    """Unified diff between two versions' definitions (old may be None)."""
+    a = version_document(old).splitlines()
+    b = version_document(new).splitlines()
+    lines = []
+    for line in difflib.unified_diff(a, b, "before", "after", lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        lines.append(DiffLine(kind, line))
+    return lines
+
+
+# --- inline SVG charts (server-rendered; no chart library) ------------------------
+
+PALETTE = ("#1f5fae", "#1c7c43", "#a12b2b", "#8a5a00", "#6a3fa0", "#0f7c86", "#b3478a", "#555")
+
+
+def sparkline(values: Sequence[float], *, width: int = 110, height: int = 24) -> SafeString:
+    """A tiny line of a series (oldest first). Empty series: an empty string."""
+    if not values:
+        return mark_safe("")
+    if len(values) == 1:
+        values = [values[0], values[0]]
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1
+    step = (width - 4) / (len(values) - 1)
+    points = " ".join(
+        f"{2 + i * step:.1f},{height - 2 - (v - lo) / span * (height - 4):.1f}"
+        for i, v in enumerate(values)
+    )
+    return format_html(
+        '<svg class="spark" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="size over time, from {} to {}"><polyline fill="none" stroke="#1f5fae" '
+        'stroke-width="1.5" points="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        values[0],
+        values[-1],
+        points,
+    )
+
+
+def line_chart(
+    series: dict[str, list[tuple[str, float]]],
+    *,
+    width: int = 640,
+    height: int = 200,
+    label: str = "chart",
+) -> SafeString:
+    """Several series of (x label, value) on one shared x axis of sorted labels."""
+    xs = sorted({x for points in series.values() for x, _ in points})
+    if not xs:
+        return mark_safe("")
+    values = [v for points in series.values() for _, v in points]
+    hi = max(values) or 1
+    left, bottom, top = 40, 20, 8
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    step = plot_w / max(len(xs) - 1, 1)
+    xpos = {x: left + i * step for i, x in enumerate(xs)}
+
+    def y(v: float) -> float:
+        return top + plot_h - (v / hi) * plot_h
+
+    lines = []
+    for i, (name, points) in enumerate(series.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        pts = " ".join(f"{xpos[x]:.1f},{y(v):.1f}" for x, v in sorted(points))
+        lines.append((colour, pts, name))
+    body = format_html_join(
+        "",
+        '<polyline fill="none" stroke="{}" stroke-width="1.6" points="{}"><title>{}</title>'
+        "</polyline>",
+        lines,
+    )
+    axis = format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb"/>'
+        '<text x="2" y="{}">{}</text><text x="2" y="{}">0</text>'
+        '<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>',
+        left,
+        top + plot_h,
+        width - 8,
+        top + plot_h,
+        top + 8,
+        int(hi),
+        top + plot_h,
+        left,
+        height - 4,
+        xs[0],
+        width - 8,
+        height - 4,
+        xs[-1],
+    )
+    return format_html(
+        '<svg class="chart" width="100%" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
+        width,
+        height,
+        label,
+        axis,
+        body,
+    )
+
+
+def bar_chart(
+    rows: list[tuple[str, float, float]],
+    *,
+    width: int = 640,
+    height: int = 180,
+    label: str = "chart",
+) -> SafeString:
+    """Paired bars per x label: (label, up, down), e.g. entries and exits per day."""
+    if not rows:
+        return mark_safe("")
+    hi = max(max(a, b) for _, a, b in rows) or 1
+    left, bottom, top = 40, 20, 8
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    slot = plot_w / len(rows)
+    bar = max(slot / 2 - 1, 1)
+    rects = []
+    for i, (x, a, b) in enumerate(rows):
+        x0 = left + i * slot
+        pairs = ((a, "#1c7c43", "entered"), (b, "#a12b2b", "exited"))
+        for j, (v, colour, what) in enumerate(pairs):
+            h = v / hi * plot_h
+            rects.append(
+                (
+                    round(x0 + j * bar, 1),
+                    round(top + plot_h - h, 1),
+                    round(bar, 1),
+                    round(h, 1),
+                    colour,
+                    f"{x}: {int(v)} {what}",
+                )
+            )
+    body = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
+        rects,
+    )
+    axis = format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb"/><text x="2" y="{}">{}</text>'
+        '<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>',
+        left,
+        top + plot_h,
+        width - 8,
+        top + plot_h,
+        top + 8,
+        int(hi),
+        left,
+        height - 4,
+        rows[0][0],
+        width - 8,
+        height - 4,
+        rows[-1][0],
+    )
+    return format_html(
+        '<svg class="chart" width="100%" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
+        width,
+        height,
+        label,
+        axis,
+        body,
+    )

@@ -1,0 +1,408 @@
+"""Segment pages: dashboard, list, editor with rule builder and live preview.
+
+Views parse input, call one service, and render. Every write goes through
+``segmentation.services`` / ``governance.services``, which check roles, validate
+rules and record the audit trail; the views only decide what to show.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.mixins import page_permission, sorted_page
+from accounts.permissions import allowed
+from config.errors import DomainError, ErrorDetail
+from customers.vocabularies import Channel, InteractionKind, Topic
+
+from . import presentation
+from .forms import SegmentForm, initial_from_version
+from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
+
+SPARK_POINTS = 30
+
+
+def _segment_services():
+    from segmentation import services
+
+    return services
+
+
+def _governance_services():
+    from governance import services
+
+    return services
+
+
+# --- list ------------------------------------------------------------------------
+
+
+def _segment_queryset():
+    latest = SegmentVersion.objects.filter(segment=OuterRef("pk")).order_by("-number")
+    active = SegmentVersion.objects.filter(segment=OuterRef("pk"), state="active")
+    return Segment.objects.annotate(
+        latest_number=Subquery(latest.values("number")[:1]),
+        latest_state=Subquery(latest.values("state")[:1]),
+        latest_id=Subquery(latest.values("id")[:1]),
+        name=Subquery(latest.values("name")[:1]),
+        active_number=Subquery(active.values("number")[:1]),
+        active_id=Subquery(active.values("id")[:1]),
+        size=Coalesce(
+            Subquery(active.values("member_count")[:1]),
+            Subquery(latest.values("member_count")[:1]),
+        ),
+    )
+
+
+def _week_changes(version_ids: list[int]) -> dict[int, dict[str, int]]:
+    since = timezone.now() - timedelta(days=7)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"entry": 0, "exit": 0})
+    rows = (
+        MembershipChange.objects.filter(version_id__in=version_ids, recorded_at__gte=since)
+        .values("version_id", "direction")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["version_id"]][row["direction"]] = row["n"]
+    return counts
+
+
+def _size_series(version_ids: list[int]) -> dict[int, list[int]]:
+    series: dict[int, list[int]] = defaultdict(list)
+    runs = (
+        RecomputeRun.objects.filter(version_id__in=version_ids)
+        .order_by("started_at", "id")
+        .values_list("version_id", "member_count")
+    )
+    for version_id, count in runs:
+        series[version_id].append(count)
+    return {k: v[-SPARK_POINTS:] for k, v in series.items()}
+
+
+@page_permission("view_segments")
+def segment_list(request: HttpRequest) -> HttpResponse:
+    """All segments: status, active and latest version, size, this week's churn, trend."""
+    qs = _segment_queryset()
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(key__icontains=query) | Q(name__icontains=query))
+    state = request.GET.get("state", "")
+    if state:
+        qs = qs.filter(latest_state=state)
+    page, sort = sorted_page(
+        request, qs, sorts=("key", "name", "size", "latest_state", "created_at"), default="key"
+    )
+    shown = [s.active_id or s.latest_id for s in page]
+    changes = _week_changes(shown)
+    series = _size_series(shown)
+    rows = []
+    for seg in page:
+        vid = seg.active_id or seg.latest_id
+        rows.append(
+            {
+                "segment": seg,
+                "entered": changes.get(vid, {}).get("entry", 0),
+                "exited": changes.get(vid, {}).get("exit", 0),
+                "spark": presentation.sparkline(series.get(vid, [])),
+            }
+        )
+    return render(
+        request,
+        "segmentation/segment_list.html",
+        {
+            "page_obj": page,
+            "rows": rows,
+            "sort": sort,
+            "q": query,
+            "state": state,
+            "states": [s for s, _ in SegmentVersion._meta.get_field("state").choices],
+        },
+    )
+
+
+# --- editor ----------------------------------------------------------------------
+
+
+def _catalog() -> list[dict]:
+    try:
+        from segmentation.rules import field_catalog
+    except ImportError:
+        return []
+    return [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in field_catalog()]
+
+
+def builder_context(exclude_key: str | None = None) -> dict:
+    """What the rule builder needs: the field catalog and the event/rx vocabularies."""
+    keys = list(Segment.objects.order_by("key").values_list("key", flat=True))
+    return {
+        "field_catalog": _catalog(),
+        "builder_vocab": {
+            "event": {
+                "channel": list(Channel.values),
+                "kind": list(InteractionKind.values),
+                "topic": list(Topic.values),
+                "asset": [],
+            },
+            "metrics": ["nrx", "trx", "new_patient_starts"],
+            "segments": [k for k in keys if k != exclude_key],
+        },
+    }
+
+
+def _form_errors_from(exc: DomainError) -> list[ErrorDetail]:
+    return list(exc.errors)
+
+
+@page_permission("edit_segment")
+def segment_new(request: HttpRequest) -> HttpResponse:
+    """Create a segment: its first version is a draft."""
+    errors: list[ErrorDetail] = []
+    if request.method == "POST":
+        form = SegmentForm(request.POST)
+        if form.is_valid():
+            try:
+                _segment_services().segment_create(user=request.user, **form.service_fields())
+            except DomainError as exc:
+                errors = _form_errors_from(exc)
+            else:
+                messages.success(request, "Draft version 1 saved.")
+                return redirect("segmentation:segment_detail", key=form.cleaned_data["key"])
+    else:
+        form = SegmentForm(initial={"entry_rule": {"all": []}, "purpose": "promotional"})
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "segmentation/segment_edit.html",
+        {
+            "form": form,
+            "errors": errors,
+            "rule_errors": [e.as_dict() for e in errors],
+            "is_new": True,
+            **builder_context(),
+        },
+        status=status,
+    )
+
+
+def _version_or_404(segment: Segment, number: str | None) -> SegmentVersion | None:
+    if not number:
+        return None
+    try:
+        return segment.versions.get(number=int(number))
+    except (ValueError, SegmentVersion.DoesNotExist):
+        raise Http404("No such version") from None
+
+
+@page_permission("view_segments")
+def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """The editor (brand, admin) or read-only view (others) of a segment, with history."""
+    segment = get_object_or_404(Segment, key=key)
+    versions = list(
+        segment.versions.select_related("author", "parent")
+        .prefetch_related("signatures")
+        .order_by("-number")
+    )
+    latest = versions[0] if versions else None
+    active = next((v for v in versions if v.state == "active"), None)
+    can_edit = allowed(request.user, "edit_segment")
+    errors: list[ErrorDetail] = []
+    status = 200
+
+    if request.method == "POST":
+        if not can_edit:
+            return render(
+                request, "403.html", {"exception": "Your roles cannot edit segments."}, status=403
+            )
+        form = SegmentForm(request.POST, editing=segment)
+        if form.is_valid():
+            try:
+                _segment_services().segment_update(
+                    user=request.user, segment=segment, **form.service_fields()
+                )
+            except DomainError as exc:
+                errors = _form_errors_from(exc)
+                status = exc.status
+            else:
+                messages.success(request, "Draft saved.")
+                return redirect("segmentation:segment_detail", key=segment.key)
+        else:
+            status = 400
+    else:
+        form = SegmentForm(initial=initial_from_version(latest), editing=segment)
+
+    diff_of = _version_or_404(segment, request.GET.get("diff")) or latest
+    previous = next((v for v in versions if v.number < diff_of.number), None)
+    context = {
+        "segment": segment,
+        "versions": versions,
+        "latest": latest,
+        "active": active,
+        "form": form,
+        "errors": errors,
+        "rule_errors": [e.as_dict() for e in errors],
+        "can_edit": can_edit,
+        "can_submit": allowed(request.user, "submit_segment") and latest.state == "draft",
+        "can_activate": allowed(request.user, "activate_segment") and latest.state == "approved",
+        "diff_of": diff_of,
+        "diff_against": previous,
+        "diff": presentation.version_diff(previous, diff_of),
+        "entry_sentence": presentation.describe_rule(latest.entry_rule),
+        "exit_sentence": presentation.describe_rule(latest.exit_rule) if latest.exit_rule else "",
+        **builder_context(exclude_key=segment.key),
+    }
+    return render(request, "segmentation/segment_detail.html", context, status=status)
+
+
+@require_POST
+@page_permission("submit_segment")
+def segment_submit(request: HttpRequest, key: str) -> HttpResponse:
+    """Submit the draft for review (the service validates and takes a fresh preview)."""
+    segment = get_object_or_404(Segment, key=key)
+    services = _governance_services()
+    version = services.version_for_action(segment=segment, state="draft")
+    services.submit_version(user=request.user, version=version)
+    messages.success(request, f"Version {version.number} submitted for review.")
+    return redirect("segmentation:segment_detail", key=segment.key)
+
+
+@require_POST
+@page_permission("activate_segment")
+def segment_activate(request: HttpRequest, key: str) -> HttpResponse:
+    """Activate the approved version; the previous active one is superseded."""
+    segment = get_object_or_404(Segment, key=key)
+    services = _governance_services()
+    version = services.version_for_action(segment=segment, state="approved")
+    services.activate_version(user=request.user, version=version)
+    messages.success(request, f"Version {version.number} is now active.")
+    return redirect("segmentation:segment_detail", key=segment.key)
+
+
+@require_POST
+@page_permission("preview_segment")
+def rule_preview(request: HttpRequest) -> HttpResponse:
+    """htmx: size, sample and missing-field shares for the rules being edited (not saved)."""
+    rules: dict = {}
+    errors: list[ErrorDetail] = []
+    for name in ("entry_rule", "exit_rule"):
+        raw = request.POST.get(name, "").strip()
+        if not raw:
+            rules[name] = None
+            continue
+        try:
+            rules[name] = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(ErrorDetail(path=name, message=f"not valid JSON: {exc.msg}"))
+    if rules.get("entry_rule") is None and not errors:
+        errors.append(ErrorDetail(path="entry_rule", message="an entry rule is required"))
+    result = None
+    if not errors:
+        try:
+            result = _segment_services().preview_rule(
+                user=request.user,
+                entry_rule=rules["entry_rule"],
+                exit_rule=rules["exit_rule"],
+                parent=request.POST.get("parent") or None,
+            )
+        except DomainError as exc:
+            errors = list(exc.errors)
+    context = {
+        "errors": errors,
+        "rule_errors": [e.as_dict() for e in errors],
+        "result": _preview_view(result),
+    }
+    return render(
+        request, "segmentation/partials/preview.html", context, status=400 if errors else 200
+    )
+
+
+def _preview_view(result) -> dict | None:
+    """Normalise the preview result (dataclass or dict) for the template."""
+    if result is None:
+        return None
+    if not isinstance(result, dict):
+        result = {k: getattr(result, k, None) for k in ("count", "sample", "missing")}
+    missing = result.get("missing") or {}
+    if isinstance(missing, dict):
+        missing = sorted(missing.items())
+    return {"count": result.get("count"), "sample": result.get("sample") or [], "missing": missing}
+
+
+# --- dashboard -------------------------------------------------------------------
+
+
+def overlap_matrix(versions: list[SegmentVersion]) -> list[dict]:
+    """Shared member counts between every pair of the given versions (one query)."""
+    ids = [v.id for v in versions]
+    # A self-join of memberships on customer, grouped by the pair of versions.
+    rows = (
+        Membership.objects.filter(version_id__in=ids, customer__memberships__version_id__in=ids)
+        .values("version_id", other_version=F("customer__memberships__version_id"))
+        .annotate(n=Count("id"))
+    )
+    counts = {(r["version_id"], r["other_version"]): r["n"] for r in rows}
+    return [
+        {
+            "version": a,
+            "cells": [{"version": b, "count": counts.get((a.id, b.id), 0)} for b in versions],
+        }
+        for a in versions
+    ]
+
+
+@page_permission("view_dashboard")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Active segments: size over time, entries/exits per day, overlap matrix."""
+    days = 30
+    since = timezone.now() - timedelta(days=days)
+    active = list(
+        SegmentVersion.objects.filter(state="active")
+        .select_related("segment")
+        .order_by("segment__key")
+    )
+    ids = [v.id for v in active]
+    size_series: dict[str, dict[str, float]] = defaultdict(dict)
+    runs = (
+        RecomputeRun.objects.filter(version_id__in=ids, started_at__gte=since)
+        .order_by("started_at", "id")
+        .values_list("version__segment__key", "started_at", "member_count")
+    )
+    for key, started, count in runs:
+        size_series[key][started.date().isoformat()] = count  # last run of the day wins
+    flows = (
+        MembershipChange.objects.filter(version_id__in=ids, recorded_at__gte=since)
+        .annotate(day=TruncDate("recorded_at"))
+        .values("day", "direction")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in flows:
+        per_day[str(row["day"])][0 if row["direction"] == "entry" else 1] += row["n"]
+    context = {
+        "active": active,
+        "size_chart": presentation.line_chart(
+            {k: sorted(v.items()) for k, v in size_series.items()},
+            label="Segment sizes over the last 30 days",
+        ),
+        "legend": [
+            (key, presentation.PALETTE[i % len(presentation.PALETTE)])
+            for i, key in enumerate(size_series)
+        ],
+        "flow_chart": presentation.bar_chart(
+            [(d, a, b) for d, (a, b) in sorted(per_day.items())],
+            label="Entries and exits per day",
+        ),
+        "flow_rows": sorted(per_day.items()),
+        "overlap": overlap_matrix(active),
+        "days": days,
+    }
+    return render(request, "segmentation/dashboard.html", context)

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .api_auth import ObtainTokenView
+
+urlpatterns: list = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-auth-token"),
+]

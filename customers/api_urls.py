@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("customers/", api.CustomerListView.as_view(), name="api-customers"),
+    path("imports/", api.ImportView.as_view(), name="api-imports"),
+    path("interactions/", api.InteractionCreateView.as_view(), name="api-interactions"),
+]

@@ -1,0 +1,71 @@
+"""HTTP API for customer data: list customers, import files, record interactions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ActionPermission
+
+from . import selectors, services
+from .filters import CustomerFilter
+from .serializers import (
+    CustomerSerializer,
+    ImportInputSerializer,
+    ImportResultSerializer,
+    InteractionInputSerializer,
+)
+
+
+class CustomerListView(generics.ListAPIView):
+    """Customers, filtered by ``npi``, ``territory`` and ``specialty``; paginated."""
+
+    required_actions = {"GET": "view_customers"}
+    permission_classes = [ActionPermission]
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+
+    def get_queryset(self):
+        return selectors.customer_list()
+
+
+class ImportView(APIView):
+    """Import a CSV or XLSX file (multipart ``kind`` and ``file``), all or nothing."""
+
+    required_actions = {"POST": "import_data"}
+    permission_classes = [ActionPermission]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportInputSerializer},
+        responses={201: ImportResultSerializer, 400: OpenApiResponse(description="errors")},
+    )
+    def post(self, request):
+        serializer = ImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        result = services.import_file(
+            kind=serializer.validated_data["kind"],
+            file=upload,
+            file_name=upload.name or "upload",
+            user=request.user,
+        )
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class InteractionCreateView(APIView):
+    """Record one interaction (an object) or several (a list), all or nothing."""
+
+    required_actions = {"POST": "record_interactions"}
+    permission_classes = [ActionPermission]
+
+    @extend_schema(
+        request=InteractionInputSerializer(many=True),
+        responses={201: ImportResultSerializer, 400: OpenApiResponse(description="errors")},
+    )
+    def post(self, request):
+        result = services.record_interactions(data=request.data, user=request.user)
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)

@@ -1,0 +1,66 @@
+"""Input and output shapes of the customer API. No writes here: views call services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .importing.kinds import KINDS
+from .models import Customer
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    account_id = serializers.CharField(allow_null=True, read_only=True)
+    territory = serializers.CharField(source="territory_id", allow_null=True, read_only=True)
+    attributes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "npi",
+            "first_name",
+            "last_name",
+            "credential",
+            "specialty",
+            "role",
+            "practice_setting",
+            "account_id",
+            "state",
+            "zip",
+            "territory",
+            "decile",
+            "email_opt_out",
+            "attributes",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_attributes(self, obj: Customer) -> dict[str, str]:
+        return {a.key: a.value for a in obj.attributes.all()}
+
+
+class ImportInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=list(KINDS))
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    duration_ms = serializers.IntegerField()
+    import_run_id = serializers.IntegerField(allow_null=True)
+
+
+class InteractionInputSerializer(serializers.Serializer):
+    """Documents one interaction for the schema; values are checked by the import rules."""
+
+    npi = serializers.CharField()
+    occurred_at = serializers.CharField(help_text="ISO 8601 with offset or Z")
+    channel = serializers.CharField()
+    kind = serializers.CharField()
+    topic = serializers.CharField(required=False, allow_blank=True)
+    asset = serializers.CharField(required=False, allow_blank=True)
+    external_id = serializers.CharField(required=False, allow_null=True)

@@ -142,7 +142,7 @@ def audit_events(
 ) -> QuerySet:
     """Audit events, oldest first, filtered.
 
-    ``object``: ``type:id`` (e.g. ``asset:US-CARD-0042``, ``segment_version:cardio/v2``)
+    ``object``: ``type:id`` (e.g. ``asset:US-CARD-0042``, ``segment:cardio``)
     matches that object exactly; a value without ``:`` matches the object id of
     any type. ``action``: exact, or a prefix when it ends with ``.`` or ``*``
     (``asset.`` = every asset action). ``actor``: username. ``since``/``until``:

@@ -57,8 +57,21 @@ SIGNING_TEAMS = tuple(Team.values)
 
 
 def version_ref(version: SegmentVersion) -> str:
-    """The audit object id of a version: ``<segment key>/v<number>``."""
-    return f"{version.segment.key}/v{version.number}"
+    """How messages name a version: ``<segment key> v<number>``."""
+    return f"{version.segment.key} v{version.number}"
+
+
+# Audit actions, in the past tense like the segment service's ``segment.created``.
+# Events about a version are recorded on the segment (object ``segment:<key>``)
+# with the version number in before/after, so one filter shows a segment's story.
+_EVENT = {
+    "submit": "segment.submitted",
+    "approve": "segment.approved",
+    "reject": "segment.rejected",
+    "activate": "segment.activated",
+    "supersede": "segment.superseded",
+    "retire": "segment.retired",
+}
 
 
 def _snapshot(version: SegmentVersion) -> dict:
@@ -68,6 +81,11 @@ def _snapshot(version: SegmentVersion) -> dict:
         "state": version.state,
         "content_hash": version.content_hash,
     }
+
+
+def _fresh(version: SegmentVersion) -> SegmentVersion:
+    """The version as stored now (callers may hold a stale copy)."""
+    return SegmentVersion.objects.select_related("segment").get(pk=version.pk)
 
 
 def _check_transition(version: SegmentVersion, action: str) -> str:
@@ -112,9 +130,9 @@ def _move(
     version.save(update_fields=fields)
     record_event(
         actor=actor,
-        action=f"segment_version.{action}",
-        object_type="segment_version",
-        object_id=version_ref(version),
+        action=_EVENT[action],
+        object_type="segment",
+        object_id=version.segment.key,
         before=before,
         after={**_snapshot(version), **(extra or {})},
         reason=reason,
@@ -139,11 +157,11 @@ def version_for_action(*, segment: Segment, state: str) -> SegmentVersion:
     )
     if version is None:
         wanted = {
-            S.DRAFT: "a draft version to submit",
-            S.IN_REVIEW: "a version in review to sign",
-            S.APPROVED: "an approved version to activate",
-            S.ACTIVE: "an active version to retire",
-        }.get(state, f"a {state} version")
+            S.DRAFT: "draft version to submit (only a draft can be submitted)",
+            S.IN_REVIEW: "version in review to sign (only a version in review can be signed)",
+            S.APPROVED: "approved version to activate (only an approved version can be activated)",
+            S.ACTIVE: "active version to retire (only an active version can be retired)",
+        }.get(state, f"{state} version")
         raise Conflict(f"segment {segment.key} has no {wanted}", path="state")
     return version
 
@@ -161,6 +179,7 @@ def submit_version(*, user, version: SegmentVersion) -> SegmentVersion:
     from segmentation import services as segment_services
 
     require(user, "submit_segment")
+    given, version = version, _fresh(version)
     _check_transition(version, "submit")
     segment_services.preview_version(user=user, version=version)
     with transaction.atomic():
@@ -171,12 +190,14 @@ def submit_version(*, user, version: SegmentVersion) -> SegmentVersion:
                 f"(previewed {version.previewed_hash or 'never'}, content {version.content_hash})",
                 path="preview",
             )
-        return _move(
+        _move(
             version=version,
             action="submit",
             actor=user,
             extra={"preview_count": version.preview_count},
         )
+    given.refresh_from_db()
+    return given
 
 
 # --------------------------------------------------------------------------- signatures
@@ -247,6 +268,7 @@ def sign_version(
     round's signatures and returns it to draft.
     """
     require(user, "sign_segment")
+    given, version = version, _fresh(version)
     _validate_signature_input(
         user=user, version=version, team=team, decision=decision, comment=comment
     )
@@ -256,9 +278,9 @@ def sign_version(
     verify_signing_password(
         user=user,
         password=password,
-        object_type="segment_version",
-        object_id=version_ref(version),
-        attempted={"team": team, "decision": decision},
+        object_type="segment",
+        object_id=version.segment.key,
+        attempted={"version": version.number, "team": team, "decision": decision},
     )
     with transaction.atomic():
         version = _locked(version)
@@ -278,9 +300,9 @@ def sign_version(
         )
         record_event(
             actor=user,
-            action="signature.create",
-            object_type="segment_version",
-            object_id=version_ref(version),
+            action="segment.signed",
+            object_type="segment",
+            object_id=version.segment.key,
             after=signature_as_dict(signature),
             reason=comment or "",
         )
@@ -291,16 +313,17 @@ def sign_version(
             voided.update(voided_at=now)
             record_event(
                 actor=user,
-                action="signature.void",
-                object_type="segment_version",
-                object_id=version_ref(version),
-                after={"voided_signature_ids": voided_ids},
+                action="segment.signatures_voided",
+                object_type="segment",
+                object_id=version.segment.key,
+                after={"version": version.number, "voided_signature_ids": voided_ids},
                 reason="rejected: signatures never carry over",
             )
         elif _has_all_approvals(version):
             _move(version=version, action="approve", actor=user, reason="all teams approved")
-        signature.refresh_from_db()
-        return signature
+    given.refresh_from_db()
+    signature.refresh_from_db()
+    return signature
 
 
 def _has_all_approvals(version: SegmentVersion) -> bool:
@@ -390,4 +413,5 @@ def retire_version(*, user, version: SegmentVersion, reason: str = "") -> Segmen
             actor=user,
             reason=f"segment {version.segment.key} retired" + (f": {reason}" if reason else ""),
         )
+    version.refresh_from_db()
     return version

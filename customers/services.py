@@ -151,6 +151,7 @@ def record_interactions(*, data: Any, user) -> ImportResult:
             now=timezone.now(),
             path=path,
             skip_blank_rows=False,
+            row_label=lambda index: f"[{index}]",
         )
         result = _result("interactions", outcome, int((time.perf_counter() - clock) * 1000))
         record_event(

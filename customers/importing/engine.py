@@ -68,9 +68,10 @@ class Outcome:
 class _Errors:
     """Row errors, kept sorted by (row, column position) and capped at MAX_ERRORS."""
 
-    def __init__(self, path: PathFormatter) -> None:
+    def __init__(self, path: PathFormatter, row_label: Callable[[int], str]) -> None:
         self.items: list[tuple[int, int, str, str]] = []
         self.path = path
+        self.row_label = row_label
 
     def add(self, row: int, position: int, column: str, message: str) -> None:
         self.items.append((row, position, column, message))
@@ -354,7 +355,10 @@ class _Run:
         )
         for row_no, first in self.cursor.fetchall():
             self.errors.add(
-                row_no, self.pos(column), column, f"duplicates row {first} (same natural key)"
+                row_no,
+                self.pos(column),
+                column,
+                f"duplicates {self.errors.row_label(first)} (same natural key)",
             )
 
     def create_territories(self) -> None:
@@ -674,13 +678,14 @@ def run_import(
     now: dt.datetime,
     path: PathFormatter = file_path,
     skip_blank_rows: bool = True,
+    row_label: Callable[[int], str] = lambda row: f"row {row}",
 ) -> Outcome:
     """Validate and write one file's rows; raise ValidationFailed listing every problem.
 
     Must run inside a transaction (the caller's), which the raise rolls back.
     """
     layout = read_header(kind, header)
-    errors = _Errors(path)
+    errors = _Errors(path, row_label)
     run = _Run(kind, layout, errors, now)
     outcome = Outcome()
     try:

@@ -1,0 +1,209 @@
+"""The field catalog of the rule language: every path a field condition may name.
+
+The catalog is data, not behaviour: validation reads it to check paths, types
+and vocabularies, compilation reads it to find the column behind a path, and
+the API and rule builder serve it as ``GET /api/v1/fields/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from customers.vocabularies import (
+    AccountType,
+    Channel,
+    Credential,
+    CustomerRole,
+    FormularyStatus,
+    InteractionKind,
+    PracticeSetting,
+    RxMetric,
+    Specialty,
+    Topic,
+)
+
+STRING = "string"
+INTEGER = "integer"
+DECIMAL = "decimal"
+BOOLEAN = "boolean"
+DATE = "date"
+FIELD_TYPES = (STRING, INTEGER, DECIMAL, BOOLEAN, DATE)
+
+ATTR_PREFIX = "attr."
+ACCOUNT_PREFIX = "account."
+ATTR_KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One rule field.
+
+    ``column`` is the model field behind the path (on Customer, or on Account
+    for ``scope == "account"``; the attribute key for ``scope == "attr"``). It
+    is internal and not part of :meth:`as_dict`.
+    """
+
+    path: str
+    type: str
+    allowed_values: tuple[str, ...] | None = None
+    label: str = ""
+    scope: str = "customer"  # "customer" | "account" | "attr"
+    column: str = ""
+    nullable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The catalog entry as the API serves it."""
+        return {
+            "path": self.path,
+            "type": self.type,
+            "allowed_values": list(self.allowed_values) if self.allowed_values else None,
+            "label": self.label,
+        }
+
+    @property
+    def is_attr(self) -> bool:
+        return self.scope == "attr"
+
+
+def _customer(path: str, type_: str, label: str, column: str = "", **kw: Any) -> FieldSpec:
+    return FieldSpec(path=path, type=type_, label=label, column=column or path, **kw)
+
+
+def _account(name: str, type_: str, label: str, column: str = "", **kw: Any) -> FieldSpec:
+    return FieldSpec(
+        path=ACCOUNT_PREFIX + name,
+        type=type_,
+        label=label,
+        scope="account",
+        column=column or name,
+        **kw,
+    )
+
+
+# Static fields, in the order the rule builder lists them.
+CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
+    _customer("npi", STRING, "NPI"),
+    _customer("first_name", STRING, "First name"),
+    _customer("last_name", STRING, "Last name"),
+    _customer("credential", STRING, "Credential", allowed_values=tuple(Credential.values)),
+    _customer("specialty", STRING, "Specialty", allowed_values=tuple(Specialty.values)),
+    _customer("role", STRING, "Role", allowed_values=tuple(CustomerRole.values)),
+    _customer(
+        "practice_setting",
+        STRING,
+        "Practice setting",
+        allowed_values=tuple(PracticeSetting.values),
+    ),
+    _customer("account_id", STRING, "Affiliated account id", nullable=True),
+    _customer("state", STRING, "State"),
+    _customer("zip", STRING, "ZIP code"),
+    _customer("territory", STRING, "Territory", column="territory_id", nullable=True),
+    _customer("decile", INTEGER, "Decile (1-10)", nullable=True),
+    _customer("email_opt_out", BOOLEAN, "Email opt-out"),
+)
+
+ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
+    _account("account_id", STRING, "Account id"),
+    _account("name", STRING, "Account name"),
+    _account("account_type", STRING, "Account type", allowed_values=tuple(AccountType.values)),
+    _account("parent_account_id", STRING, "Parent account id", column="parent_id", nullable=True),
+    _account("state", STRING, "Account state"),
+    _account("zip", STRING, "Account ZIP code"),
+    _account("territory", STRING, "Account territory", column="territory_id", nullable=True),
+    _account("bed_count", INTEGER, "Bed count", nullable=True),
+    _account(
+        "formulary_status",
+        STRING,
+        "Formulary status",
+        allowed_values=tuple(FormularyStatus.values),
+    ),
+)
+
+STATIC_FIELDS: dict[str, FieldSpec] = {f.path: f for f in CUSTOMER_FIELDS + ACCOUNT_FIELDS}
+
+# Event condition keys and their vocabularies (None: any non-empty string).
+EVENT_KEYS: dict[str, tuple[str, ...] | None] = {
+    "channel": tuple(Channel.values),
+    "kind": tuple(InteractionKind.values),
+    "topic": tuple(Topic.values),
+    "asset": None,
+}
+
+RX_METRICS: tuple[str, ...] = tuple(RxMetric.values)
+
+CMP_OPS: tuple[str, ...] = ("eq", "ne", "gt", "gte", "lt", "lte")
+
+FIELD_OPS: tuple[str, ...] = (
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "between",
+    "contains",
+    "is_set",
+    "is_not_set",
+)
+
+# Which operators each field type accepts (attr. paths: string ops plus ordering).
+ORDER_OPS = ("gt", "gte", "lt", "lte", "between")
+OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    STRING: ("eq", "ne", "in", "not_in", "contains", "is_set", "is_not_set"),
+    INTEGER: ("eq", "ne", "in", "not_in", *ORDER_OPS, "is_set", "is_not_set"),
+    DECIMAL: ("eq", "ne", "in", "not_in", *ORDER_OPS, "is_set", "is_not_set"),
+    DATE: ("eq", "ne", "in", "not_in", *ORDER_OPS, "is_set", "is_not_set"),
+    BOOLEAN: ("eq", "ne", "in", "not_in", "is_set", "is_not_set"),
+    "attr": FIELD_OPS,
+}
+
+
+def ops_for(spec: FieldSpec) -> tuple[str, ...]:
+    """The operators a field condition on ``spec`` may use."""
+    return OPS_BY_TYPE["attr"] if spec.is_attr else OPS_BY_TYPE[spec.type]
+
+
+def attr_spec(key: str) -> FieldSpec:
+    """The catalog entry of custom attribute ``key`` (valid whether or not anyone has it)."""
+    return FieldSpec(
+        path=ATTR_PREFIX + key,
+        type=STRING,
+        label=f"Attribute {key}",
+        scope="attr",
+        column=key,
+        nullable=True,
+    )
+
+
+def get_field(path: str) -> FieldSpec | None:
+    """The FieldSpec for a rule path, or None when the path names no field.
+
+    Any ``attr.<key>`` whose key matches ``ATTR_KEY_RE`` is a field, even if no
+    customer has that attribute yet (then every customer is missing it).
+    """
+    if not isinstance(path, str):
+        return None
+    spec = STATIC_FIELDS.get(path)
+    if spec is not None:
+        return spec
+    if path.startswith(ATTR_PREFIX):
+        key = path[len(ATTR_PREFIX) :]
+        if ATTR_KEY_RE.match(key):
+            return attr_spec(key)
+    return None
+
+
+def field_catalog() -> list[FieldSpec]:
+    """Every rule field: customer fields, ``account.`` fields, then one ``attr.`` per stored key.
+
+    Attribute keys are read from the database (``SELECT DISTINCT key``), sorted.
+    """
+    from customers.models import CustomerAttribute
+
+    keys = CustomerAttribute.objects.order_by("key").values_list("key", flat=True).distinct()
+    attrs = [attr_spec(k) for k in keys if ATTR_KEY_RE.match(k)]
+    return [*CUSTOMER_FIELDS, *ACCOUNT_FIELDS, *attrs]

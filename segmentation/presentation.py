@@ -54,7 +54,11 @@ def field_labels() -> dict[str, str]:
 
 
 def _label(path: str, labels: dict[str, str]) -> str:
-    return labels.get(path) or path.replace("attr.", "attribute ").replace("_", " ")
+    label = labels.get(path) or path.replace("attr.", "attribute ").replace("_", " ")
+    # Mid-sentence: "decile", not "Decile"; acronyms such as "NPI" stay as they are.
+    if label[:1].isupper() and label[1:2].islower():
+        label = label[0].lower() + label[1:]
+    return label
 
 
 def _value(value: Any) -> str:

@@ -1,0 +1,95 @@
+"""docker-compose.yml and the Dockerfile describe the production stack (interfaces.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def command(service: dict) -> str:
+    value = service["command"]
+    return " ".join(value) if isinstance(value, list) else value
+
+
+def test_stack_has_web_worker_beat_postgres_and_redis(compose):
+    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+
+
+def test_web_migrates_then_serves_with_gunicorn(compose):
+    text = command(compose["services"]["web"])
+    assert "manage.py migrate" in text
+    assert "gunicorn config.wsgi" in text
+    assert text.index("migrate") < text.index("gunicorn")
+
+
+def test_worker_and_beat_run_celery(compose):
+    assert "celery -A config worker" in command(compose["services"]["worker"])
+    assert "celery -A config beat" in command(compose["services"]["beat"])
+
+
+def test_databases_are_postgres_and_redis_images(compose):
+    image = compose["services"]["postgres"]["image"]
+    assert image.split(":")[0] == "postgres" and image.split(":")[1].split(".")[0] in {"15", "16"}
+    assert compose["services"]["redis"]["image"].startswith("redis")
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat", "postgres", "redis"])
+def test_every_service_has_a_health_check(compose, name):
+    healthcheck = compose["services"][name]["healthcheck"]
+    assert healthcheck["test"]
+    assert healthcheck["test"][0] in {"CMD", "CMD-SHELL"}
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+def test_app_services_wait_for_healthy_dependencies(compose, name):
+    depends_on = compose["services"][name]["depends_on"]
+    assert "redis" in depends_on
+    assert all(d["condition"] == "service_healthy" for d in depends_on.values())
+
+
+def test_worker_waits_for_postgres_and_for_web_migrations(compose):
+    depends_on = compose["services"]["worker"]["depends_on"]
+    assert depends_on["postgres"]["condition"] == "service_healthy"
+    assert depends_on["web"]["condition"] == "service_healthy"
+
+
+def test_data_lives_in_named_volumes(compose):
+    declared = set(compose["volumes"])
+    assert {"pgdata", "redisdata"} <= declared
+    for name, mount in (("postgres", "/var/lib/postgresql/data"), ("redis", "/data")):
+        volumes = compose["services"][name]["volumes"]
+        assert any(v.split(":")[0] in declared and v.split(":")[1] == mount for v in volumes)
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+def test_app_services_are_configured_from_the_environment(compose, name):
+    env = compose["services"][name]["environment"]
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never defaulted
+    assert str(env["DEBUG"]) == "0"
+    assert "ALLOWED_HOSTS" in env
+
+
+def test_dockerfile_builds_the_app_image():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in text
+    assert "requirements.lock" in text
+    assert "collectstatic" in text
+    assert "gunicorn" in text
+    assert "USER app" in text
+
+
+def test_dockerignore_keeps_local_state_out_of_the_image():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".git", ".env"} <= set(ignored)

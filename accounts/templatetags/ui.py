@@ -51,7 +51,7 @@ def badge(state: str | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def sort_header(context, label: str, field: str) -> str:
+def sort_header(context, label: str, field: str, css_class: str = "") -> str:
     """A column header linking to ?sort=field (toggles direction), keeping other params."""
     request = context["request"]
     current = context.get("sort", "")
@@ -65,7 +65,8 @@ def sort_header(context, label: str, field: str) -> str:
         new, aria, arrow = field, "none", ""
     params["sort"] = new
     return format_html(
-        '<th scope="col" aria-sort="{}"><a href="?{}">{}{}</a></th>',
+        '<th scope="col" class="{}" aria-sort="{}"><a href="?{}">{}{}</a></th>',
+        css_class,
         aria,
         params.urlencode(),
         label,

@@ -1,0 +1,66 @@
+"""Rules in plain English and version diffs (segmentation/presentation.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from segmentation.presentation import describe_rule, version_diff
+
+LABELS = {"specialty": "specialty", "decile": "decile", "state": "state"}
+
+
+def test_spec_example_reads_as_one_sentence():
+    rule = {
+        "all": [
+            {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]},
+            {"field": "decile", "op": "gte", "value": 7},
+            {
+                "any": [
+                    {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
+                    {
+                        "event": {"channel": "rep_visit"},
+                        "within_days": 30,
+                        "count": {"op": "gte", "value": 2},
+                    },
+                ]
+            },
+            {"not": {"field": "state", "op": "eq", "value": "CA"}},
+        ]
+    }
+    assert describe_rule(rule, LABELS) == (
+        "specialty is cardiology or endocrinology, and decile is at least 7, and "
+        "(either had at least 1 interaction with channel webinar and kind attended in the "
+        "last 90 days, or had at least 2 interactions with channel rep visit in the last "
+        "30 days), and not (state is CA)"
+    )
+
+
+def test_never_did_it_reads_as_no_interactions():
+    rule = {"event": {}, "within_days": 180, "count": {"op": "eq", "value": 0}}
+    assert describe_rule(rule, LABELS) == "had no interactions in the last 180 days"
+
+
+def test_empty_groups_read_as_everyone_and_nobody():
+    assert describe_rule({"all": []}, LABELS) == "everyone"
+    assert describe_rule({"any": []}, LABELS) == "nobody"
+
+
+def test_rx_and_segment_conditions():
+    rx = {
+        "rx": {"product": "CARDIOZEN"},
+        "metric": "trx",
+        "months": 3,
+        "sum": {"op": "gt", "value": 5},
+    }
+    assert describe_rule(rx, LABELS) == (
+        "total prescriptions of CARDIOZEN over the last 3 months total more than 5"
+    )
+    assert describe_rule({"segment": "cardio"}, LABELS) == 'is a member of segment "cardio"'
+
+
+def test_version_diff_marks_changed_lines():
+    old = SimpleNamespace(name="A", entry_rule={"field": "decile", "op": "gte", "value": 7})
+    new = SimpleNamespace(name="A", entry_rule={"field": "decile", "op": "gte", "value": 8})
+    lines = version_diff(old, new)
+    assert [line.text for line in lines if line.kind == "del"] == ['-    "value": 7']
+    assert [line.text for line in lines if line.kind == "add"] == ['+    "value": 8']

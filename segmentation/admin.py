@@ -23,6 +23,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class VersionInline(admin.TabularInline):
     model = SegmentVersion
+    fk_name = "segment"
     fields = ("number", "state", "name", "purpose", "member_count", "author", "created_at")
     readonly_fields = fields
     extra = 0

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
@@ -93,6 +95,7 @@ class FieldCatalogView(APIView):
     class Pagination(StandardPagination):
         page_size = 1000  # the catalog is small: one page by default
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         from .rules import field_catalog
 
@@ -109,9 +112,11 @@ class SegmentListView(APIView):
         action = "edit_segment" if self.request.method == "POST" else "view_segments"
         return [IsAuthenticated(), action_permission(action)()]
 
+    @extend_schema(responses={200: SegmentOut(many=True)})
     def get(self, request):
         return _paginated(request, self, selectors.segment_list(), SegmentOut)
 
+    @extend_schema(request=SegmentCreateIn, responses={201: SegmentOut})
     def post(self, request):
         data = _validated(SegmentCreateIn, request.data)
         segment = services.segment_create(user=request.user, **data)
@@ -126,10 +131,12 @@ class SegmentDetailView(APIView):
         action = "edit_segment" if self.request.method == "PATCH" else "view_segments"
         return [IsAuthenticated(), action_permission(action)()]
 
+    @extend_schema(responses={200: SegmentOut})
     def get(self, request, key: str):
         segment = selectors.segment_get(key=key)
         return Response(SegmentOut(selectors.segment_list().get(pk=segment.pk)).data)
 
+    @extend_schema(request=SegmentPatchIn, responses={200: SegmentOut})
     def patch(self, request, key: str):
         segment = selectors.segment_get(key=key)
         data = _validated(SegmentPatchIn, request.data)
@@ -143,6 +150,7 @@ class PreviewView(APIView):
 
     permission_classes = [IsAuthenticated, action_permission("preview_segment")]
 
+    @extend_schema(request=PreviewIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         data = _validated(PreviewIn, request.data)
         preview = services.preview_rule(
@@ -160,6 +168,13 @@ class RecomputeView(APIView):
 
     permission_classes = [IsAuthenticated, action_permission("recompute_segment")]
 
+    @extend_schema(
+        request=RecomputeIn,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="the result (eager)"),
+            202: OpenApiResponse(OpenApiTypes.OBJECT, description="queued: task_id"),
+        },
+    )
     def post(self, request, key: str):
         segment = selectors.segment_get(key=key)
         data = _validated(RecomputeIn, request.data)
@@ -167,9 +182,7 @@ class RecomputeView(APIView):
         if number is not None:
             version = segment.versions.filter(number=number).first()
             if version is None:
-                raise ValidationFailed(
-                    f"segment '{key}' has no version {number}", path="version"
-                )
+                raise ValidationFailed(f"segment '{key}' has no version {number}", path="version")
         else:
             version = selectors.version_for_recompute(segment)
         as_of = data.get("as_of")
@@ -202,6 +215,14 @@ class MembersView(APIView):
     permission_classes = [IsAuthenticated, action_permission("view_members")]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("version", int, description="version number (default: current)"),
+            OpenApiParameter("territory", str),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+        ],
+        responses={200: MemberOut(many=True)},
+    )
     def get(self, request, key: str):
         segment = selectors.segment_get(key=key)
         version = _version_param(request, segment)
@@ -235,6 +256,14 @@ class HistoryView(APIView):
 
     permission_classes = [IsAuthenticated, action_permission("view_members")]
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("version", int),
+            OpenApiParameter("npi", str),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="as_of on or after"),
+        ],
+        responses={200: HistoryOut(many=True)},
+    )
     def get(self, request, key: str):
         segment = selectors.segment_get(key=key)
         number = _int_param(request, "version")

@@ -819,6 +819,34 @@ def recompute_all(
     )
 
 
+def recompute_with_dependents(
+    *,
+    version: SegmentVersion,
+    as_of: datetime | None = None,
+    trigger: str = RecomputeTrigger.ACTIVATION,
+    user=None,
+) -> list[RecomputeResult]:
+    """Recompute a version, then every active version that depends on its segment.
+
+    For activation: once a new version is active, references and children read
+    its membership, so their own membership is brought up to date in the same
+    dependency order (each in its own transaction).
+    """
+    as_of = _as_utc(as_of) or timezone.now()
+    results = [recompute_version(version=version, as_of=as_of, trigger=trigger, user=user)]
+    key = version.segment.key
+    actives = [v for v in selectors.active_versions() if v.pk != version.pk]
+    edges = {v.segment.key: selectors.version_edges(v) for v in actives}
+    affected: set[str] = set()
+    frontier = {key}
+    while frontier:
+        frontier = {k for k, deps in edges.items() if deps & frontier} - affected - {key}
+        affected |= frontier
+    dependents = [v for v in actives if v.segment.key in affected]
+    results += _recompute_in_order(dependents, as_of=as_of, trigger=trigger)
+    return results
+
+
 def recompute_segment_keys(
     *,
     keys: Iterable[str],

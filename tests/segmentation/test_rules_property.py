@@ -79,7 +79,7 @@ def _string_condition(path: str, values: list[str]) -> st.SearchStrategy:
             lambda op, v: {"field": path, "op": op, "value": v},
             st.sampled_from(["eq", "ne"]),
             st.sampled_from(values),
-        ),  # noqa: E501
+        ),
         st.builds(
             lambda op, v: {"field": path, "op": op, "value": v},
             st.sampled_from(["in", "not_in"]),

@@ -88,22 +88,22 @@ def seed_customers(ctx: SeedContext) -> None:
     if ctx.accounts is None:
         raise RuntimeError("seed_accounts must run before seed_customers")
     first_id = (Customer.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-    for index, start, stop in plan.chunks():
-        chunk = generate_customers(plan, ctx.accounts, index, start, stop, first_id)
-        ctx.add("customers", writer.write(Customer, chunk.frame))
-        ctx.add(
-            "customer attributes",
-            writer.write(CustomerAttribute, generate_attributes(plan, chunk, index)),
-        )
-        ctx.add(
-            "interactions", writer.write(Interaction, generate_interactions(plan, chunk, index))
-        )
-        ctx.add("rx facts", writer.write(RxFact, generate_rx(plan, chunk, index)))
-        ctx.report(
-            f"customers {stop:,}/{plan.customers:,}; interactions "
-            f"{ctx.counts['interactions']:,}; rx facts {ctx.counts['rx facts']:,} "
-            f"({ctx.elapsed:.0f}s)"
-        )
+    tables = (Customer, CustomerAttribute, Interaction, RxFact)
+    with writer.indexes_deferred(*tables):
+        for index, start, stop in plan.chunks():
+            chunk = generate_customers(plan, ctx.accounts, index, start, stop, first_id)
+            ctx.add("customers", writer.write(Customer, chunk.frame))
+            attributes = generate_attributes(plan, chunk, index)
+            ctx.add("customer attributes", writer.write(CustomerAttribute, attributes))
+            interactions = generate_interactions(plan, chunk, index)
+            ctx.add("interactions", writer.write(Interaction, interactions))
+            ctx.add("rx facts", writer.write(RxFact, generate_rx(plan, chunk, index)))
+            ctx.report(
+                f"customers {stop:,}/{plan.customers:,}; interactions "
+                f"{ctx.counts.get('interactions', 0):,}; rx facts "
+                f"{ctx.counts.get('rx facts', 0):,} ({ctx.elapsed:.0f}s)"
+            )
+        ctx.report(f"rebuilding indexes and constraints ({ctx.elapsed:.0f}s)")
     writer.reset_sequences(Customer)
     writer.analyze(Account, Customer, CustomerAttribute, Interaction, RxFact)
 

@@ -14,6 +14,8 @@ Python out of the per-row work: 20 million interactions load in minutes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import numpy as np
@@ -24,6 +26,7 @@ from django.db import models
 _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _PGCOPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 _NULL_INT = np.iinfo(np.int64).min  # stands for NULL in a nullable integer column
+_SUBSCRIPT_LIMIT = 256  # distinct values up to which an array subscript beats a join
 
 
 def _datetime_text(values: np.ndarray) -> np.ndarray:
@@ -84,6 +87,55 @@ class TableWriter:
                         f"ANALYZE {self.connection.ops.quote_name(model._meta.db_table)}"
                     )
 
+    @contextmanager
+    def indexes_deferred(self, *model_classes: type[models.Model]) -> Iterator[None]:
+        """Load these (empty) tables without secondary indexes and constraints, then rebuild them.
+
+        On PostgreSQL, foreign keys, unique constraints and indexes other than
+        the primary key are dropped and re-created from their own definitions
+        (``pg_get_constraintdef``/``pg_get_indexdef``) after the block, as
+        pg_restore does: one sort per index and one join per foreign key instead
+        of millions of random index inserts and deferred trigger events. All of
+        it runs in the caller's transaction, so a failure restores them. Other
+        databases load as they are.
+        """
+        if not self.postgres:
+            yield
+            return
+        tables = [m._meta.db_table for m in model_classes]
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE conrelid = ANY(%s::text[]::regclass[]) "
+                "AND contype IN ('f', 'u') ORDER BY contype, conname",
+                [tables],
+            )
+            constraints = cursor.fetchall()  # foreign keys ('f') sort before unique ('u')
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = ANY(%s::text[]::regclass[]) "
+                "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                "WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
+                "AND c.contype IN ('p', 'u', 'x')) ORDER BY 1",
+                [tables],
+            )
+            indexes = cursor.fetchall()
+            qn = self.connection.ops.quote_name
+            # Run the deferred checks of rows written so far: a table with
+            # pending trigger events cannot be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table, name, _kind, _definition in constraints:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+        yield
+        with self.connection.cursor() as cursor:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            for table, name, _kind, definition in reversed(constraints):  # unique before FKs
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's default
+
     # -- SQLite and others: one executemany per frame
 
     def _insert_many(self, model, frame: pd.DataFrame, auto: list[str]) -> None:
@@ -116,7 +168,7 @@ class TableWriter:
     def _copy(self, model, frame: pd.DataFrame, auto: list[str]) -> None:
         qn = self.connection.ops.quote_name
         fields = {f.column: f for f in model._meta.concrete_fields}
-        arrays, expressions, params = [], [], []
+        arrays, expressions, params, joins, join_params = [], [], [], [], []
         for i, name in enumerate(frame.columns):
             series = frame[name]
             db_type = fields[name].db_type(self.connection)
@@ -137,8 +189,18 @@ class TableWriter:
             else:
                 codes, values = _codes(series)
                 arrays.append(codes)
-                expressions.append(f"(%s::text[])[{ref}]::{db_type}")
-                params.append(values)
+                if len(values) <= _SUBSCRIPT_LIMIT:
+                    expressions.append(f"(%s::text[])[{ref}]::{db_type}")
+                    params.append(values)
+                else:
+                    # Subscripting a long text[] walks it from the start on every
+                    # row; join the distinct values by position instead.
+                    expressions.append(f"v{i}.val::{db_type}")
+                    joins.append(
+                        f"LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS v{i}(val, pos) "
+                        f"ON v{i}.pos = {ref}"
+                    )
+                    join_params.append(values)
         for _ in auto:
             expressions.append("%s")
             params.append(self.now)
@@ -160,13 +222,14 @@ class TableWriter:
                 copy.write(rows.tobytes())
                 copy.write(_PGCOPY_TRAILER)
             cursor.execute(
-                "INSERT INTO {} ({}) SELECT {} FROM {} s".format(
+                "INSERT INTO {} ({}) SELECT {} FROM {} s {}".format(
                     qn(model._meta.db_table),
                     ", ".join(qn(c) for c in [*frame.columns, *auto]),
                     ", ".join(expressions),
                     stage,
+                    " ".join(joins),
                 ),
-                params,
+                [*params, *join_params],
             )
 
     def _stage(self, width: int) -> str:
@@ -177,4 +240,7 @@ class TableWriter:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DROP"
             )
+            # The staging table has no statistics, so row estimates are wild and
+            # would trigger seconds of JIT compilation for a sub-second insert.
+            cursor.execute("SET LOCAL jit = off")
         return name

@@ -266,16 +266,22 @@ def line_chart(
     def y(v: float) -> float:
         return top + plot_h - (v / hi) * plot_h
 
-    lines = []
+    lines, dots = [], []
     for i, (name, points) in enumerate(series.items()):
         colour = PALETTE[i % len(PALETTE)]
         pts = " ".join(f"{xpos[x]:.1f},{y(v):.1f}" for x, v in sorted(points))
         lines.append((colour, pts, name))
+        # Dots make single-day series visible and give each point a tooltip.
+        dots.extend(
+            (round(xpos[x], 1), round(y(v), 1), colour, f"{name} {x}: {int(v)}") for x, v in points
+        )
     body = format_html_join(
         "",
         '<polyline fill="none" stroke="{}" stroke-width="1.6" points="{}"><title>{}</title>'
         "</polyline>",
         lines,
+    ) + format_html_join(
+        "", '<circle cx="{}" cy="{}" r="2.5" fill="{}"><title>{}</title></circle>', dots
     )
     axis = format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb"/>'
@@ -319,7 +325,7 @@ def bar_chart(
     left, bottom, top = 40, 20, 8
     plot_w, plot_h = width - left - 8, height - bottom - top
     slot = plot_w / len(rows)
-    bar = max(slot / 2 - 1, 1)
+    bar = min(max(slot / 2 - 1, 1), 14)
     rects = []
     for i, (x, a, b) in enumerate(rows):
         x0 = left + i * slot

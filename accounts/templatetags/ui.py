@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
@@ -80,3 +82,11 @@ def percent(value) -> str:
         return f"{float(value) * 100:.1f}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """JSON with indentation for before/after values (autoescaped by the template)."""
+    if value is None:
+        return "—"
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)

@@ -233,7 +233,7 @@
           self.changed(true);
         }, false));
       });
-      var add = el("div", { className: "rb-add" });
+      var add = el("div", { className: "rb-add", "data-add-for": path });
       [["field", "+ Field"], ["event", "+ Event"], ["rx", "+ Rx"], ["segment", "+ Segment"],
        ["all", "+ ALL group"], ["any", "+ ANY group"], ["not", "+ NOT group"]].forEach(function (pair) {
         add.appendChild(button(pair[1], "Add " + pair[0] + " condition to this group", function () {

@@ -15,4 +15,5 @@ urlpatterns = [
     path("segments/<str:key>/", views.segment_detail, name="segment_detail"),
     path("segments/<str:key>/submit/", views.segment_submit, name="segment_submit"),
     path("segments/<str:key>/activate/", views.segment_activate, name="segment_activate"),
+    path("segments/<str:key>/retire/", views.segment_retire, name="segment_retire"),
 ]

@@ -252,6 +252,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "can_edit": can_edit,
         "can_submit": allowed(request.user, "submit_segment") and latest.state == "draft",
         "can_activate": allowed(request.user, "activate_segment") and latest.state == "approved",
+        "can_retire": allowed(request.user, "retire_segment") and active is not None,
         "diff_of": diff_of,
         "diff_against": previous,
         "diff": presentation.version_diff(previous, diff_of),
@@ -283,6 +284,20 @@ def segment_activate(request: HttpRequest, key: str) -> HttpResponse:
     version = services.version_for_action(segment=segment, state="approved")
     services.activate_version(user=request.user, version=version)
     messages.success(request, f"Version {version.number} is now active.")
+    return redirect("segmentation:segment_detail", key=segment.key)
+
+
+@require_POST
+@page_permission("retire_segment")
+def segment_retire(request: HttpRequest, key: str) -> HttpResponse:
+    """Retire the active version (its content mappings are revoked by the service)."""
+    segment = get_object_or_404(Segment, key=key)
+    services = _governance_services()
+    version = services.version_for_action(segment=segment, state="active")
+    services.retire_version(
+        user=request.user, version=version, reason=request.POST.get("reason", "").strip()
+    )
+    messages.success(request, f"Version {version.number} retired.")
     return redirect("segmentation:segment_detail", key=segment.key)
 
 

@@ -191,3 +191,61 @@ def test_dashboard_shows_overlap_of_active_segments(world, page_client):
     html = page_client(world.users.author).get("/dashboard/").content.decode()
     assert "Overlap of active segments" in html
     assert "<strong>4</strong>" in html  # cardio's own size on the diagonal
+
+
+def test_brand_proposes_a_mapping_from_the_content_page(world, page_client):
+    from content.models import ContentAsset, ContentMapping
+
+    ContentAsset.objects.create(
+        code="US-CARD-0043",
+        title="Second guide",
+        audience="hcp",
+        intent="promotional",
+        indications=["heart_failure"],
+        mlr_status="approved",
+        expires_at=world.asset.expires_at,
+    )
+    response = page_client(world.users.author).post(
+        "/content/propose-mapping/",
+        {"asset": "US-CARD-0043", "segment": "cardio", "rationale": "HF prescribers"},
+    )
+    assert response.status_code == 302
+    assert ContentMapping.objects.get(asset__code="US-CARD-0043").state == "proposed"
+
+
+def test_off_label_proposal_is_refused_with_the_guard_named(world, page_client):
+    from content.models import ContentAsset, ContentMapping
+
+    ContentAsset.objects.create(
+        code="US-CARD-0099",
+        title="Off-label piece",
+        audience="hcp",
+        intent="promotional",
+        indications=["angina"],
+        mlr_status="approved",
+        expires_at=world.asset.expires_at,
+    )
+    response = page_client(world.users.author).post(
+        "/content/propose-mapping/",
+        {"asset": "US-CARD-0099", "segment": "cardio", "rationale": "why not"},
+    )
+    assert response.status_code == 400
+    assert "off-label" in response.content.decode()
+    assert not ContentMapping.objects.filter(asset__code="US-CARD-0099").exists()
+
+
+def test_compliance_cannot_propose_mappings(world, page_client):
+    response = page_client(world.users.compliance).post(
+        "/content/propose-mapping/",
+        {"asset": "US-CARD-0042", "segment": "cardio", "rationale": "x"},
+    )
+    assert response.status_code == 403
+
+
+def test_retire_button_retires_the_active_version(world, page_client):
+    response = page_client(world.users.author).post(
+        "/segments/cardio/retire/", {"reason": "brand withdrawn"}
+    )
+    assert response.status_code == 302
+    world.active.refresh_from_db()
+    assert world.active.state == "retired"

@@ -733,8 +733,9 @@ def generate_interactions(plan: DemoPlan, chunk: CustomerChunk, index: int) -> p
         rng.random(opted_out.sum()) < 0.5, _CH["portal"], _CH["rep_visit"]
     )
 
-    # Recent months a little busier than older ones.
-    days_back = np.floor(HISTORY_DAYS * rng.random(m) ** 1.25).astype(np.int64)
+    # Recent months a little busier than older ones; the span leaves room for
+    # moving field work off weekends (up to two days earlier) inside the window.
+    days_back = np.floor((HISTORY_DAYS - 2) * rng.random(m) ** 1.25).astype(np.int64)
     day = plan.anchor_epoch_day - 1 - days_back
     congress = channel == _CH["congress"]
     congress_days = _congress_days(plan)

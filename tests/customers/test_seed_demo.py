@@ -1,0 +1,423 @@
+"""seed_demo: deterministic, valid against data.md, demo users for every role, --if-empty.
+
+Expected values come from the spec (data.md vocabularies, governance.md roles)
+and the documented demo passwords ("demo-<username>-2026"), not from the
+generator's own tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from accounts.models import Territory, User
+from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
+from governance.models import AuditEvent
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+ANCHOR = date(2026, 1, 15)
+N = 300
+
+# data.md
+ACCOUNT_TYPES = {
+    "health_system",
+    "hospital",
+    "academic_center",
+    "clinic",
+    "community_practice",
+    "infusion_center",
+    "specialty_pharmacy",
+    "retail_pharmacy",
+    "payer",
+    "gpo",
+}
+FORMULARY = {"", "preferred", "covered", "prior_auth", "step_edit", "not_covered"}
+CREDENTIALS = {"", "MD", "DO", "NP", "PA", "PharmD", "RN", "other"}
+SPECIALTIES = {
+    "cardiology",
+    "oncology",
+    "hematology",
+    "endocrinology",
+    "neurology",
+    "rheumatology",
+    "nephrology",
+    "pulmonology",
+    "gastroenterology",
+    "dermatology",
+    "psychiatry",
+    "infectious_disease",
+    "internal_medicine",
+    "family_medicine",
+    "pediatrics",
+    "obstetrics_gynecology",
+    "pharmacy",
+    "nurse_practitioner",
+    "other",
+}
+CUSTOMER_ROLES = {
+    "",
+    "prescriber",
+    "pharmacist",
+    "nurse",
+    "care_coordinator",
+    "formulary_decision_maker",
+}
+SETTINGS = {
+    "",
+    "hospital",
+    "academic_center",
+    "outpatient_clinic",
+    "community_practice",
+    "infusion_center",
+    "pharmacy",
+}
+CHANNELS = {
+    "rep_visit",
+    "remote_detail",
+    "email",
+    "webinar",
+    "congress",
+    "speaker_program",
+    "portal",
+    "phone",
+}
+KINDS = {
+    "sent",
+    "opened",
+    "clicked",
+    "attended",
+    "registered",
+    "downloaded",
+    "visited",
+    "requested_info",
+    "called",
+}
+TOPICS = {
+    "",
+    "mechanism_of_action",
+    "efficacy",
+    "safety",
+    "dosing",
+    "patient_selection",
+    "access",
+    "patient_support",
+    "disease_education",
+}
+STATES = set(
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP".split()
+)
+# governance.md roles; README's demo passwords.
+ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    """Password hashing dominates a small seed; any hasher proves the documented passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(*extra: str, customers: int = N, seed_value: int = 7) -> str:
+    out = StringIO()
+    call_command(
+        "seed_demo",
+        "--customers",
+        str(customers),
+        "--seed",
+        str(seed_value),
+        "--anchor",
+        ANCHOR.isoformat(),
+        *extra,
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def digest() -> str:
+    """SHA-256 of every seeded row by natural key (surrogate ids and timestamps left out)."""
+    h = hashlib.sha256()
+    rows = [
+        *Account.objects.order_by("account_id").values_list(
+            "account_id",
+            "name",
+            "account_type",
+            "parent_id",
+            "state",
+            "zip",
+            "territory_id",
+            "bed_count",
+            "formulary_status",
+        ),
+        *Customer.objects.order_by("npi").values_list(
+            "npi",
+            "first_name",
+            "last_name",
+            "credential",
+            "specialty",
+            "role",
+            "practice_setting",
+            "account_id",
+            "state",
+            "zip",
+            "territory_id",
+            "decile",
+            "email_opt_out",
+        ),
+        *CustomerAttribute.objects.order_by("customer__npi", "key").values_list(
+            "customer__npi", "key", "value", "number"
+        ),
+        *Interaction.objects.order_by(
+            "customer__npi", "occurred_at", "channel", "kind", "topic", "asset"
+        ).values_list("customer__npi", "occurred_at", "channel", "kind", "topic", "asset"),
+        *RxFact.objects.order_by("customer__npi", "month", "product").values_list(
+            "customer__npi", "month", "product", "nrx", "trx", "new_patient_starts"
+        ),
+    ]
+    for row in rows:
+        h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def wipe() -> None:
+    Interaction.objects.all().delete()
+    RxFact.objects.all().delete()
+    CustomerAttribute.objects.all().delete()
+    Customer.objects.all().delete()
+    Account.objects.filter(parent__isnull=False).delete()
+    Account.objects.all().delete()
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Luhn over '80840' + all ten digits: the check digit makes the sum a multiple of 10."""
+    if not re.fullmatch(r"\d{10}", npi):
+        return False
+    total = 0
+    for i, ch in enumerate(reversed("80840" + npi)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def test_same_seed_and_anchor_give_identical_data():
+    seed()
+    first = digest()
+    wipe()
+    seed()
+    assert digest() == first
+
+
+def test_another_seed_gives_other_data():
+    seed()
+    first = digest()
+    wipe()
+    seed(seed_value=8)
+    assert digest() != first
+
+
+def test_counts_follow_the_requested_size():
+    seed()
+    assert Customer.objects.count() == N
+    assert Account.objects.count() >= 10
+    assert 15 * N <= Interaction.objects.count() <= 25 * N
+    assert RxFact.objects.exists()
+
+
+def test_every_npi_is_valid_and_unique():
+    seed()
+    npis = list(Customer.objects.values_list("npi", flat=True))
+    assert len(set(npis)) == N
+    assert all(npi_is_valid(npi) for npi in npis)
+
+
+def test_customer_values_are_in_the_vocabularies():
+    seed()
+    for c in Customer.objects.all():
+        assert c.specialty in SPECIALTIES
+        assert c.credential in CREDENTIALS
+        assert c.role in CUSTOMER_ROLES
+        assert c.practice_setting in SETTINGS
+        assert c.state == "" or c.state in STATES
+        assert c.zip == "" or re.fullmatch(r"\d{5}", c.zip)
+        assert c.decile is None or 1 <= c.decile <= 10
+        assert 1 <= len(c.first_name) <= 100 and 1 <= len(c.last_name) <= 100
+
+
+def test_credentials_fit_the_specialty():
+    seed()
+    assert set(
+        Customer.objects.filter(specialty="pharmacy").values_list("credential", flat=True)
+    ) <= {"PharmD", "other", ""}
+    assert set(
+        Customer.objects.filter(specialty="nurse_practitioner").values_list("credential", flat=True)
+    ) <= {"NP", ""}
+    physicians = Customer.objects.filter(specialty__in=["cardiology", "endocrinology"])
+    doctors = physicians.filter(credential__in=["MD", "DO"]).count()
+    assert doctors >= 0.8 * physicians.count()
+
+
+def test_account_values_and_hierarchy_are_valid():
+    seed()
+    accounts = {a.account_id: a for a in Account.objects.all()}
+    assert {a.account_type for a in accounts.values()} == ACCOUNT_TYPES
+    for a in accounts.values():
+        assert 1 <= len(a.account_id) <= 64 and 1 <= len(a.name) <= 200
+        assert a.formulary_status in FORMULARY
+        assert a.state == "" or a.state in STATES
+        assert a.zip == "" or re.fullmatch(r"\d{5}", a.zip)
+        assert a.bed_count is None or a.bed_count >= 0
+        if a.parent_id:
+            # A child hangs under a health system, which has no parent: no cycles.
+            assert accounts[a.parent_id].account_type == "health_system"
+            assert accounts[a.parent_id].parent_id is None
+    assert any(a.parent_id for a in accounts.values())
+    assert any(a.bed_count for a in accounts.values() if a.account_type == "hospital")
+    assert any(a.formulary_status for a in accounts.values())
+
+
+def test_territories_exist_for_every_reference():
+    seed()
+    codes = set(Territory.objects.values_list("code", flat=True))
+    assert len(codes) >= 15
+    used = set(Customer.objects.exclude(territory=None).values_list("territory_id", flat=True))
+    assert used <= codes
+
+
+def test_interaction_values_are_in_the_vocabularies():
+    seed()
+    for channel, kind, topic in Interaction.objects.values_list("channel", "kind", "topic"):
+        assert channel in CHANNELS
+        assert kind in KINDS
+        assert topic in TOPICS
+
+
+def test_interactions_span_the_two_years_before_the_anchor():
+    seed()
+    anchor = datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, tzinfo=UTC)
+    times = Interaction.objects.values_list("occurred_at", flat=True)
+    assert max(times) < anchor
+    assert min(times) >= anchor - timedelta(days=730)
+    assert min(times) < anchor - timedelta(days=600)  # spread, not bunched at the end
+    recent = Interaction.objects.filter(occurred_at__gte=anchor - timedelta(days=90))
+    assert recent.values("customer").distinct().count() >= N // 3
+
+
+def test_email_funnels_open_after_sending():
+    seed()
+    sent = Interaction.objects.filter(channel="email", kind="sent").count()
+    opened = Interaction.objects.filter(channel="email", kind="opened").count()
+    clicked = Interaction.objects.filter(channel="email", kind="clicked").count()
+    assert sent > opened > clicked > 0
+
+
+def test_opted_out_customers_get_no_email():
+    seed()
+    assert Customer.objects.filter(email_opt_out=True).exists()
+    assert not Interaction.objects.filter(customer__email_opt_out=True, channel="email").exists()
+
+
+def test_rx_covers_the_twelve_months_before_the_anchor_month():
+    seed()
+    expected = set()
+    month = ANCHOR.replace(day=1)
+    for _ in range(12):
+        month = (month - timedelta(days=1)).replace(day=1)
+        expected.add(month)
+    assert set(RxFact.objects.values_list("month", flat=True)) == expected
+    assert {"CARDIOZEN", "GLUCOVANT", "RENALIX"} <= set(
+        RxFact.objects.values_list("product", flat=True)
+    )
+    assert not RxFact.objects.exclude(customer__role__in=["prescriber", ""]).exists()
+
+
+def test_deciles_are_skewed_low():
+    seed()
+    low = Customer.objects.filter(decile__lte=3).count()
+    top = Customer.objects.filter(decile__gte=9).count()
+    assert low > 2 * top > 0
+
+
+def test_some_optional_fields_are_missing():
+    seed()
+    assert Customer.objects.filter(decile=None).exists()
+    assert Customer.objects.filter(territory=None).exists()
+    assert Customer.objects.filter(account=None).exists()
+    assert Customer.objects.filter(credential="").exists()
+    assert Customer.objects.filter(state="").exists()
+    with_stage = CustomerAttribute.objects.filter(key="adoption_stage").count()
+    assert 0 < with_stage < N
+
+
+def test_custom_attributes_have_the_documented_values():
+    seed()
+    stages = set(
+        CustomerAttribute.objects.filter(key="adoption_stage").values_list("value", flat=True)
+    )
+    assert stages <= {"early", "mainstream", "late", "laggard"}
+    for value, number in CustomerAttribute.objects.filter(key="patient_volume").values_list(
+        "value", "number"
+    ):
+        assert value.isdigit() and number == int(value)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_has_a_demo_user_who_can_log_in(role):
+    seed(customers=20)
+    users = [u for u in User.objects.all() if role in u.role_names]
+    assert users
+    client = APIClient()
+    for user in users:
+        answer = client.post(
+            "/api/v1/auth/token/",
+            {"username": user.username, "password": f"demo-{user.username}-2026"},
+            format="json",
+        )
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["token"]
+
+
+def test_two_brand_and_two_compliance_users_and_a_field_lead_with_two_territories():
+    seed(customers=20)
+    brand = [u for u in User.objects.all() if "brand" in u.role_names]
+    compliance = [u for u in User.objects.all() if "compliance" in u.role_names]
+    assert len(brand) >= 2 and len(compliance) >= 2
+    field = User.objects.get(username="field")
+    assert field.territories.count() == 2
+
+
+def test_if_empty_leaves_existing_data_alone():
+    CustomerFactory(npi="1234567893")
+    out = seed("--if-empty")
+    assert "already" in out
+    assert list(Customer.objects.values_list("npi", flat=True)) == ["1234567893"]
+    assert not Account.objects.exists()
+    assert not User.objects.filter(username="brand").exists()
+
+
+def test_if_empty_seeds_an_empty_database():
+    seed("--if-empty", customers=20)
+    assert Customer.objects.count() == 20
+
+
+def test_seeding_a_database_with_data_is_refused():
+    CustomerFactory()
+    with pytest.raises(CommandError):
+        seed(customers=20)
+    assert Customer.objects.count() == 1
+
+
+def test_seeding_is_audited_and_reports_totals():
+    out = seed(customers=20)
+    assert "20 customers" in out
+    event = AuditEvent.objects.get(action="demo.seeded")
+    assert event.after["customers"] == 20
+    assert event.after["anchor"] == ANCHOR.isoformat()

@@ -7,14 +7,16 @@ the API is checked by exactly the rules a row in a file is.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require
-from config.errors import ErrorDetail, ValidationFailed
+from config.errors import Conflict, ErrorDetail, ValidationFailed
 from governance.audit import record_event
 from segmentation.services import notify_customers_changed
 
@@ -69,7 +71,7 @@ def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> Impo
     clock = time.perf_counter()
     table, owned = open_table(file, name)
     try:
-        with transaction.atomic():
+        with _concurrent_writes_refused(), transaction.atomic():
             outcome = run_import(
                 kind=KINDS[kind], header=table.header, rows=table.rows, now=started_at
             )
@@ -143,7 +145,7 @@ def record_interactions(*, data: Any, user) -> ImportResult:
     if problems:
         raise ValidationFailed(errors=problems[:1000])
     clock = time.perf_counter()
-    with transaction.atomic():
+    with _concurrent_writes_refused(), transaction.atomic():
         outcome = run_import(
             kind=INTERACTIONS,
             header=header,
@@ -163,6 +165,19 @@ def record_interactions(*, data: Any, user) -> ImportResult:
         )
         _notify(outcome)
     return result
+
+
+@contextmanager
+def _concurrent_writes_refused() -> Iterator[None]:
+    """A unique-key clash with a concurrent writer is a 400 to retry, never a 500."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(
+            "another change to the same records was saved at the same time; "
+            "nothing was imported, please retry",
+            path="",
+        ) from None
 
 
 def _cell(value: Any) -> tuple[str, str]:

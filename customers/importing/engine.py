@@ -39,11 +39,11 @@ from .kinds import (
     DATETIME,
     INT,
     TEXT,
-    Column,
     Kind,
 )
 
 MAX_ERRORS = 1000
+_IMPORT_LOCK_KEY = 7_201_312  # any constant; names the import lock
 CHUNK_ROWS = 5000
 
 RAW, ATTR, RES, CHANGED = "imp_raw", "imp_attr", "imp_res", "imp_changed"
@@ -179,7 +179,9 @@ class _Sql:
         if self.pg:
             return None
         if kind == DATETIME:
-            return lambda v: None if v is None else connection.ops.adapt_datetimefield_value(v)
+            # Parsed values are already in UTC, the connection's time zone: this
+            # is what ``adapt_datetimefield_value`` writes, without its checks.
+            return lambda v: None if v is None else str(v.replace(tzinfo=None))
         if kind == DATE:
             return lambda v: None if v is None else v.isoformat()
         if kind == BOOL:
@@ -248,8 +250,9 @@ def _stage_rows(
     skip_blank_rows: bool = True,
 ) -> int:
     """Parse every row; stage valid ones. Returns the number of data rows."""
-    plan: list[tuple[int | None, Column]] = [
-        (layout.positions.get(c.name), c) for c in kind.columns
+    # (position in the file or None when absent, name, required, blank, parser)
+    plan = [
+        (layout.positions.get(c.name), c.name, c.required, c.blank, c.parse) for c in kind.columns
     ]
     width = layout.width
     count = 0
@@ -258,30 +261,32 @@ def _stage_rows(
             continue  # blank lines and empty spreadsheet rows are not data
         count += 1
         ok = True
-        if len(cells) > width and any(cells[width:]):
+        size = len(cells)
+        if size > width and any(cells[width:]):
             errors.add(row_no, width, "(extra cells)", f"has more cells than the header's {width}")
             ok = False
         values: list[Any] = [row_no]
-        for position, column in plan:
+        append = values.append
+        for position, name, required, blank, parse in plan:
             if position is None:
-                values.append(column.blank)
+                append(blank)
                 continue
-            cell = cells[position] if position < len(cells) else ""
+            cell = cells[position] if position < size else ""
             if cell == "":
-                if column.required:
-                    errors.add(row_no, position, column.name, "is required")
+                if required:
+                    errors.add(row_no, position, name, "is required")
                     ok = False
-                values.append(column.blank)
+                append(blank)
                 continue
             try:
-                values.append(column.parse(cell))
+                append(parse(cell))
             except f.CellError as exc:
-                errors.add(row_no, position, column.name, str(exc))
+                errors.add(row_no, position, name, str(exc))
                 ok = False
-                values.append(None)
+                append(None)
         attribute_rows = []
         for position, key in layout.attributes:
-            cell = cells[position] if position < len(cells) else ""
+            cell = cells[position] if position < size else ""
             if len(cell) > ATTR_VALUE_MAX:
                 errors.add(
                     row_no,
@@ -689,6 +694,11 @@ def run_import(
     run = _Run(kind, layout, errors, now)
     outcome = Outcome()
     try:
+        if run.sql.pg:
+            # One import at a time: the created/updated counts and the
+            # insert-if-missing statements assume nobody else writes these
+            # tables meanwhile. (SQLite's single writer already serialises.)
+            run.cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
         raw = _Stage(run.sql, run.cursor, RAW, _stage_columns(kind))
         attrs = None
         if layout.attributes:

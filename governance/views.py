@@ -152,7 +152,6 @@ def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
         "diff": presentation.version_diff(active, version),
         "preview": preview,
         "preview_errors": preview_errors,
-        "overlaps": _overlaps(request, version),
         "signatures": list(version.signatures.all().order_by("signed_at")),
         "team_status": _team_status(version),
         "my_teams": my_teams,
@@ -199,6 +198,16 @@ def review_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
     context = _review_context(request, version)
     context.update({"errors": errors, "form_values": form_values})
     return render(request, "governance/review_detail.html", context, status=status)
+
+
+@page_permission("view_reviews")
+def review_overlap(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """htmx fragment: overlap with active segments (loaded after the page, it costs a preview
+    per active segment)."""
+    version = _version(key, number)
+    return render(
+        request, "governance/partials/overlap.html", {"overlaps": _overlaps(request, version)}
+    )
 
 
 # --------------------------------------------------------------------------- mappings

@@ -29,6 +29,7 @@ from .forms import SegmentForm, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 
 SPARK_POINTS = 30
+SPARK_DAYS = 90  # bounded: hourly runs would otherwise read years of rows
 
 
 def _segment_services():
@@ -78,8 +79,9 @@ def _week_changes(version_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def _size_series(version_ids: list[int]) -> dict[int, list[int]]:
     series: dict[int, list[int]] = defaultdict(list)
+    since = timezone.now() - timedelta(days=SPARK_DAYS)
     runs = (
-        RecomputeRun.objects.filter(version_id__in=version_ids)
+        RecomputeRun.objects.filter(version_id__in=version_ids, started_at__gte=since)
         .order_by("started_at", "id")
         .values_list("version_id", "member_count")
     )

@@ -249,3 +249,15 @@ def test_retire_button_retires_the_active_version(world, page_client):
     assert response.status_code == 302
     world.active.refresh_from_db()
     assert world.active.state == "retired"
+
+
+def test_review_overlap_fragment_counts_shared_members(world, page_client):
+    html = page_client(world.users.access).get("/reviews/endo/v1/overlap/").content.decode()
+    # endo (endocrinologists) shares nobody with cardio (cardiologists).
+    assert '<td>cardio</td><td class="num">4</td><td class="num">0</td>' in html
+
+
+def test_unknown_territory_for_admin_is_a_404_page(world, page_client):
+    response = page_client(world.users.admin).get("/territories/T999/")
+    assert response.status_code == 404
+    assert "no territory T999" in response.content.decode()

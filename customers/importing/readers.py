@@ -87,10 +87,17 @@ def _csv_rows(stream: IO[bytes]) -> Table:
         raise ValidationFailed("the file is empty (no header row)", path="header")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, cells in enumerate(lines, start=1):
-            yield number, [c.strip() for c in cells]
+        try:
+            for number, cells in enumerate(lines, start=1):
+                yield number, [c.strip() for c in cells]
+        finally:
+            # Leave the caller's file open: a wrapper closes its buffer when collected.
+            try:
+                text.detach()
+            except ValueError:
+                pass
 
-    return Table([h for h in header], rows())
+    return Table(list(header), rows())
 
 
 def _xlsx_rows(stream: IO[bytes]) -> Table:

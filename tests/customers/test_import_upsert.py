@@ -300,3 +300,13 @@ def test_import_from_a_path(tmp_path):
     )
     result = import_file(kind="customers", file=str(path), file_name="customers.csv")
     assert result.created == 1
+
+
+def test_import_from_a_large_upload_on_disk_leaves_the_file_open():
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    upload = TemporaryUploadedFile("customers.csv", "text/csv", 0, "utf-8")
+    upload.write(f"npi,first_name,last_name,specialty\n{NPI},Ada,B,oncology\n".encode())
+    upload.seek(0)
+    assert import_file(kind="customers", file=upload, file_name="customers.csv").created == 1
+    assert not upload.closed

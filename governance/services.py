@@ -26,7 +26,7 @@ from config.errors import Conflict, PermissionRefused, ValidationFailed
 from segmentation.models import Segment, SegmentVersion, VersionState
 
 from .audit import record_event
-from .models import Decision, Signature, Team
+from .models import AuditEvent, Decision, Signature, Team
 from .signing import team_label, verify_signing_password
 
 S = VersionState
@@ -230,24 +230,41 @@ def _check_signing_rules(*, user, version: SegmentVersion, team: str, decision: 
     """The separation-of-duties and one-approval-per-team rules (governance.md)."""
     if version.state != S.IN_REVIEW:
         raise Conflict(f"{_RULES['sign']}; {version_ref(version)} is {version.state}", path="state")
-    if version.author_id == user.pk:
+    if version.author_id == user.pk or _edited_by(version, user):
         raise PermissionRefused(
             "separation of duties: the author of a version cannot sign it", path="signer"
         )
-    live = Signature.objects.filter(version=version, voided_at__isnull=True)
-    mine = live.filter(signer=user).first()
-    if mine is not None:
-        if mine.team == team:
-            raise Conflict(
-                f"you already signed {version_ref(version)} for the {team} team", path="signer"
-            )
+    # One team per person per version, across review rounds: a rejection voids
+    # the round's signatures but does not let the signer switch teams.
+    other_team = Signature.objects.filter(version=version, signer=user).exclude(team=team).first()
+    if other_team is not None:
         raise Conflict(
             f"separation of duties: one person signs for at most one team per version; "
-            f"you signed for the {mine.team} team",
+            f"you signed for the {other_team.team} team",
             path="team",
+        )
+    live = Signature.objects.filter(version=version, voided_at__isnull=True)
+    if live.filter(signer=user).exists():
+        raise Conflict(
+            f"you already signed {version_ref(version)} for the {team} team", path="signer"
         )
     if decision == Decision.APPROVE and live.filter(team=team, decision=Decision.APPROVE).exists():
         raise Conflict(f"the {team} team has already approved {version_ref(version)}", path="team")
+
+
+def _edited_by(version: SegmentVersion, user) -> bool:
+    """True when ``user`` wrote content of this version (created or edited the draft).
+
+    The version's ``author`` is whoever opened the draft; another brand user
+    editing it is an author too and must not sign it either.
+    """
+    return AuditEvent.objects.filter(
+        object_type="segment",
+        object_id=version.segment.key,
+        action__in=("segment.created", "segment.updated", "segment.version_created"),
+        actor=user,
+        after__version=version.number,
+    ).exists()
 
 
 def sign_version(

@@ -279,3 +279,38 @@ def test_mapping_list_is_paginated(brand, segment):
     propose(brand)
     body = client(brand).get("/api/v1/mappings/").json()
     assert set(body) >= {"count", "next", "previous", "results"} and body["count"] == 1
+
+
+def test_activating_a_version_that_no_longer_fits_revokes_the_mapping(
+    make_user, brand, compliance, segment
+):
+    from segmentation import services as segments
+    from tests.governance.support import approve_all
+
+    asset()
+    mapping = approved_mapping(brand, compliance)
+    author = make_user("brand")
+    v2 = segments.segment_update(user=author, segment=segment, indications=["angina"])
+    governance.submit_version(user=author, version=v2)
+    approve_all(v2, make_user("brand"), make_user("access"), make_user("medical"))
+    governance.activate_version(user=author, version=v2)
+    mapping.refresh_from_db()
+    assert mapping.state == "revoked"
+    assert "guard 4" in mapping.revoked_reason
+
+
+def test_activating_a_version_that_still_fits_keeps_the_mapping(
+    make_user, brand, compliance, segment
+):
+    from segmentation import services as segments
+    from tests.governance.support import approve_all
+
+    asset()
+    mapping = approved_mapping(brand, compliance)
+    author = make_user("brand")
+    v2 = segments.segment_update(user=author, segment=segment, name="Renamed")
+    governance.submit_version(user=author, version=v2)
+    approve_all(v2, make_user("brand"), make_user("access"), make_user("medical"))
+    governance.activate_version(user=author, version=v2)
+    mapping.refresh_from_db()
+    assert mapping.state == "approved"

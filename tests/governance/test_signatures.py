@@ -157,3 +157,22 @@ def test_failed_attempt_is_committed_although_the_request_is_refused(make_user, 
         )
     # No transaction is open here: what we can read is committed.
     assert AuditEvent.objects.filter(action="signature.failed").count() == 1
+
+
+def test_an_editor_of_the_draft_counts_as_author(make_user, author):
+    from segmentation import services as segments
+
+    version = draft(author, "edited")
+    editor = make_user("brand")
+    segments.segment_update(user=editor, segment=version.segment, name="Edited name")
+    services.submit_version(user=author, version=version)
+    with pytest.raises(PermissionRefused, match="author"):
+        sign(version, editor, "brand")
+
+
+def test_a_signer_cannot_switch_teams_after_a_rejection(make_user, author, in_review):
+    both = make_user("access", "medical")
+    sign(in_review, both, "access", decision="reject", comment="fix it")
+    services.submit_version(user=author, version=in_review)
+    with pytest.raises(Conflict, match="at most one team"):
+        sign(in_review, both, "medical")

@@ -160,8 +160,17 @@ def builder_context(exclude_key: str | None = None) -> dict:
     }
 
 
-def _form_errors_from(exc: DomainError) -> list[ErrorDetail]:
-    return list(exc.errors)
+def _form_errors_from(exc: DomainError, form: SegmentForm | None = None) -> list[ErrorDetail]:
+    """Put errors about plain fields next to them; rule errors (and the rest) stay in the
+    list shown above the form and at the builder node their path names."""
+    remaining = []
+    for error in exc.errors:
+        name = error.path.split(".")[0].split("[")[0]
+        if form is not None and name in form.fields and name not in ("entry_rule", "exit_rule"):
+            form.add_error(name, error.message)
+        else:
+            remaining.append(error)
+    return remaining
 
 
 @page_permission("edit_segment")
@@ -174,7 +183,7 @@ def segment_new(request: HttpRequest) -> HttpResponse:
             try:
                 _segment_services().segment_create(user=request.user, **form.service_fields())
             except DomainError as exc:
-                errors = _form_errors_from(exc)
+                errors = _form_errors_from(exc, form)
             else:
                 messages.success(request, "Draft version 1 saved.")
                 return redirect("segmentation:segment_detail", key=form.cleaned_data["key"])
@@ -231,7 +240,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
                     user=request.user, segment=segment, **form.service_fields()
                 )
             except DomainError as exc:
-                errors = _form_errors_from(exc)
+                errors = _form_errors_from(exc, form)
                 status = exc.status
             else:
                 messages.success(request, "Draft saved.")

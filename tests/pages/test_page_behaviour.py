@@ -261,3 +261,11 @@ def test_unknown_territory_for_admin_is_a_404_page(world, page_client):
     response = page_client(world.users.admin).get("/territories/T999/")
     assert response.status_code == 404
     assert "no territory T999" in response.content.decode()
+
+
+def test_taken_key_is_reported_next_to_the_key_field(world, page_client):
+    response = page_client(world.users.author).post("/segments/new/", _segment_post(key="cardio"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    key_field = html[html.index('id="id_key"') :]
+    assert key_field.index("already exists") < key_field.index('id="id_name"')

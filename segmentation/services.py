@@ -457,6 +457,7 @@ def preview_rule(
     exit_rule: Any = None,
     as_of: datetime | None = None,
     parent: str | None = None,
+    with_missing: bool = True,
 ) -> Preview:
     """Size of a definition without saving anything.
 
@@ -464,7 +465,8 @@ def preview_rule(
     members yet, M' = (E \\ X), intersected with the parent's current members
     when a parent is given. ``sample`` holds up to 20 of those customers by NPI;
     ``missing`` gives, for every field the rules use, the share (0..1) of all
-    customers whose value is missing (rules.md's definition of missing).
+    customers whose value is missing (rules.md's definition of missing);
+    ``with_missing=False`` skips those counts when only the size is wanted.
     """
     require(user, "preview_segment")
     from .rules import customer_filter, validate_rule
@@ -503,8 +505,8 @@ def preview_rule(
     )
     total = Customer.objects.count()
     missing: dict[str, float] = {}
-    paths = selectors.rule_field_paths(entry_rule)
-    for path in selectors.rule_field_paths(exit_rule):
+    paths = selectors.rule_field_paths(entry_rule) if with_missing else []
+    for path in selectors.rule_field_paths(exit_rule) if with_missing else []:
         if path not in paths:
             paths.append(path)
     for path in paths:
@@ -590,7 +592,8 @@ def _target_query(
             {"not": version.exit_rule}, as_of=as_of, segment_version_id=resolver
         )
         condition = (condition | in_current) & not_exit
-    qs = Customer.objects.filter(condition)
+    # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.
+    qs = Customer.objects.filter(condition).order_by()
     if version.parent_id is not None:
         qs = qs.filter(_in_current_members_of(version.parent.key, resolver))
     if scope is not None:
@@ -682,7 +685,7 @@ def recompute_version(
         entered = target.filter(
             ~Exists(Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk")))
         ).values(cid=F("pk"))
-        current = Membership.objects.filter(version_id=version.pk)
+        current = Membership.objects.filter(version_id=version.pk).order_by()
         if scope is not None:
             current = current.filter(customer_id__in=scope)
         exited = current.filter(~Exists(target.filter(pk=OuterRef("customer_id")))).values(

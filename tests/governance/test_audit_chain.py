@@ -1,7 +1,8 @@
 import pytest
-from django.db import connection
 
 from governance.audit import record_event, verify_audit_chain
+
+from .support import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,7 @@ def test_one_character_edit_is_named(make_user):
         )
         for i in range(3)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE governance_auditevent SET object_id = %s WHERE id = %s", ["7", events[1].pk]
-        )
+    tamper("UPDATE governance_auditevent SET object_id = %s WHERE id = %s", ["7", events[1].pk])
     result = verify_audit_chain()
     assert not result.intact
     assert result.first_broken_id == events[1].pk

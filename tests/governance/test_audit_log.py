@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from governance.audit import record_event, verify_audit_chain
 from governance.models import AuditEvent, AuditLogIsAppendOnly
 
+from .support import tamper
+
 pytestmark = pytest.mark.django_db
 
 
@@ -46,12 +48,7 @@ def test_verify_reports_an_intact_log():
 
 def test_verify_names_an_altered_event():
     rows = events(3)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
-        cursor.execute(
-            "UPDATE governance_auditevent SET reason = 'edited' WHERE id = %s", [rows[1].pk]
-        )
+    tamper("UPDATE governance_auditevent SET reason = 'edited' WHERE id = %s", [rows[1].pk])
     code, output = verify()
     assert code == 1
     assert str(rows[1].pk) in output
@@ -59,10 +56,7 @@ def test_verify_names_an_altered_event():
 
 def test_verify_names_the_event_after_a_deleted_one():
     rows = events(4)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
-        cursor.execute("DELETE FROM governance_auditevent WHERE id = %s", [rows[1].pk])
+    tamper("DELETE FROM governance_auditevent WHERE id = %s", [rows[1].pk])
     result = verify_audit_chain()
     assert not result.intact and result.first_broken_id == rows[2].pk
     code, output = verify()

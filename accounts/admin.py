@@ -53,7 +53,7 @@ class UserAdmin(BaseUserAdmin):
         if after_territories != before_territories:
             record_event(
                 actor=request.user,
-                action="user.territories",
+                action="user.territories_changed",
                 object_type="user",
                 object_id=user.username,
                 before={"territories": before_territories},

@@ -7,6 +7,8 @@ permission classes and page mixins call ``allowed`` for the same answer.
 
 from __future__ import annotations
 
+from rest_framework.permissions import BasePermission
+
 from config.errors import PermissionRefused
 
 from .models import Role
@@ -82,8 +84,6 @@ def action_permission(action: str):
     with different actions per method can set ``required_actions = {"GET": ...,
     "POST": ...}`` and use ``ActionPermission`` instead.
     """
-    from rest_framework.permissions import BasePermission
-
     class _ActionPermission(BasePermission):
         message = f"'{action}' needs one of the roles: {', '.join(sorted(ACTION_ROLES[action]))}"
 
@@ -94,7 +94,7 @@ def action_permission(action: str):
     return _ActionPermission
 
 
-class ActionPermission:
+class ActionPermission(BasePermission):
     """DRF permission reading ``view.required_actions`` (HTTP method -> action name).
 
     Methods missing from the mapping are refused, so adding a handler without

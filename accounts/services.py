@@ -83,7 +83,7 @@ def user_upsert(
             if made:
                 record_event(
                     actor=actor,
-                    action="territory.create",
+                    action="territory.created",
                     object_type="territory",
                     object_id=code,
                     after={"code": code},
@@ -94,7 +94,7 @@ def user_upsert(
         if created:
             record_event(
                 actor=actor,
-                action="user.create",
+                action="user.created",
                 object_type="user",
                 object_id=username,
                 after=after,
@@ -102,7 +102,7 @@ def user_upsert(
         else:
             record_event(
                 actor=actor,
-                action="user.update",
+                action="user.updated",
                 object_type="user",
                 object_id=username,
                 before=before,
@@ -112,7 +112,7 @@ def user_upsert(
         if created or before["roles"] != after["roles"]:
             record_event(
                 actor=actor,
-                action="user.roles",
+                action="user.roles_changed",
                 object_type="user",
                 object_id=username,
                 before={"roles": before["roles"] if before else []},
@@ -138,7 +138,7 @@ def set_roles(*, user: User, roles: Iterable[str], actor=None) -> User:
         if before != roles:
             record_event(
                 actor=actor,
-                action="user.roles",
+                action="user.roles_changed",
                 object_type="user",
                 object_id=user.username,
                 before={"roles": before},
@@ -153,7 +153,7 @@ def record_role_change(*, user: User, before: list[str], actor, via: str = "admi
     if sorted(before) != after:
         record_event(
             actor=actor,
-            action="user.roles",
+            action="user.roles_changed",
             object_type="user",
             object_id=user.username,
             before={"roles": sorted(before)},

@@ -195,7 +195,7 @@ def create_asset(*, user, data: dict) -> ContentAsset:
         )
         record_event(
             actor=user,
-            action="asset.create",
+            action="asset.created",
             object_type="asset",
             object_id=asset.code,
             after=asset_snapshot(asset),
@@ -238,7 +238,7 @@ def update_asset(*, user, asset: ContentAsset, data: dict) -> ContentAsset:
         asset.save()
         record_event(
             actor=user,
-            action="asset.update",
+            action="asset.updated",
             object_type="asset",
             object_id=asset.code,
             before=before,
@@ -261,6 +261,12 @@ _STATUS_MOVES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({MlrStatus.DRAFT, MlrStatus.IN_REVIEW, MlrStatus.APPROVED, MlrStatus.EXPIRED}),
         "set_asset_status",
     ),
+}
+_STATUS_EVENT = {
+    MlrStatus.IN_REVIEW: "submitted_for_review",
+    MlrStatus.DRAFT: "returned_to_draft",
+    MlrStatus.APPROVED: "approved",
+    MlrStatus.WITHDRAWN: "withdrawn",
 }
 # Approval and withdrawal are compliance's e-signed records; the password is re-entered.
 _SIGNED_STATUSES = frozenset({MlrStatus.APPROVED, MlrStatus.WITHDRAWN})
@@ -334,7 +340,7 @@ def set_asset_status(
         asset.save()
         record_event(
             actor=user,
-            action=f"asset.{status}",
+            action=f"asset.{_STATUS_EVENT[status]}",
             object_type="asset",
             object_id=asset.code,
             before=before,
@@ -512,7 +518,7 @@ def propose_mapping(
         )
         record_event(
             actor=user,
-            action="mapping.propose",
+            action="mapping.proposed",
             object_type="mapping",
             object_id=mapping.pk,
             after=mapping_snapshot(mapping),
@@ -587,7 +593,7 @@ def decide_mapping(
         mapping.save()
         record_event(
             actor=user,
-            action=f"mapping.{decision}",
+            action="mapping.approved" if decision == "approve" else "mapping.rejected",
             object_type="mapping",
             object_id=mapping.pk,
             before=before,
@@ -610,7 +616,7 @@ def _revoke(mappings, *, actor, reason: str) -> int:
         mapping.save(update_fields=["state", "revoked_reason", "revoked_at"])
         record_event(
             actor=actor,
-            action="mapping.revoke",
+            action="mapping.revoked",
             object_type="mapping",
             object_id=mapping.pk,
             before=before,

@@ -539,7 +539,8 @@ def _customers(run: _Run, outcome: Outcome) -> None:
         src = ["npi"] + list(targets.keys())
         run.cursor.execute(
             f"INSERT INTO customers_customer ({run.column_list(dst)}, created_at, updated_at) "
-            f"SELECT {run.column_list(src)}, %s, %s FROM {RES} WHERE target_id IS NULL",
+            f"SELECT {run.column_list(src)}, %s, %s FROM {RES} WHERE target_id IS NULL "
+            "ORDER BY npi",
             [now, now],
         )
     if run.layout.attributes:
@@ -622,7 +623,9 @@ def _interactions(run: _Run, outcome: Outcome) -> None:
         cols = ["customer_id", *values, "external_id"]
         run.cursor.execute(
             f"INSERT INTO customers_interaction ({run.column_list(cols)}, created_at) "
-            f"SELECT {run.column_list(cols)}, %s FROM {RES} WHERE target_id IS NULL",
+            # In index order: neighbouring rows land on the same index pages.
+            f"SELECT {run.column_list(cols)}, %s FROM {RES} WHERE target_id IS NULL "
+            "ORDER BY customer_id, occurred_at",
             [run.sql.now(run.now)],
         )
     outcome.customer_ids = run.ids(
@@ -660,7 +663,8 @@ def _rx(run: _Run, outcome: Outcome) -> None:
         cols = ["customer_id", "month", "product", *measures]
         run.cursor.execute(
             f"INSERT INTO customers_rxfact ({run.column_list(cols)}) "
-            f"SELECT {run.column_list(cols)} FROM {RES} WHERE target_id IS NULL"
+            f"SELECT {run.column_list(cols)} FROM {RES} WHERE target_id IS NULL "
+            "ORDER BY customer_id, month, product"
         )
     outcome.customer_ids = run.ids(
         f"SELECT DISTINCT customer_id FROM {RES} WHERE target_id IS NULL OR changed"

@@ -18,6 +18,8 @@ audit event with the before/after state.
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +32,7 @@ from .models import AuditEvent, Decision, Signature, Team
 from .signing import team_label, verify_signing_password
 
 S = VersionState
+logger = logging.getLogger(__name__)
 
 # (action, from-state) -> to-state. Anything not listed is an illegal transition.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -412,7 +415,12 @@ def activate_version(*, user, version: SegmentVersion) -> SegmentVersion:
             extra={"supersedes": previous.number if previous else None},
         )
         content_services.revalidate_segment_mappings(version=version, actor=user)
-    segment_services.recompute_version(version=version, trigger="activation", user=user)
+    try:
+        segment_services.recompute_version(version=version, trigger="activation", user=user)
+    except Exception:
+        # The activation stands (it committed); the scheduled recompute of active
+        # versions catches up. A failed recompute must not turn into a 500 here.
+        logger.exception("recompute after activating %s failed", version_ref(version))
     version.refresh_from_db()
     return version
 

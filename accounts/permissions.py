@@ -84,6 +84,7 @@ def action_permission(action: str):
     with different actions per method can set ``required_actions = {"GET": ...,
     "POST": ...}`` and use ``ActionPermission`` instead.
     """
+
     class _ActionPermission(BasePermission):
         message = f"'{action}' needs one of the roles: {', '.join(sorted(ACTION_ROLES[action]))}"
 

@@ -241,7 +241,7 @@ def _check_signing_rules(*, user, version: SegmentVersion, team: str, decision: 
     # the round's signatures but does not let the signer switch teams.
     other_team = Signature.objects.filter(version=version, signer=user).exclude(team=team).first()
     if other_team is not None:
-        raise Conflict(
+        raise PermissionRefused(
             f"separation of duties: one person signs for at most one team per version; "
             f"you signed for the {other_team.team} team",
             path="team",

@@ -160,3 +160,12 @@ def test_submit_twice_answers_400_naming_the_rule(team):
     response = client(team["author"]).post("/api/v1/segments/cardio/submit/")
     assert response.status_code == 400
     assert "draft" in response.json()["errors"][0]["message"]
+
+
+def test_one_person_for_two_teams_answers_403(team, make_user):
+    both = make_user("access", "medical")
+    create(team["author"])
+    client(team["author"]).post("/api/v1/segments/cardio/submit/")
+    assert signature(both, "access").status_code == 201
+    assert signature(both, "medical").status_code == 403
+    assert Signature.objects.count() == 1

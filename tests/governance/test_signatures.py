@@ -84,7 +84,7 @@ def test_author_cannot_sign_their_own_version(author, in_review):
 def test_one_person_signs_for_at_most_one_team(make_user, in_review):
     both = make_user("access", "medical")
     sign(in_review, both, "access")
-    with pytest.raises(Conflict, match="at most one team"):
+    with pytest.raises(PermissionRefused, match="at most one team"):
         sign(in_review, both, "medical")
     assert Signature.objects.count() == 1
 
@@ -174,5 +174,5 @@ def test_a_signer_cannot_switch_teams_after_a_rejection(make_user, author, in_re
     both = make_user("access", "medical")
     sign(in_review, both, "access", decision="reject", comment="fix it")
     services.submit_version(user=author, version=in_review)
-    with pytest.raises(Conflict, match="at most one team"):
+    with pytest.raises(PermissionRefused, match="at most one team"):
         sign(in_review, both, "medical")

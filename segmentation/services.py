@@ -11,6 +11,19 @@ Everything is computed in the database: the engine's ``customer_filter`` gives a
 ``Q`` over Customer, the differences M' \\ M and M \\ M' are written as history
 rows with ``INSERT ... SELECT`` and then applied to the membership table with
 one ``INSERT ... SELECT`` and one ``DELETE``. No Python loop over customers.
+
+Choices made where the contract is silent:
+
+* A recompute that changes no membership writes nothing at all, not even the
+  version's ``last_recomputed_at``: "changes nothing and records nothing".
+* A preview counts what a first recompute would admit: (E \\ X) ∩ P.
+* Cycles are checked over every segment's latest *and* active version edges,
+  since references resolve to the active version.
+* An in-place edit of a draft keeps the draft's author; a new draft opened
+  from an approved/active version is authored by the editor.
+* ``preview`` is a reserved key (``/api/v1/segments/preview/``).
+* History ``?since=`` filters on ``as_of``; signatures voided by a rejection
+  are listed with ``"voided": true``.
 """
 
 from __future__ import annotations
@@ -601,17 +614,61 @@ def _target_query(
     return qs
 
 
+TARGET_TABLE = "segmentation_recompute_target"
+
+
+def _materialise_target(target: QuerySet[Customer]) -> None:
+    """Write M' (customer ids) into a per-connection temporary table."""
+    sql, params = target.values(cid=F("pk")).query.sql_with_params()
+    table = connection.ops.quote_name(TARGET_TABLE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint PRIMARY KEY)")
+        cursor.execute(f"INSERT INTO {table} (id) SELECT src.cid FROM ({sql}) src", params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {table}")  # temp tables are never auto-analysed
+
+
+def _drop_target() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(TARGET_TABLE)}")
+
+
+def _difference_queries(
+    *, version: SegmentVersion, scope: list[int] | None
+) -> tuple[tuple[str, list], tuple[str, list]]:
+    """SQL for M' \\ M (entered) and M \\ M' (exited), each selecting ``cid``."""
+    ops = connection.ops
+    target = ops.quote_name(TARGET_TABLE)
+    membership = ops.quote_name(Membership._meta.db_table)
+    entered = (
+        f"SELECT t.id AS cid FROM {target} t WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {membership} m WHERE m.version_id = %s AND m.customer_id = t.id)",
+        [version.pk],
+    )
+    in_scope, scope_params = "", []
+    if scope is not None:
+        in_scope = f"AND m.customer_id IN ({', '.join(['%s'] * len(scope))}) "
+        scope_params = list(scope)
+    exited = (
+        f"SELECT m.customer_id AS cid FROM {membership} m WHERE m.version_id = %s {in_scope}"
+        f"AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = m.customer_id)",
+        [version.pk, *scope_params],
+    )
+    return entered, exited
+
+
 def _insert_changes(
     *,
-    source: QuerySet,
+    source: tuple[str, list],
     run: RecomputeRun,
     version: SegmentVersion,
     direction: str,
     as_of: datetime,
     recorded_at: datetime,
 ) -> int:
-    """INSERT ... SELECT one history row per customer id the ``source`` query yields (as cid)."""
-    sql, params = source.query.sql_with_params()
+    """INSERT ... SELECT one history row per customer id the ``source`` SQL yields (as cid)."""
+    sql, params = source
     table = MembershipChange._meta.db_table
     ops = connection.ops
     with connection.cursor() as cursor:
@@ -681,16 +738,10 @@ def recompute_version(
         )
         if scope is not None and not scope:
             return _unchanged(version, as_of, trigger, t0, scope)
-        target = _target_query(version=version, as_of=as_of, scope=scope)
-        entered = target.filter(
-            ~Exists(Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk")))
-        ).values(cid=F("pk"))
-        current = Membership.objects.filter(version_id=version.pk).order_by()
-        if scope is not None:
-            current = current.filter(customer_id__in=scope)
-        exited = current.filter(~Exists(target.filter(pk=OuterRef("customer_id")))).values(
-            cid=F("customer_id")
-        )
+        # Evaluate M' once into a temp table; both differences are then cheap
+        # anti-joins against it and the membership table.
+        _materialise_target(_target_query(version=version, as_of=as_of, scope=scope))
+        entered, exited = _difference_queries(version=version, scope=scope)
 
         savepoint = transaction.savepoint()
         run = RecomputeRun.objects.create(
@@ -718,6 +769,7 @@ def recompute_version(
             as_of=as_of,
             recorded_at=recorded_at,
         )
+        _drop_target()
         if n_in == 0 and n_out == 0:
             # Unchanged data and as_of change nothing and record nothing (rules.md).
             transaction.savepoint_rollback(savepoint)

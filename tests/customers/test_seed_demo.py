@@ -14,6 +14,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Territory, User
@@ -421,3 +422,22 @@ def test_seeding_is_audited_and_reports_totals():
     event = AuditEvent.objects.get(action="demo.seeded")
     assert event.after["customers"] == 20
     assert event.after["anchor"] == ANCHOR.isoformat()
+
+
+def _schema_of_customer_tables() -> set[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE conrelid::regclass::text LIKE 'customers_%%' "
+            "UNION ALL SELECT tablename::text, indexname::text, indexdef FROM pg_indexes "
+            "WHERE tablename LIKE 'customers_%%'"
+        )
+        return set(cursor.fetchall())
+
+
+def test_postgres_bulk_load_restores_every_index_and_constraint():
+    if connection.vendor != "postgresql":
+        pytest.skip("the index-deferred bulk load is PostgreSQL's")
+    before = _schema_of_customer_tables()
+    seed(customers=20)
+    assert _schema_of_customer_tables() == before

@@ -196,30 +196,69 @@ class _Sql:
 
 
 class _Stage:
-    """A temporary table filled in chunks."""
+    """A temporary table filled in chunks.
 
-    def __init__(self, sql: _Sql, cursor, name: str, columns: list[tuple[str, str]]) -> None:
+    On PostgreSQL a table filled alone (``stream=True``) gets one ``COPY`` for
+    the whole file, written by a background thread (psycopg's queued writer),
+    so the server ingests rows while Python parses the next ones; memory stays
+    bounded by the writer's queue. Otherwise rows are buffered and sent
+    ``CHUNK_ROWS`` at a time.
+    """
+
+    def __init__(
+        self, sql: _Sql, cursor, name: str, columns: list[tuple[str, str]], stream: bool = False
+    ) -> None:
         self.sql, self.cursor, self.name = sql, cursor, name
         self.columns = [c for c, _ in columns]
         self.adapters = [sql.adapter(t) for _, t in columns]
         self.buffer: list[tuple] = []
+        self.stream = stream and sql.pg
+        self._copy_context = None
+        self._copy = None
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         body = ", ".join(f"{sql.q(c)} {sql.type(t)}" for c, t in columns)
         cursor.execute(f"CREATE TEMPORARY TABLE {name} ({body})")
 
+    def _copy_statement(self) -> str:
+        names = ", ".join(self.sql.q(c) for c in self.columns)
+        return f"COPY {self.name} ({names}) FROM STDIN"
+
     def add(self, row: tuple) -> None:
+        if self.stream:
+            if self._copy is None:
+                from psycopg.copy import QueuedLibpqWriter
+
+                raw = self.cursor.cursor
+                self._copy_context = raw.copy(self._copy_statement(), writer=QueuedLibpqWriter(raw))
+                self._copy = self._copy_context.__enter__()
+            self._copy.write_row(row)
+            return
         self.buffer.append(row)
         if len(self.buffer) >= CHUNK_ROWS:
             self.flush()
 
+    def close(self, error: BaseException | None = None) -> None:
+        """End a streaming COPY: normally, or aborted when parsing failed."""
+        context, self._copy_context, self._copy = self._copy_context, None, None
+        if context is not None:
+            if error is None:
+                context.__exit__(None, None, None)
+            else:
+                try:
+                    context.__exit__(type(error), error, error.__traceback__)
+                except Exception:  # noqa: BLE001 - the parse error is the one to report
+                    pass
+
     def flush(self) -> None:
+        if self.stream:
+            self.close()
+            return
         if not self.buffer:
             return
         rows = self.buffer
         self.buffer = []
         if self.sql.pg:
-            names = ", ".join(self.sql.q(c) for c in self.columns)
-            with self.cursor.cursor.copy(f"COPY {self.name} ({names}) FROM STDIN") as copy:
+            with self.cursor.cursor.copy(self._copy_statement()) as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -703,7 +742,8 @@ def run_import(
             # insert-if-missing statements assume nobody else writes these
             # tables meanwhile. (SQLite's single writer already serialises.)
             run.cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
-        raw = _Stage(run.sql, run.cursor, RAW, _stage_columns(kind))
+        # Two staging tables cannot both hold an open COPY: stream only when alone.
+        raw = _Stage(run.sql, run.cursor, RAW, _stage_columns(kind), stream=not layout.attributes)
         attrs = None
         if layout.attributes:
             attrs = _Stage(
@@ -720,7 +760,11 @@ def run_import(
             )
         for table in (RES, CHANGED):
             run.cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        outcome.rows = _stage_rows(kind, layout, rows, raw, attrs, errors, skip_blank_rows)
+        try:
+            outcome.rows = _stage_rows(kind, layout, rows, raw, attrs, errors, skip_blank_rows)
+        except BaseException as exc:
+            raw.close(exc)  # the COPY must end before the rollback
+            raise
         _WRITERS[kind.name](run, outcome)
         errors.raise_if_any()
         outcome.unchanged = outcome.rows - outcome.created - outcome.updated

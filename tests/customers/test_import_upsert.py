@@ -310,3 +310,19 @@ def test_import_from_a_large_upload_on_disk_leaves_the_file_open():
     upload.seek(0)
     assert import_file(kind="customers", file=upload, file_name="customers.csv").created == 1
     assert not upload.closed
+
+
+def test_a_decoding_error_deep_in_the_file_writes_nothing():
+    customer = CustomerFactory(npi=NPI)
+    good = "".join(
+        f"{customer.npi},2026-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z,email,opened,,A{i},\n"
+        for i in range(600)
+    )
+    data = ("npi,occurred_at,channel,kind,topic,asset,external_id\n" + good).encode()
+    data += f"{customer.npi},2026-02-01T00:00:00Z,email,opened,,caf\xe9,\n".encode("latin-1")
+    from config.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as exc_info:
+        import_file(kind="interactions", file=io.BytesIO(data), file_name="i.csv")
+    assert [e.path for e in exc_info.value.errors] == ["file"]
+    assert not Interaction.objects.exists()

@@ -103,7 +103,8 @@ def seed_customers(ctx: SeedContext) -> None:
                 f"{ctx.counts.get('interactions', 0):,}; rx facts "
                 f"{ctx.counts.get('rx facts', 0):,} ({ctx.elapsed:.0f}s)"
             )
-        ctx.report(f"rebuilding indexes and constraints ({ctx.elapsed:.0f}s)")
+        if writer.postgres:
+            ctx.report(f"rebuilding indexes and constraints ({ctx.elapsed:.0f}s)")
     writer.reset_sequences(Customer)
     writer.analyze(Account, Customer, CustomerAttribute, Interaction, RxFact)
 

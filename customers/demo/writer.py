@@ -1,6 +1,6 @@
 """Append generated frames to tables fast: binary COPY on PostgreSQL, executemany on SQLite.
 
-Frames name their columns by database column (``attname``) and use these
+Frames name their columns by database column (``Field.column``) and use these
 dtypes: int64 and bool (numpy), nullable ``Int64``, ``datetime64[s]`` (UTC),
 pandas ``Categorical`` and plain object/str columns of text (None = NULL).
 Fields with ``auto_now``/``auto_now_add`` that a frame leaves out get the
@@ -10,6 +10,8 @@ On PostgreSQL every column travels as an int8 in a binary COPY into a
 temporary staging table (text as codes into a small list of distinct values),
 and one ``INSERT ... SELECT`` turns the codes back into values. That keeps
 Python out of the per-row work: 20 million interactions load in minutes.
+``indexes_deferred`` builds secondary indexes and foreign keys once after a
+bulk load instead of row by row.
 """
 
 from __future__ import annotations

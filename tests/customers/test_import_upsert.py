@@ -326,3 +326,19 @@ def test_a_decoding_error_deep_in_the_file_writes_nothing():
         import_file(kind="interactions", file=io.BytesIO(data), file_name="i.csv")
     assert [e.path for e in exc_info.value.errors] == ["file"]
     assert not Interaction.objects.exists()
+
+
+def test_account_change_notifies_its_affiliated_customers():
+    account = AccountFactory(account_id="H1", name="City", account_type="hospital")
+    affiliated = CustomerFactory(account=account)
+    CustomerFactory()
+    with mock.patch("customers.services.notify_customers_changed") as notify:
+        run_import("accounts", "account_id,name,account_type", "H1,City,academic_center")
+    assert list(notify.call_args.kwargs["customer_ids"]) == [affiliated.pk]
+
+
+def test_unchanged_reimport_notifies_nobody():
+    CustomerFactory(npi=NPI, first_name="Ada", last_name="B", specialty="oncology")
+    with mock.patch("customers.services.notify_customers_changed") as notify:
+        run_import("customers", "npi,first_name,last_name,specialty", f"{NPI},Ada,B,oncology")
+    notify.assert_not_called()

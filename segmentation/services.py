@@ -8,9 +8,10 @@ the parent's current members:
 * with exit rule: M' = (M ∪ E) \\ X  (intersected with P when there is a parent)
 
 Everything is computed in the database: the engine's ``customer_filter`` gives a
-``Q`` over Customer, the differences M' \\ M and M \\ M' are written as history
-rows with ``INSERT ... SELECT`` and then applied to the membership table with
-one ``INSERT ... SELECT`` and one ``DELETE``. No Python loop over customers.
+``Q`` over Customer; M' and M are written once into two temporary tables, and
+the differences M' \\ M and M \\ M' become history rows (``INSERT ... SELECT``)
+and membership changes (one ``INSERT ... SELECT``, one ``DELETE``). No Python
+loop over customers.
 
 Choices made where the contract is silent:
 
@@ -615,45 +616,58 @@ def _target_query(
 
 
 TARGET_TABLE = "segmentation_recompute_target"
+CURRENT_TABLE = "segmentation_recompute_current"
 
 
-def _materialise_target(target: QuerySet[Customer]) -> None:
-    """Write M' (customer ids) into a per-connection temporary table."""
+def _materialise(
+    *, target: QuerySet[Customer], version: SegmentVersion, scope: list[int] | None
+) -> None:
+    """Write M' and M (restricted to the scope) into per-connection temporary tables.
+
+    Both sides of every difference are then small, freshly analysed tables, so
+    the planner picks hash anti-joins even when the statistics of the large
+    membership and history tables lag behind a bulk load.
+    """
     sql, params = target.values(cid=F("pk")).query.sql_with_params()
-    table = connection.ops.quote_name(TARGET_TABLE)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint PRIMARY KEY)")
-        cursor.execute(f"INSERT INTO {table} (id) SELECT src.cid FROM ({sql}) src", params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {table}")  # temp tables are never auto-analysed
-
-
-def _drop_target() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(TARGET_TABLE)}")
-
-
-def _difference_queries(
-    *, version: SegmentVersion, scope: list[int] | None
-) -> tuple[tuple[str, list], tuple[str, list]]:
-    """SQL for M' \\ M (entered) and M \\ M' (exited), each selecting ``cid``."""
     ops = connection.ops
-    target = ops.quote_name(TARGET_TABLE)
+    t, c = ops.quote_name(TARGET_TABLE), ops.quote_name(CURRENT_TABLE)
     membership = ops.quote_name(Membership._meta.db_table)
-    entered = (
-        f"SELECT t.id AS cid FROM {target} t WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {membership} m WHERE m.version_id = %s AND m.customer_id = t.id)",
-        [version.pk],
-    )
     in_scope, scope_params = "", []
     if scope is not None:
-        in_scope = f"AND m.customer_id IN ({', '.join(['%s'] * len(scope))}) "
+        in_scope = f" AND customer_id IN ({', '.join(['%s'] * len(scope))})"
         scope_params = list(scope)
+    with connection.cursor() as cursor:
+        for table in (t, c):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint PRIMARY KEY)")
+        cursor.execute(f"INSERT INTO {t} (id) SELECT src.cid FROM ({sql}) src", params)
+        cursor.execute(
+            f"INSERT INTO {c} (id) SELECT customer_id FROM {membership} "
+            f"WHERE version_id = %s{in_scope}",
+            [version.pk, *scope_params],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {t}")  # temp tables are never auto-analysed
+            cursor.execute(f"ANALYZE {c}")
+
+
+def _drop_temporaries() -> None:
+    with connection.cursor() as cursor:
+        for table in (TARGET_TABLE, CURRENT_TABLE):
+            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}")
+
+
+def _difference_queries() -> tuple[tuple[str, list], tuple[str, list]]:
+    """SQL for M' \\ M (entered) and M \\ M' (exited), each selecting ``cid``."""
+    t = connection.ops.quote_name(TARGET_TABLE)
+    c = connection.ops.quote_name(CURRENT_TABLE)
+    entered = (
+        f"SELECT a.id AS cid FROM {t} a WHERE NOT EXISTS (SELECT 1 FROM {c} b WHERE b.id = a.id)",
+        [],
+    )
     exited = (
-        f"SELECT m.customer_id AS cid FROM {membership} m WHERE m.version_id = %s {in_scope}"
-        f"AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = m.customer_id)",
-        [version.pk, *scope_params],
+        f"SELECT a.id AS cid FROM {c} a WHERE NOT EXISTS (SELECT 1 FROM {t} b WHERE b.id = a.id)",
+        [],
     )
     return entered, exited
 
@@ -688,21 +702,21 @@ def _insert_changes(
         return cursor.rowcount
 
 
-def _apply_changes(*, run: RecomputeRun, version: SegmentVersion, as_of: datetime) -> None:
-    """Apply a run's history rows to the membership table: one INSERT ... SELECT, one DELETE."""
+def _apply_changes(*, version: SegmentVersion, as_of: datetime) -> None:
+    """Apply the differences to the membership table: one INSERT ... SELECT, one DELETE."""
     ops = connection.ops
     membership = ops.quote_name(Membership._meta.db_table)
-    changes = ops.quote_name(MembershipChange._meta.db_table)
+    (entered_sql, _), (exited_sql, _) = _difference_queries()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {membership} (version_id, customer_id, entered_at) "
-            f"SELECT %s, customer_id, %s FROM {changes} WHERE run_id = %s AND direction = %s",
-            [version.pk, ops.adapt_datetimefield_value(as_of), run.pk, Direction.ENTRY],
+            f"SELECT %s, src.cid, %s FROM ({entered_sql}) src",
+            [version.pk, ops.adapt_datetimefield_value(as_of)],
         )
         cursor.execute(
             f"DELETE FROM {membership} WHERE version_id = %s AND customer_id IN "
-            f"(SELECT customer_id FROM {changes} WHERE run_id = %s AND direction = %s)",
-            [version.pk, run.pk, Direction.EXIT],
+            f"(SELECT src.cid FROM ({exited_sql}) src)",
+            [version.pk],
         )
 
 
@@ -740,8 +754,12 @@ def recompute_version(
             return _unchanged(version, as_of, trigger, t0, scope)
         # Evaluate M' once into a temp table; both differences are then cheap
         # anti-joins against it and the membership table.
-        _materialise_target(_target_query(version=version, as_of=as_of, scope=scope))
-        entered, exited = _difference_queries(version=version, scope=scope)
+        _materialise(
+            target=_target_query(version=version, as_of=as_of, scope=scope),
+            version=version,
+            scope=scope,
+        )
+        entered, exited = _difference_queries()
 
         savepoint = transaction.savepoint()
         run = RecomputeRun.objects.create(
@@ -769,14 +787,15 @@ def recompute_version(
             as_of=as_of,
             recorded_at=recorded_at,
         )
-        _drop_target()
         if n_in == 0 and n_out == 0:
             # Unchanged data and as_of change nothing and record nothing (rules.md).
             transaction.savepoint_rollback(savepoint)
+            _drop_temporaries()
             return _unchanged(version, as_of, trigger, t0, scope)
         transaction.savepoint_commit(savepoint)
 
-        _apply_changes(run=run, version=version, as_of=as_of)
+        _apply_changes(version=version, as_of=as_of)
+        _drop_temporaries()
         member_count = Membership.objects.filter(version_id=version.pk).count()
         duration_ms = int((time.perf_counter() - t0) * 1000)
         RecomputeRun.objects.filter(pk=run.pk).update(

@@ -181,3 +181,13 @@ def test_event_counts_stop_at_as_of(db, matching):
     InteractionFactory(customer=customer, occurred_at=AS_OF + dt.timedelta(days=1), channel="email")
     rule = {"event": {"channel": "email"}, "count": {"op": "eq", "value": 1}}
     assert matching(rule) == {"1000000001"}
+
+
+def test_the_largest_valid_rules_compile_and_run(db, matching):
+    people()
+    wide = {"any": [{"field": "decile", "op": "eq", "value": 1 + i % 10} for i in range(500)]}
+    deep: dict = HIGH
+    for _ in range(31):
+        deep = {"not": deep}
+    assert matching(wide) == {"1000000001", "1000000003", "1000000004"}
+    assert matching(deep) == {"1000000002", "1000000004"}  # 31 nots: the complement of HIGH

@@ -121,7 +121,7 @@ def _describe_rx(node: dict) -> str:
     window = f"over the last {months} months" if months else "to date"
     cmp = node.get("sum") or {}
     return (
-        f"{metric_words} of {product or 'all products'} {window} total "
+        f"{metric_words} of {product or 'all products'} {window} add up to "
         f"{CMP_WORDS.get(cmp.get('op'), cmp.get('op'))} {cmp.get('value')}"
     )
 

@@ -53,7 +53,7 @@ def test_rx_and_segment_conditions():
         "sum": {"op": "gt", "value": 5},
     }
     assert describe_rule(rx, LABELS) == (
-        "total prescriptions of CARDIOZEN over the last 3 months total more than 5"
+        "total prescriptions of CARDIOZEN over the last 3 months add up to more than 5"
     )
     assert describe_rule({"segment": "cardio"}, LABELS) == 'is a member of segment "cardio"'
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from .permissions import allowed
 
@@ -38,8 +38,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def no_pages(request: HttpRequest) -> HttpResponse:
     """A signed-in user without any role that opens a page."""
-    from django.shortcuts import render
-
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     return render(request, "accounts/no_pages.html", status=403)

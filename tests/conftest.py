@@ -13,6 +13,15 @@ from tests.factories import UserFactory
 # unless told it is safe (it is: the live server runs in its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing(django_test_environment):
+    """PBKDF2 at full strength makes the permission matrices minutes slower; tests need no KDF."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
 
 

@@ -48,10 +48,7 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["account_id"]
-        indexes = [
-            models.Index(fields=["account_type"]),
-            models.Index(fields=["territory"]),
-        ]
+        indexes = [models.Index(fields=["account_type"])]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.name}"
@@ -85,8 +82,6 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["specialty", "decile"]),
             models.Index(fields=["state"]),
-            models.Index(fields=["territory"]),
-            models.Index(fields=["account"]),
             models.Index(fields=["decile"]),
         ]
         constraints = [
@@ -107,7 +102,10 @@ class CustomerAttribute(models.Model):
     parse), so numeric rule comparisons are plain indexed SQL.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="attributes")
+    # The (customer, key) unique constraint serves lookups by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="attributes", db_index=False
+    )
     key = models.CharField(max_length=100)
     value = models.CharField(max_length=1000)
     number = models.DecimalField(max_digits=38, decimal_places=10, null=True, blank=True)
@@ -128,7 +126,11 @@ class CustomerAttribute(models.Model):
 class Interaction(models.Model):
     """One engagement event. Missing topic and asset are stored as ""."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    # The (customer, occurred_at) index serves lookups by customer; one index
+    # less to maintain on the largest table.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     occurred_at = models.DateTimeField()
     channel = models.CharField(max_length=32, choices=Channel.choices)
     kind = models.CharField(max_length=32, choices=InteractionKind.choices)
@@ -163,7 +165,9 @@ class Interaction(models.Model):
 class RxFact(models.Model):
     """Monthly prescribing facts for one customer and product. ``month`` is its first day."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="rx_facts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="rx_facts", db_index=False
+    )
     month = models.DateField()
     product = models.CharField(max_length=64)
     nrx = models.PositiveIntegerField()

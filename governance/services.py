@@ -416,7 +416,9 @@ def activate_version(*, user, version: SegmentVersion) -> SegmentVersion:
         )
         content_services.revalidate_segment_mappings(version=version, actor=user)
     try:
-        segment_services.recompute_version(version=version, trigger="activation", user=user)
+        # Segments referencing this one (or with it as parent) now read the new
+        # version's membership, so they are brought up to date with it.
+        segment_services.recompute_with_dependents(version=version, trigger="activation", user=user)
     except Exception:
         # The activation stands (it committed); the scheduled recompute of active
         # versions catches up. A failed recompute must not turn into a 500 here.

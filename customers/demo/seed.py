@@ -34,6 +34,7 @@ from .generate import (
     generate_rx,
     territories_frame,
 )
+from .governed import seed_content_assets, seed_mappings, seed_segments
 from .users import ensure_demo_users
 from .writer import TableWriter
 
@@ -116,7 +117,16 @@ def seed_users(ctx: SeedContext) -> None:
     ctx.report(f"demo users: {', '.join(u.username for u in users)}")
 
 
-DEFAULT_STEPS: tuple[SeedStep, ...] = (seed_territories, seed_accounts, seed_customers, seed_users)
+# Assets, segments and mappings go through the governed services (audit, e-signatures).
+DEFAULT_STEPS: tuple[SeedStep, ...] = (
+    seed_territories,
+    seed_accounts,
+    seed_customers,
+    seed_users,
+    seed_content_assets,
+    seed_segments,
+    seed_mappings,
+)
 
 
 def database_has_data() -> bool:

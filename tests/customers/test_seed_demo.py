@@ -8,6 +8,7 @@ generator's own tables.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -15,11 +16,15 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Territory, User
+from content.models import ContentAsset, ContentMapping
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
+from governance.audit import verify_audit_chain
 from governance.models import AuditEvent
+from segmentation.models import Membership, SegmentVersion
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -441,3 +446,102 @@ def test_postgres_bulk_load_restores_every_index_and_constraint():
     before = _schema_of_customer_tables()
     seed(customers=20)
     assert _schema_of_customer_tables() == before
+
+
+# --- governed steps: content assets, segments, mappings (interfaces.md: seed_demo seeds
+# assets and segments too). They go through the services, so the audit chain must hold.
+
+
+def seed_today(customers: int = 800) -> None:
+    """Seed with today's anchor: segment rules count interactions in windows ending now."""
+    call_command(
+        "seed_demo",
+        "--customers",
+        str(customers),
+        "--seed",
+        "7",
+        "--anchor",
+        timezone.now().date().isoformat(),
+        stdout=StringIO(),
+    )
+
+
+def test_seeded_assets_are_approved_except_one_draft():
+    seed_today()
+    statuses = sorted(ContentAsset.objects.values_list("mlr_status", flat=True))
+    assert len(statuses) >= 5
+    assert statuses.count("draft") == 1
+    assert set(statuses) == {"approved", "draft"}
+    assert set(ContentAsset.objects.values_list("therapy_area", flat=True)) <= {
+        "cardiology",
+        "metabolic",
+    }
+    # Approval was recorded through the service: an audited, e-signed status change.
+    approved = ContentAsset.objects.filter(mlr_status="approved")
+    assert AuditEvent.objects.filter(action="asset.approved").count() == approved.count()
+
+
+def test_one_approved_asset_expires_within_30_days_and_the_rest_later():
+    seed_today()
+    now = timezone.now()
+    approved = ContentAsset.objects.filter(mlr_status="approved")
+    soon = approved.filter(expires_at__lte=now + timedelta(days=30))
+    assert soon.count() == 1
+    assert soon.get().expires_at > now
+    assert (
+        not approved.filter(expires_at__lte=now + timedelta(days=300))
+        .exclude(pk=soon.get().pk)
+        .exists()
+    )
+
+
+def test_active_segments_have_members():
+    seed_today()
+    active = SegmentVersion.objects.filter(state="active")
+    assert active.count() >= 3
+    for version in active:
+        assert Membership.objects.filter(version=version).exists(), version.segment.key
+
+
+def test_one_active_segment_references_another():
+    seed_today()
+    assert any(
+        "segment" in json.dumps(v.entry_rule) or v.parent_id
+        for v in SegmentVersion.objects.filter(state="active")
+    )
+
+
+def test_a_version_waits_in_review_and_one_is_a_draft():
+    seed_today()
+    in_review = SegmentVersion.objects.get(state="in_review")
+    assert SegmentVersion.objects.filter(state="draft").count() == 1
+    signed = set(in_review.signatures.values_list("team", flat=True))
+    assert signed and signed != {"brand", "access", "medical"}
+
+
+def test_active_versions_carry_the_three_team_signatures():
+    seed_today()
+    for version in SegmentVersion.objects.filter(state="active"):
+        teams = set(version.signatures.filter(decision="approve").values_list("team", flat=True))
+        assert teams == {"brand", "access", "medical"}
+        assert version.author.username not in set(
+            version.signatures.values_list("signer_username", flat=True)
+        )
+
+
+def test_mappings_are_approved_and_one_waits_for_compliance():
+    seed_today()
+    approved = ContentMapping.objects.filter(state="approved")
+    assert approved.exists()
+    assert ContentMapping.objects.filter(state="proposed").count() >= 1
+    for mapping in approved:
+        assert mapping.segment_version.state == "active"
+        assert mapping.decided_by_id != mapping.proposed_by_id
+
+
+def test_the_audit_chain_is_intact_after_seeding():
+    seed_today()
+    activated = AuditEvent.objects.filter(action="segment.activated").count()
+    assert activated == SegmentVersion.objects.filter(state="active").count()
+    assert not AuditEvent.objects.filter(action="signature.failed").exists()
+    assert verify_audit_chain().intact

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +28,12 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    Expression,
     F,
     Func,
     OuterRef,
     Q,
+    QuerySet,
     Sum,
     Value,
 )
@@ -51,6 +53,8 @@ from .validate import is_number
 
 # A compiled node: a Q, or a constant folded in Python.
 Compiled = Q | bool
+# Customer ids a compiled Q will be evaluated for: ids, or a query/expression selecting them.
+Restriction = Collection[int] | QuerySet | Expression
 
 # Integer bounds beyond this are clamped (no stored integer comes near it, and
 # SQLite refuses Python ints wider than 64 bits).
@@ -233,11 +237,11 @@ def _field(node: dict, ctx: _Context) -> Compiled:
     op = node["op"]
     value = node.get("value")
     positive_op = _NEGATIVE.get(op, op)
-    positive = _field_positive(spec, positive_op, value)
+    positive = _field_positive(spec, positive_op, value, ctx)
     return _not(positive) if op in _NEGATIVE else positive
 
 
-def _field_positive(spec: FieldSpec, op: str, value: Any) -> Compiled:
+def _field_positive(spec: FieldSpec, op: str, value: Any, ctx: _Context) -> Compiled:
     if spec.scope == "customer":
         return _column_positive(spec.column, spec.type, spec.nullable, op, value)
     if spec.scope == "account":
@@ -253,10 +257,10 @@ def _field_positive(spec: FieldSpec, op: str, value: Any) -> Compiled:
         if inner is not True:
             accounts = accounts.filter(inner)
         return _q(Exists(accounts))
-    return _attr_positive(spec.column, op, value)
+    return _attr_positive(spec.column, op, value, ctx)
 
 
-def _attr_positive(key: str, op: str, value: Any) -> Compiled:
+def _attr_positive(key: str, op: str, value: Any, ctx: _Context) -> Compiled:
     """Exists an attribute row for ``key`` whose value is present and satisfies ``op``."""
     from customers.models import CustomerAttribute
 
@@ -275,7 +279,7 @@ def _attr_positive(key: str, op: str, value: Any) -> Compiled:
             cond = _attr_string(op, value)
     if cond is False:
         return False
-    rows = CustomerAttribute.objects.filter(customer_id=OuterRef("pk"), key=key)
+    rows = ctx.restrict(CustomerAttribute.objects.filter(customer_id=OuterRef("pk"), key=key))
     if numeric:
         rows = rows.filter(number__isnull=False)
     else:
@@ -359,8 +363,12 @@ def _count_compare(
     return equal if op == "eq" else _not(equal)
 
 
-def _grouped_q(rows, aggregate, op: str, k: int) -> Q:
+def _grouped_q(rows, aggregate, op: str, k: int, ctx: _Context) -> Q:
     having = {"eq": Exact, "gte": GreaterThanOrEqual}[op]
+    # Aggregate only the customers asked about, not every customer in the
+    # window: an incremental recompute of a few ids then reads a few index
+    # ranges. Customers outside the restriction are never asked about.
+    rows = ctx.restrict(rows)
     ids = (
         rows.order_by()
         .values("customer_id")
@@ -374,7 +382,7 @@ def _grouped_q(rows, aggregate, op: str, k: int) -> Q:
 def _event(node: dict, ctx: _Context) -> Compiled:
     from customers.models import Interaction
 
-    rows = Interaction.objects.filter(customer_id=OuterRef("pk"))
+    rows = ctx.restrict(Interaction.objects.filter(customer_id=OuterRef("pk")))
     plain = Interaction.objects.all()
     keys = {k: v for k, v in node["event"].items()}
     window = Q(occurred_at__lte=ctx.as_of)
@@ -392,7 +400,7 @@ def _event(node: dict, ctx: _Context) -> Compiled:
         count["op"],
         count["value"],
         lambda: _q(Exists(rows)),
-        lambda op, k: _grouped_q(plain, Count("id"), op, k),
+        lambda op, k: _grouped_q(plain, Count("id"), op, k, ctx),
     )
 
 
@@ -420,12 +428,14 @@ def _rx(node: dict, ctx: _Context) -> Compiled:
         window &= Q(product=product)
     plain = RxFact.objects.filter(window)
     # Metrics are integers >= 0, so "sum >= 1" is "some fact with metric > 0".
-    rows = RxFact.objects.filter(window, customer_id=OuterRef("pk"), **{f"{metric}__gt": 0})
+    rows = ctx.restrict(
+        RxFact.objects.filter(window, customer_id=OuterRef("pk"), **{f"{metric}__gt": 0})
+    )
     return _count_compare(
         node["sum"]["op"],
         node["sum"]["value"],
         lambda: _q(Exists(rows)),
-        lambda op, k: _grouped_q(plain, Sum(metric), op, k),
+        lambda op, k: _grouped_q(plain, Sum(metric), op, k, ctx),
     )
 
 
@@ -438,13 +448,31 @@ def _segment(node: dict, ctx: _Context) -> Compiled:
     version_id = ctx.segment_version_id(node["segment"])
     if version_id is None:
         return False
-    return _q(Exists(Membership.objects.filter(version_id=version_id, customer_id=OuterRef("pk"))))
+    members = Membership.objects.filter(version_id=version_id, customer_id=OuterRef("pk"))
+    return _q(Exists(ctx.restrict(members)))
 
 
 class _Context:
-    def __init__(self, as_of: dt.datetime, segment_version_id: Callable[[str], int | None]):
+    def __init__(
+        self,
+        as_of: dt.datetime,
+        segment_version_id: Callable[[str], int | None],
+        customer_ids: Restriction | None = None,
+    ):
         self.as_of = as_of
         self.segment_version_id = segment_version_id
+        self.customer_ids = customer_ids
+
+    def restrict(self, rows: QuerySet) -> QuerySet:
+        """Limit per-customer rows to the restriction, if any.
+
+        Needed in the grouped subqueries; also applied to the correlated
+        EXISTS ones, because PostgreSQL may run those as one hashed subplan
+        over every matching row instead of probing per customer.
+        """
+        if self.customer_ids is None:
+            return rows
+        return rows.filter(customer_id__in=self.customer_ids)
 
 
 def _compile(node: dict, ctx: _Context) -> Compiled:
@@ -476,9 +504,13 @@ def compile_rule(
     *,
     as_of: dt.datetime,
     segment_version_id: Callable[[str], int | None],
+    customer_ids: Restriction | None = None,
 ) -> Compiled:
-    """Compile ``rule`` to a Q, or to True/False when it is constant."""
-    return _compile(rule, _Context(_utc(as_of), segment_version_id))
+    """Compile ``rule`` to a Q, or to True/False when it is constant.
+
+    ``customer_ids``: see :func:`customer_filter`.
+    """
+    return _compile(rule, _Context(_utc(as_of), segment_version_id, customer_ids))
 
 
 def customer_filter(
@@ -486,6 +518,7 @@ def customer_filter(
     *,
     as_of: dt.datetime,
     segment_version_id: Callable[[str], int | None],
+    customer_ids: Restriction | None = None,
 ) -> Q:
     """A Q over Customer, true exactly for the customers matching ``rule`` at ``as_of``.
 
@@ -494,8 +527,17 @@ def customer_filter(
     ``segment_version_id(key)`` names the version whose Membership rows are
     the current members of a referenced segment (None: nobody). The Q is
     two-valued, so ``~customer_filter(...)`` is its exact complement.
+
+    ``customer_ids`` (a collection of ids, or a query/expression selecting
+    them) says the Q will only be evaluated for those customers: it is pushed
+    into the grouped subqueries (event counts, rx sums) so that they aggregate
+    those customers only. The Q (and its complement) is then exact for the
+    customers in the restriction and meaningless for the others, so the caller
+    must restrict the Customer query to the same ids.
     """
-    compiled = compile_rule(rule, as_of=as_of, segment_version_id=segment_version_id)
+    compiled = compile_rule(
+        rule, as_of=as_of, segment_version_id=segment_version_id, customer_ids=customer_ids
+    )
     if compiled is True:
         return ~Q(pk__in=[])
     if compiled is False:

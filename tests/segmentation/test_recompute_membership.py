@@ -310,6 +310,36 @@ def test_incremental_with_exit_rule_keeps_hysteresis(brand):
     assert member_npis(version) == set()
 
 
+def test_incremental_recompute_of_the_changed_customers_equals_a_full_one(brand):
+    """Event counts evaluated for a scope give the same membership as a full run."""
+    rule = {
+        "any": [
+            {
+                "event": {"channel": "rep_visit"},
+                "within_days": 30,
+                "count": {"op": "gte", "value": 2},
+            },
+            {"event": {"channel": "webinar"}, "count": {"op": "eq", "value": 1}},
+        ]
+    }
+    people = [CustomerFactory() for _ in range(6)]
+    for c in people[:3]:
+        InteractionFactory(customer=c, occurred_at=AS_OF - 3 * DAY, channel="rep_visit")
+    incremental = make_segment(brand, "busy", rule)
+    full = make_segment(brand, "busy-full", rule)
+    recompute(incremental)
+    assert member_npis(incremental) == set()
+    # New data: a second visit for people 1-2, a first one for 3, one webinar for 0 and 4.
+    for c in people[1:4]:
+        InteractionFactory(customer=c, occurred_at=AS_OF - 2 * DAY, channel="rep_visit")
+    for c in (people[0], people[4]):
+        InteractionFactory(customer=c, occurred_at=AS_OF - 2 * DAY, channel="webinar")
+    recompute(incremental, customer_ids=[c.pk for c in people[:5]], as_of=AS_OF + DAY)
+    recompute(full, as_of=AS_OF + DAY)
+    expected = {people[i].npi for i in (0, 1, 2, 4)}
+    assert member_npis(incremental) == member_npis(full) == expected
+
+
 def test_incremental_run_for_unknown_ids_changes_nothing(brand):
     version = make_segment(brand, "high", HIGH)
     result = recompute(version, customer_ids=[999999])

@@ -501,11 +501,14 @@ def _without_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def _in_current_members_of(key: str, resolver) -> Q:
+def _in_current_members_of(key: str, resolver, scope_sql: RawSQL | None = None) -> Q:
     version_id = resolver(key)
     if version_id is None:
         return Q(pk__in=[])
-    return Q(Exists(Membership.objects.filter(version_id=version_id, customer_id=OuterRef("pk"))))
+    members = Membership.objects.filter(version_id=version_id, customer_id=OuterRef("pk"))
+    if scope_sql is not None:
+        members = members.filter(customer_id__in=scope_sql)
+    return Q(Exists(members))
 
 
 def preview_rule(
@@ -641,34 +644,37 @@ class RecomputeResult:
 
 
 def _target_query(
-    *, version: SegmentVersion, as_of: datetime, scope: RawSQL | None
+    *, version: SegmentVersion, as_of: datetime, scope: list[int] | None, scope_sql: RawSQL | None
 ) -> QuerySet[Customer]:
     """M' as a Customer query (restricted to ``scope`` when given); reads M before any write.
 
-    The scope is also handed to ``customer_filter`` so that event counts and
-    rx sums aggregate the scoped customers only, not every customer.
+    ``scope_sql`` selects the same ids from a temporary table. It is pushed
+    into every per-customer subquery (event counts and rx sums through
+    ``customer_filter``, current members, the parent's members) so that none
+    of them reads rows of customers outside the scope; the outer query takes
+    the literal ids, so the planner knows it starts from a few customers.
     """
     from .rules import customer_filter
 
     resolver = selectors.ReferenceResolver()
     condition = customer_filter(
-        version.entry_rule, as_of=as_of, segment_version_id=resolver, customer_ids=scope
+        version.entry_rule, as_of=as_of, segment_version_id=resolver, customer_ids=scope_sql
     )
     if version.exit_rule is not None:
-        in_current = Q(
-            Exists(Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk")))
-        )
+        current = Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk"))
+        if scope_sql is not None:
+            current = current.filter(customer_id__in=scope_sql)
         not_exit = customer_filter(
             {"not": version.exit_rule},
             as_of=as_of,
             segment_version_id=resolver,
-            customer_ids=scope,
+            customer_ids=scope_sql,
         )
-        condition = (condition | in_current) & not_exit
+        condition = (condition | Q(Exists(current))) & not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.
     qs = Customer.objects.filter(condition).order_by()
     if version.parent_id is not None:
-        qs = qs.filter(_in_current_members_of(version.parent.key, resolver))
+        qs = qs.filter(_in_current_members_of(version.parent.key, resolver, scope_sql))
     if scope is not None:
         qs = qs.filter(pk__in=scope)
     return qs
@@ -839,7 +845,7 @@ def recompute_version(
         # Evaluate M' once into a temp table; both differences are then cheap
         # anti-joins against it and the membership table.
         _materialise(
-            target=_target_query(version=version, as_of=as_of, scope=scope_sql),
+            target=_target_query(version=version, as_of=as_of, scope=scope, scope_sql=scope_sql),
             version=version,
             scope=scope_sql,
         )

@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from accounts.mixins import page_permission, sorted_page
-from accounts.models import Territory
 
 EXPORT_COLUMNS = (
     "npi",
@@ -32,13 +31,10 @@ EXPORT_COLUMNS = (
 @page_permission("view_territories")
 def territory_list(request: HttpRequest) -> HttpResponse:
     """The user's territories (an admin sees all of them)."""
-    if request.user.has_role("admin"):
-        territories = Territory.objects.all()
-    else:
-        territories = request.user.territories.all()
-    return render(
-        request, "customers/territory_list.html", {"territories": territories.order_by("code")}
-    )
+    from governance.selectors import territories_for_user
+
+    territories = territories_for_user(user=request.user)
+    return render(request, "customers/territory_list.html", {"territories": territories})
 
 
 def _members(request: HttpRequest, code: str, segment_key: str | None, channel: str | None):

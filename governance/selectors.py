@@ -19,16 +19,23 @@ from .models import AuditEvent
 # --------------------------------------------------------------------------- field views
 
 
+def territories_for_user(*, user) -> QuerySet[Territory]:
+    """The territories the user may see: an admin all of them, a field lead their own."""
+    require(user, "view_territories")
+    if user.has_role("admin"):
+        return Territory.objects.order_by("code")
+    return user.territories.order_by("code")
+
+
 def territory_for_user(*, user, code: str) -> Territory:
     """The territory, if the user may see it: admin any, a field lead only their own.
 
     A field lead asking for a territory that is not theirs gets 403 whether or
     not it exists, so codes cannot be probed.
     """
-    require(user, "view_territories")
-    if not user.has_role("admin"):
-        if not user.territories.filter(code=code).exists():
-            raise PermissionRefused(f"territory {code} is not assigned to you", path="territory")
+    visible = territories_for_user(user=user)
+    if not user.has_role("admin") and not visible.filter(code=code).exists():
+        raise PermissionRefused(f"territory {code} is not assigned to you", path="territory")
     territory = Territory.objects.filter(code=code).first()
     if territory is None:
         raise NotFound(f"no territory {code}")

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from customers.vocabularies import AccountType, FormularyStatus
+
 from . import catalog
 
 CHUNK_SIZE = 20_000
@@ -73,18 +75,8 @@ _PROFILE_OF_SPECIALTY = np.array(
     ]
 )
 
-ACCOUNT_TYPES = (
-    "health_system",
-    "hospital",
-    "academic_center",
-    "clinic",
-    "community_practice",
-    "infusion_center",
-    "specialty_pharmacy",
-    "retail_pharmacy",
-    "payer",
-    "gpo",
-)
+# Weights below follow the vocabulary's order (data.md's order).
+ACCOUNT_TYPES = tuple(AccountType.values)
 _ACCOUNT_TYPE_SHARE = (0.05, 0.18, 0.03, 0.20, 0.35, 0.05, 0.04, 0.07, 0.02, 0.01)
 _ACCOUNT_PREFIX = ("HS", "HOSP", "AMC", "CLIN", "PRAC", "INF", "SPRX", "RTRX", "PAY", "GPO")
 _AT = {name: i for i, name in enumerate(ACCOUNT_TYPES)}
@@ -110,9 +102,7 @@ _SETTING_OF_ACCOUNT_TYPE = np.array(
     ],
     dtype=object,
 )
-FORMULARY_STATUSES = np.array(
-    ["preferred", "covered", "prior_auth", "step_edit", "not_covered"], dtype=object
-)
+FORMULARY_STATUSES = np.array(FormularyStatus.values, dtype=object)
 _FORMULARY_P = (0.25, 0.35, 0.20, 0.12, 0.08)
 # Share of accounts of each type that report a formulary status for the brand.
 _FORMULARY_SHARE = (0.6, 0.4, 0.5, 0, 0, 0, 0.3, 0, 0.9, 0.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from governance.audit import record_event
+from audit.services import record_event
 
 from .models import RoleAssignment, Territory, User
 from .services import record_role_change

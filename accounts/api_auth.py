@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 class TokenInputSerializer(serializers.Serializer):

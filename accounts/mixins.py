@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .permissions import allowed
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from config.errors import PermissionRefused
+from core.errors import PermissionRefused
 
 from .models import Role
 

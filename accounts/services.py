@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from accounts.permissions import require
-from config.errors import ErrorDetail, ValidationFailed
-from governance.audit import record_event
+from audit.services import record_event
+from core.errors import ErrorDetail, ValidationFailed
 
 from .models import Role, RoleAssignment, Territory, User
 

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
-from config.api import StandardPagination
-from config.errors import NotFound, ValidationFailed
+from core.api import StandardPagination
+from core.errors import NotFound, ValidationFailed
 from segmentation.models import Segment
 
 from . import selectors, services

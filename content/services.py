@@ -25,10 +25,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.permissions import require
-from config.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
+from audit.services import record_event
+from audit.signing import verify_signing_password
+from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
 from customers.vocabularies import Channel
-from governance.audit import record_event
-from governance.signing import verify_signing_password
 from segmentation.models import Purpose, Segment, SegmentVersion, VersionState
 
 from .models import Audience, ContentAsset, ContentMapping, Intent, MappingState, MlrStatus

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
-from config.errors import DomainError, ErrorDetail, ValidationFailed
+from core.errors import DomainError, ErrorDetail, ValidationFailed
 
 EXPIRY_WARNING_DAYS = 30
 

@@ -6,18 +6,9 @@ so the admin only looks; it never edits.
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Account, Customer, CustomerAttribute, ImportRun, Interaction, RxFact
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AttributeInline(admin.TabularInline):

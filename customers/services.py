@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require
-from config.errors import Conflict, ErrorDetail, ValidationFailed
-from governance.audit import record_event
+from audit.services import record_event
+from core.errors import Conflict, ErrorDetail, ValidationFailed
 from segmentation.services import notify_customers_changed
 
 from .importing.engine import Outcome, run_import

@@ -98,7 +98,7 @@ def territory_export(request: HttpRequest, code: str) -> HttpResponse:
     keys = [s["key"] for s in territory_segments(territory_code=territory.code)]
     segment_key = request.GET.get("segment", "")
     if segment_key not in keys:
-        from config.errors import ValidationFailed
+        from core.errors import ValidationFailed
 
         raise ValidationFailed(
             f"'{segment_key}' is not an active segment of this territory", path="segment"

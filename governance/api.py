@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import json
-
-from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
-from config.api import StandardPagination
-from config.errors import NotFound
+from core.api import StandardPagination
+from core.errors import NotFound
 from segmentation.models import Segment, VersionState
 
 from . import selectors, services
 from .serializers import (
-    AuditEventSerializer,
     FieldSegmentSerializer,
     RetireInputSerializer,
     SignatureInputSerializer,
@@ -101,99 +95,6 @@ class RetireView(APIView):
         version = services.version_for_action(segment=_segment(key), state=VersionState.ACTIVE)
         version = services.retire_version(user=request.user, version=version, reason=data["reason"])
         return Response(VersionStateSerializer(version).data)
-
-
-class CSVRenderer(BaseRenderer):
-    """Lets ``?format=csv`` pass DRF's content negotiation; the view streams the body."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, (bytes, str)) else json.dumps(data)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-AUDIT_COLUMNS = [
-    "id",
-    "occurred_at",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "reason",
-    "prev_hash",
-    "hash",
-]
-
-
-class AuditView(APIView):
-    """Audit events (compliance, admin), filtered; ``?format=csv`` streams every match."""
-
-    required_actions = {"GET": "view_audit"}
-    permission_classes = [ActionPermission]
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("object", str, description="type:id, or an object id of any type"),
-            OpenApiParameter("since", str, description="ISO date or date-time (inclusive)"),
-            OpenApiParameter("until", str, description="ISO date or date-time (exclusive)"),
-            OpenApiParameter("action", str, description="exact, or a prefix ending with '.'"),
-            OpenApiParameter("actor", str, description="username"),
-            OpenApiParameter("object_type", str),
-            OpenApiParameter("format", str, enum=["json", "csv"]),
-        ],
-        responses=AuditEventSerializer(many=True),
-    )
-    def get(self, request):
-        params = request.query_params
-        qs = selectors.audit_events(
-            object=params.get("object"),
-            since=params.get("since"),
-            until=params.get("until"),
-            action=params.get("action"),
-            actor=params.get("actor"),
-            object_type=params.get("object_type"),
-        )
-        if getattr(request.accepted_renderer, "format", None) == "csv":
-            return self._csv(qs)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
-
-    def _csv(self, qs) -> StreamingHttpResponse:
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(AUDIT_COLUMNS)
-            for e in qs.iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        e.id,
-                        e.occurred_at.isoformat().replace("+00:00", "Z"),
-                        e.actor_username,
-                        e.action,
-                        e.object_type,
-                        e.object_id,
-                        json.dumps(e.before, sort_keys=True) if e.before is not None else "",
-                        json.dumps(e.after, sort_keys=True) if e.after is not None else "",
-                        e.reason,
-                        e.prev_hash,
-                        e.hash,
-                    ]
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-        return response
 
 
 class TerritorySegmentsView(APIView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .models import AuditEvent, Signature
+from .models import Signature
 
 
 class SignatureSerializer(serializers.ModelSerializer):
@@ -62,27 +62,6 @@ class VersionStateSerializer(serializers.Serializer):
 
     def get_signatures(self, version) -> list[dict]:
         return SignatureSerializer(version.signatures.all(), many=True).data
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor_username")
-
-    class Meta:
-        model = AuditEvent
-        fields = [
-            "id",
-            "occurred_at",
-            "actor",
-            "action",
-            "object_type",
-            "object_id",
-            "before",
-            "after",
-            "reason",
-            "prev_hash",
-            "hash",
-        ]
-        read_only_fields = fields
 
 
 class FieldAssetSerializer(serializers.Serializer):

@@ -24,12 +24,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require
-from config.errors import Conflict, PermissionRefused, ValidationFailed
+from audit.models import AuditEvent
+from audit.services import record_event
+from audit.signing import team_label, verify_signing_password
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from segmentation.models import Segment, SegmentVersion, VersionState
 
-from .audit import record_event
-from .models import AuditEvent, Decision, Signature, Team
-from .signing import team_label, verify_signing_password
+from .models import Decision, Signature, Team
 
 S = VersionState
 logger = logging.getLogger(__name__)
@@ -220,7 +221,7 @@ def _validate_signature_input(*, user, version, team: str, decision: str, commen
     if decision == Decision.REJECT and not (comment or "").strip():
         errors.append(("comment", "a rejection needs a comment"))
     if errors:
-        from config.errors import ErrorDetail
+        from core.errors import ErrorDetail
 
         raise ValidationFailed(errors=[ErrorDetail(path=p, message=m) for p, m in errors])
     if not user.has_role(team):

@@ -10,5 +10,4 @@ urlpatterns = [
     path("reviews/<str:key>/v<int:number>/overlap/", views.review_overlap, name="review_overlap"),
     path("mappings/", views.mapping_list, name="mapping_list"),
     path("mappings/<int:pk>/", views.mapping_detail, name="mapping_detail"),
-    path("audit/", views.audit_list, name="audit_list"),
 ]

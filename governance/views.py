@@ -7,21 +7,20 @@ input, call them and show the result (errors included) next to the form.
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
-from config.errors import DomainError, ErrorDetail
+from core.errors import DomainError, ErrorDetail
 from segmentation import presentation
 from segmentation.models import SegmentVersion, VersionState
 
-from .models import AuditEvent, Decision, Signature, Team
+from .models import Decision, Signature, Team
 
 SIGNING_TEAMS = tuple(Team.values)
 
@@ -322,90 +321,4 @@ def mapping_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meanings": {d: mapping_meaning(d) for d in ("approve", "reject")},
         },
         status=status,
-    )
-
-
-# --------------------------------------------------------------------------- audit
-
-AUDIT_FILTERS = ("object", "action", "actor", "since", "until")
-AUDIT_COLUMNS = (
-    "id",
-    "occurred_at",
-    "actor_username",
-    "action",
-    "object_type",
-    "object_id",
-    "reason",
-    "before",
-    "after",
-    "prev_hash",
-    "hash",
-)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _audit_csv(events) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(AUDIT_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.id,
-                    event.occurred_at.isoformat(),
-                    event.actor_username,
-                    event.action,
-                    event.object_type,
-                    event.object_id,
-                    event.reason,
-                    json.dumps(event.before, sort_keys=True) if event.before is not None else "",
-                    json.dumps(event.after, sort_keys=True) if event.after is not None else "",
-                    event.prev_hash,
-                    event.hash,
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
-
-
-@page_permission("view_audit")
-def audit_list(request: HttpRequest) -> HttpResponse:
-    """The audit log, filtered by object, action, actor and time; CSV with ?format=csv."""
-    from governance.selectors import audit_events
-
-    filters = {k: request.GET.get(k, "").strip() for k in AUDIT_FILTERS}
-    errors: list[ErrorDetail] = []
-    try:
-        events = audit_events(**{k: v for k, v in filters.items() if v})
-    except DomainError as exc:
-        errors = list(exc.errors)
-        events = AuditEvent.objects.none()
-    if request.GET.get("format") == "csv" and not errors:
-        return _audit_csv(events)
-    page, sort = sorted_page(
-        request,
-        events,
-        sorts=("id", "occurred_at", "action", "actor_username", "object_type"),
-        default="-id",
-        per_page=50,
-    )
-    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
-    return render(
-        request,
-        "governance/audit_list.html",
-        {
-            "page_obj": page,
-            "sort": sort,
-            "filters": filters,
-            "errors": errors,
-            "actions": list(actions),
-        },
-        status=400 if errors else 200,
     )

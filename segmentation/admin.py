@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from config.errors import DomainError
+from core.admin import ReadOnlyAdmin
+from core.errors import DomainError
 
 from . import services
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class VersionInline(admin.TabularInline):

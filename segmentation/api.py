@@ -2,7 +2,7 @@
 
 Each view checks the role for its action, validates input with a serializer and
 calls one service or selector. Refusals raise DomainError subclasses, which
-``config.api.exception_handler`` turns into ``{"errors": [...]}``.
+``core.api.exception_handler`` turns into ``{"errors": [...]}``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import allowed
-from config.api import StandardPagination
-from config.errors import ErrorDetail, ValidationFailed
+from core.api import StandardPagination
+from core.errors import ErrorDetail, ValidationFailed
 
 from . import selectors, services
 from .serializers import (

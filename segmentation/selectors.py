@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from config.errors import NotFound
+from core.errors import NotFound
 
 from .models import Membership, MembershipChange, Segment, SegmentVersion, VersionState
 

@@ -46,9 +46,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.permissions import require
-from config.errors import Conflict, ErrorDetail, ValidationFailed
+from audit.services import record_event
+from core.errors import Conflict, ErrorDetail, ValidationFailed
 from customers.models import Customer
-from governance.audit import record_event
 
 from . import selectors
 from .models import (

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
-from config.errors import DomainError, ErrorDetail
+from core.errors import DomainError, ErrorDetail
 from customers.vocabularies import Channel, InteractionKind, Topic
 
 from . import presentation

@@ -20,7 +20,7 @@ NAV = (
     ("Content", "content:asset_list", "view_assets"),
     ("Mappings", "governance:mapping_list", "view_mapping_queue"),
     ("Territories", "customers:territory_list", "view_territories"),
-    ("Audit", "governance:audit_list", "view_audit"),
+    ("Audit", "audit:audit_list", "view_audit"),
 )
 
 

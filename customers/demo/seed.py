@@ -20,9 +20,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Territory
-from config.errors import Conflict
+from audit.services import record_event
+from core.errors import Conflict
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
-from governance.audit import record_event
 
 from .generate import (
     AccountIndex,

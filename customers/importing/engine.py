@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db import connection
 
-from config.errors import ErrorDetail, ValidationFailed
+from core.errors import ErrorDetail, ValidationFailed
 
 from . import fields as f
 from .kinds import (

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from config.errors import ErrorDetail, ValidationFailed
+from core.errors import ErrorDetail, ValidationFailed
 
 from .catalog import (
     ATTR_PREFIX,

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 
 from accounts.models import Territory, User
 from accounts.services import user_upsert
-from config.errors import PermissionRefused, ValidationFailed
-from governance.models import AuditEvent
+from audit.models import AuditEvent
+from core.errors import PermissionRefused, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

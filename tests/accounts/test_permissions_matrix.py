@@ -14,9 +14,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.permissions import ACTION_ROLES, allowed
+from audit.models import AuditEvent
 from content.models import ContentAsset, ContentMapping
 from governance import services as governance
-from governance.models import AuditEvent, Signature
+from governance.models import Signature
 from segmentation.models import SegmentVersion
 from tests.factories import TerritoryFactory
 from tests.governance.support import PASSWORD, active_segment, approve_all, asset, draft

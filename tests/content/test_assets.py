@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from content import services
 from content.models import ContentAsset
 from content.tasks import expire_assets
-from governance.models import AuditEvent
 from tests.governance.support import PASSWORD, asset
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from content import services
 from content.models import ContentAsset, ContentMapping
 from content.tasks import expire_assets
 from governance import services as governance
-from governance.models import AuditEvent
 from tests.governance.support import PASSWORD, active_segment, asset
 
 pytestmark = pytest.mark.django_db

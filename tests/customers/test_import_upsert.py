@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 
 from accounts.models import Territory
+from audit.models import AuditEvent
 from customers.models import Account, Customer, CustomerAttribute, ImportRun, Interaction, RxFact
 from customers.services import import_file
-from governance.models import AuditEvent
 from tests.factories import (
     AccountFactory,
     CustomerAttributeFactory,
@@ -239,7 +239,7 @@ def test_xlsx_errors_use_row_numbers():
     sheet.append(["1234567890", "Ada", "Byron", "cardiology"])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    from config.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as exc_info:
         import_file(kind="customers", file=buffer, file_name="customers.xlsx")
@@ -320,7 +320,7 @@ def test_a_decoding_error_deep_in_the_file_writes_nothing():
     )
     data = ("npi,occurred_at,channel,kind,topic,asset,external_id\n" + good).encode()
     data += f"{customer.npi},2026-02-01T00:00:00Z,email,opened,,caf\xe9,\n".encode("latin-1")
-    from config.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as exc_info:
         import_file(kind="interactions", file=io.BytesIO(data), file_name="i.csv")

@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from config.errors import ValidationFailed
+from audit.models import AuditEvent
+from core.errors import ValidationFailed
 from customers.models import Account, Customer, ImportRun, Interaction, RxFact
 from customers.services import import_file
-from governance.models import AuditEvent
 from tests.factories import AccountFactory, CustomerFactory, valid_npi
 
 from .helpers import messages, run_import

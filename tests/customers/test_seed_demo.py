@@ -20,10 +20,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Territory, User
+from audit.chain import verify_audit_chain
+from audit.models import AuditEvent
 from content.models import ContentAsset, ContentMapping
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
-from governance.audit import verify_audit_chain
-from governance.models import AuditEvent
 from segmentation.models import Membership, SegmentVersion
 from tests.factories import CustomerFactory
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from governance.models import AuditEvent, Signature
+from audit.models import AuditEvent
+from governance.models import Signature
 from tests.factories import CustomerFactory
 
 from .support import CARDIOLOGY, PASSWORD

@@ -1,6 +1,7 @@
 import pytest
 
-from governance.audit import record_event, verify_audit_chain
+from audit.chain import verify_audit_chain
+from audit.services import record_event
 
 from .support import tamper
 

@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from rest_framework.test import APIClient
 
-from governance.audit import record_event, verify_audit_chain
-from governance.models import AuditEvent, AuditLogIsAppendOnly
+from audit.chain import verify_audit_chain
+from audit.models import AuditEvent, AuditLogIsAppendOnly
+from audit.services import record_event
 
 from .support import tamper
 

@@ -8,10 +8,12 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from governance.audit import record_event, verify_audit_chain
-from governance.models import AuditEvent, Signature
+from audit.chain import verify_audit_chain
+from audit.models import AuditEvent
+from audit.services import record_event
+from audit.tasks import verify_audit_log
+from governance.models import Signature
 from governance.services import submit_version
-from governance.tasks import verify_audit_log
 
 from .support import draft
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import Conflict, PermissionRefused, ValidationFailed
+from audit.models import AuditEvent
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from customers.models import Customer
 from governance import services
-from governance.models import AuditEvent
 from segmentation import services as segments
 from segmentation.models import SegmentVersion
 from tests.factories import CustomerFactory

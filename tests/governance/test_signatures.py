@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import Conflict, PermissionRefused, ValidationFailed
+from audit.models import AuditEvent
+from audit.signing import PasswordMismatch
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from governance import services
-from governance.models import AuditEvent, Signature
-from governance.signing import PasswordMismatch
+from governance.models import Signature
 
 from .support import PASSWORD, draft, sign
 

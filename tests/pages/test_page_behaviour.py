@@ -7,7 +7,8 @@ import io
 import json
 from html import unescape
 
-from governance.models import AuditEvent, Signature
+from audit.models import AuditEvent
+from governance.models import Signature
 from segmentation.models import Segment, SegmentVersion
 from tests.pages.conftest import CARDIOLOGY, PASSWORD
 

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.views import View
 
 from accounts.mixins import PagePermissionMixin
-from config.errors import Conflict
+from core.errors import Conflict
 
 
 class AuditPage(PagePermissionMixin, View):

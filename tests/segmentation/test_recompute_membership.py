@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from audit.models import AuditEvent
 from customers.models import Customer
-from governance.models import AuditEvent
 from segmentation import services
 from segmentation.models import Membership, MembershipChange, RecomputeRun
 from tests.factories import CustomerFactory, InteractionFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from segmentation.rules import referenced_segments, validate_rule
 
 KNOWN_SEGMENTS = {"hcp-core", "webinar_fans"}

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from config.errors import Conflict, PermissionRefused, ValidationFailed
-from governance.models import AuditEvent
+from audit.models import AuditEvent
+from core.errors import Conflict, PermissionRefused, ValidationFailed
 from segmentation import services
 from segmentation.models import SegmentVersion
 

@@ -15,7 +15,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.errors import DomainError
+from core.errors import DomainError
 from customers.demo.seed import database_has_data, seed_demo
 
 

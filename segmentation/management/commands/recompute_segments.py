@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
-from config.errors import DomainError
+from core.errors import DomainError
 from segmentation import services
 from segmentation.models import RecomputeTrigger
 

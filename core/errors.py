@@ -1,6 +1,6 @@
 """The one domain error type every service raises when it refuses something.
 
-A single DRF exception handler (``config.api.exception_handler``) and the page
+A single DRF exception handler (``core.api.exception_handler``) and the page
 mixin turn these into 400/403/404 answers with the error shape of
 interfaces.md: ``{"errors": [{"path": ..., "message": ...}]}``.
 """

@@ -7,9 +7,9 @@ the same way.
 
 from __future__ import annotations
 
-from config.errors import PermissionRefused
+from core.errors import PermissionRefused
 
-from .audit import record_event
+from .services import record_event
 
 FAILED_ATTEMPT_ACTION = "signature.failed"
 

@@ -1,11 +1,9 @@
-"""Audit trail: the one ``record_event`` every state change goes through, and its verifier.
+"""The audit trail's hash chain: how an event is digested, and how the chain is verified.
 
-Hash chain: ``hash = sha256(canonical_json(event fields) + prev_hash)``. The
-canonical JSON sorts keys, uses compact separators and ISO-8601 UTC times with
-microseconds, so the same row always hashes the same on SQLite and PostgreSQL.
-Concurrent writers are serialised while they read the chain's tail: on
-PostgreSQL by a transaction-scoped advisory lock, on SQLite by its single
-writer (transactions are IMMEDIATE, see settings).
+``hash = sha256(canonical_json(event fields) + prev_hash)``. The canonical JSON
+sorts keys, uses compact separators and ISO-8601 UTC times with microseconds,
+so the same row always hashes the same on SQLite and PostgreSQL
+(docs/governance.md, "Audit trail").
 """
 
 from __future__ import annotations
@@ -16,16 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
-from django.utils import timezone
-
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
-_ADVISORY_LOCK_KEY = 7_201_311  # any constant; names the audit chain's lock
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Round-trip through JSON so what we hash is exactly what the database stores."""
     if value is None:
         return None
@@ -66,48 +60,6 @@ def event_digest(
         ensure_ascii=False,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def record_event(
-    *,
-    actor,
-    action: str,
-    object_type: str,
-    object_id: Any,
-    before: Any = None,
-    after: Any = None,
-    reason: str = "",
-) -> AuditEvent:
-    """Append one event to the audit trail, chained to the event before it.
-
-    ``actor`` is a user or None (system: workers, schedules). Call it inside the
-    transaction that makes the change, so the event and the change commit together.
-    """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        prev_hash = last or GENESIS_HASH
-        occurred_at = timezone.now()
-        username = getattr(actor, "username", "") or "" if actor is not None else "system"
-        fields = {
-            "occurred_at": occurred_at,
-            "actor_username": username,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "before": _jsonable(before),
-            "after": _jsonable(after),
-            "reason": reason or "",
-        }
-        digest = event_digest(**fields, prev_hash=prev_hash)
-        return AuditEvent.objects.create(
-            actor=actor if getattr(actor, "pk", None) else None,
-            prev_hash=prev_hash,
-            hash=digest,
-            **fields,
-        )
 
 
 @dataclass(frozen=True)

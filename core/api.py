@@ -1,4 +1,5 @@
-"""API plumbing shared by every app: pagination and the error handler."""
+"""API plumbing shared by every app: pagination, input validation, CSV content negotiation,
+and the one exception handler that gives every refusal the error shape of docs/api.md."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class StandardPagination(PageNumberPagination):
@@ -59,3 +61,29 @@ def exception_handler(exc, context):
     else:
         response.data = {"errors": [{"path": "", "message": str(getattr(exc, "detail", exc))}]}
     return response
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets ``?format=csv`` pass DRF's content negotiation; the view streams the body itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # Only reached for error answers negotiated as CSV: render them as JSON text.
+        return JSONRenderer().render(data)
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """Validate request data with ``serializer_class``; a failure raises DRF's 400 error shape."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def paginated(request, view, queryset, serializer_class) -> Response:
+    """One page of ``queryset`` serialised with ``serializer_class``, in the list shape."""
+    paginator = StandardPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

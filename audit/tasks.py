@@ -1,4 +1,4 @@
-"""Celery tasks for governance: thin wrappers around the audit verifier."""
+"""Celery tasks for the audit trail: thin wrappers around the verifier."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import logging
 
 from celery import shared_task
 
-from .audit import verify_audit_chain
+from .chain import verify_audit_chain
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="governance.tasks.verify_audit_log")
+@shared_task(name="audit.tasks.verify_audit_log")
 def verify_audit_log() -> dict:
     """Verify the audit chain (schedulable); logs an error naming the first broken event."""
     result = verify_audit_chain()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.audit import verify_audit_chain
+from audit.chain import verify_audit_chain
 
 
 class Command(BaseCommand):

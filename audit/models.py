@@ -1,0 +1,72 @@
+"""The audit trail: append-only, hash-chained events (docs/governance.md)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised by any attempt to change or remove an audit event through the ORM."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Refuses bulk update and delete: the audit trail is append-only."""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("audit events cannot be updated")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditLogIsAppendOnly("audit events cannot be updated")
+
+
+class AuditEvent(models.Model):
+    """One change of state. Never updated or deleted (a trigger refuses it on PostgreSQL).
+
+    ``hash`` is SHA-256 over the canonical JSON of this event's content and
+    ``prev_hash``, the hash of the event before it, so editing or deleting any
+    row breaks the chain from that row on.
+    """
+
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=200)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        # The table kept its name when the model moved here from governance
+        # (migration audit 0001), so no event was copied or lost.
+        db_table = "governance_auditevent"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["occurred_at"]),
+            models.Index(fields=["action"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        # Only the first save (the insert record_event makes) is allowed.
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit events cannot be updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")

@@ -1,4 +1,4 @@
-"""Customer data writes: file imports and recorded interactions (data.md).
+"""Customer data writes: file imports and recorded interactions (docs/imports.md).
 
 Both go through ``customers.importing.engine.run_import``, so a row posted to
 the API is checked by exactly the rules a row in a file is.
@@ -18,12 +18,12 @@ from django.utils import timezone
 from accounts.permissions import require
 from audit.services import record_event
 from core.errors import Conflict, ErrorDetail, ValidationFailed
-from segmentation.services import notify_customers_changed
 
 from .importing.engine import Outcome, run_import
 from .importing.kinds import INTERACTIONS, KINDS
 from .importing.readers import open_table
 from .models import ImportRun
+from .signals import announce_customers_changed
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> Impo
                 object_id=run.pk,
                 after={"file_name": run.file_name, **result.as_dict()},
             )
-            _notify(outcome)
+            _notify(outcome, source=f"import:{kind}")
     finally:
         if owned is not None:
             owned.close()
@@ -163,7 +163,7 @@ def record_interactions(*, data: Any, user) -> ImportResult:
             object_id="api",
             after=result.as_dict(),
         )
-        _notify(outcome)
+        _notify(outcome, source="api:interactions")
     return result
 
 
@@ -203,7 +203,6 @@ def _result(kind: str, outcome: Outcome, duration_ms: int, run_id: int | None = 
     )
 
 
-def _notify(outcome: Outcome) -> None:
-    """Tell segmentation which customers changed, so only their memberships recompute."""
-    if outcome.customer_ids:
-        notify_customers_changed(customer_ids=outcome.customer_ids)
+def _notify(outcome: Outcome, *, source: str) -> None:
+    """Announce which customers changed, so only their memberships recompute."""
+    announce_customers_changed(customer_ids=outcome.customer_ids, source=source)

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from accounts.permissions import allowed
 from core.api import StandardPagination
 from core.errors import ErrorDetail, ValidationFailed
+from core.time import as_utc
 
 from . import selectors, services
 from .serializers import (
@@ -35,6 +36,7 @@ from .serializers import (
     SegmentOut,
     SegmentPatchIn,
 )
+from .tasks import recompute_version_task
 
 
 def action_permission(action: str) -> type[BasePermission]:
@@ -189,8 +191,6 @@ class RecomputeView(APIView):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             result = services.recompute_version(version=version, as_of=as_of, user=request.user)
             return Response(result.as_dict())
-        from .tasks import recompute_version_task
-
         async_result = recompute_version_task.delay(
             version.pk, as_of.isoformat() if as_of else None, "manual", request.user.pk
         )
@@ -279,7 +279,7 @@ class HistoryView(APIView):
                 raise ValidationFailed(
                     errors=[ErrorDetail("since", f"'{raw_since}' is not an ISO 8601 date-time")]
                 )
-            since = services._as_utc(since)
+            since = as_utc(since)
         history = selectors.history_of(
             segment=segment,
             version=version,

@@ -7,7 +7,10 @@ the tests and a real worker deployment.
 from __future__ import annotations
 
 from celery import chain, group, shared_task
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
 
 from .models import RecomputeTrigger, SegmentVersion
 from .selectors import active_versions, dependency_levels, time_windowed_active_versions
@@ -22,8 +25,6 @@ def recompute_version_task(
     user_id: int | None = None,
 ) -> dict | None:
     """Recompute one version; a version deleted meanwhile is skipped."""
-    from accounts.models import User
-
     version = SegmentVersion.objects.filter(pk=version_id).first()
     if version is None:
         return None
@@ -45,8 +46,6 @@ def _levels_signature(versions, *, as_of_iso: str | None, trigger: str):
 
 def _as_of_now() -> str:
     # One as_of for the whole run, so references see the same instant.
-    from django.utils import timezone
-
     return timezone.now().isoformat()
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from customers.services import import_file
+from customers.signals import customers_changed
 
 
 def csv_file(*lines: str) -> io.BytesIO:
@@ -19,3 +22,28 @@ def run_import(kind: str, *lines: str, user=None):
 def messages(exc_info) -> list[str]:
     """The ``row N: column: message`` lines of a ValidationFailed."""
     return [str(e) for e in exc_info.value.errors]
+
+
+class _Announcements:
+    """The ``customers_changed`` signals sent while the context is open."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def __call__(self, sender, **kwargs) -> None:
+        self.calls.append(kwargs)
+
+    @property
+    def last(self) -> dict:
+        return self.calls[-1]
+
+
+@contextmanager
+def announcements() -> Iterator[_Announcements]:
+    """Collect what the customers floor announces (customers.signals)."""
+    collected = _Announcements()
+    customers_changed.connect(collected, weak=False)
+    try:
+        yield collected
+    finally:
+        customers_changed.disconnect(collected)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from unittest import mock
 
 import openpyxl
 import pytest
@@ -21,7 +20,7 @@ from tests.factories import (
     valid_npi,
 )
 
-from .helpers import csv_file, run_import
+from .helpers import announcements, csv_file, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -269,7 +268,7 @@ def test_import_notifies_segmentation_of_changed_customers_only():
         npi=valid_npi(2), first_name="Bo", last_name="C", specialty="oncology"
     )
     changed = CustomerFactory(npi=NPI, first_name="Ada", last_name="B", specialty="oncology")
-    with mock.patch("customers.services.notify_customers_changed") as notify:
+    with announcements() as notify:
         run_import(
             "customers",
             "npi,first_name,last_name,specialty",
@@ -278,19 +277,19 @@ def test_import_notifies_segmentation_of_changed_customers_only():
             f"{valid_npi(3)},New,D,oncology",
         )
     new = Customer.objects.get(npi=valid_npi(3))
-    assert sorted(notify.call_args.kwargs["customer_ids"]) == sorted([changed.pk, new.pk])
+    assert sorted(notify.last["customer_ids"]) == sorted([changed.pk, new.pk])
 
 
 def test_interaction_import_notifies_customers_with_new_interactions():
     customer = CustomerFactory(npi=NPI)
     CustomerFactory(npi=valid_npi(2))
-    with mock.patch("customers.services.notify_customers_changed") as notify:
+    with announcements() as notify:
         run_import(
             "interactions",
             "npi,occurred_at,channel,kind",
             f"{NPI},2026-01-15T12:00:00Z,email,opened",
         )
-    assert list(notify.call_args.kwargs["customer_ids"]) == [customer.pk]
+    assert list(notify.last["customer_ids"]) == [customer.pk]
 
 
 def test_import_from_a_path(tmp_path):
@@ -332,13 +331,13 @@ def test_account_change_notifies_its_affiliated_customers():
     account = AccountFactory(account_id="H1", name="City", account_type="hospital")
     affiliated = CustomerFactory(account=account)
     CustomerFactory()
-    with mock.patch("customers.services.notify_customers_changed") as notify:
+    with announcements() as notify:
         run_import("accounts", "account_id,name,account_type", "H1,City,academic_center")
-    assert list(notify.call_args.kwargs["customer_ids"]) == [affiliated.pk]
+    assert list(notify.last["customer_ids"]) == [affiliated.pk]
 
 
 def test_unchanged_reimport_notifies_nobody():
     CustomerFactory(npi=NPI, first_name="Ada", last_name="B", specialty="oncology")
-    with mock.patch("customers.services.notify_customers_changed") as notify:
+    with announcements() as notify:
         run_import("customers", "npi,first_name,last_name,specialty", f"{NPI},Ada,B,oncology")
-    notify.assert_not_called()
+    assert notify.calls == []

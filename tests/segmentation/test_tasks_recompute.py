@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
+from customers.signals import announce_customers_changed
 from segmentation import selectors, services, tasks
 from segmentation.models import RecomputeRun
 from tests.factories import CustomerFactory, InteractionFactory
@@ -67,7 +68,7 @@ def test_data_change_reaches_segments_referencing_the_changed_one(
                 channel="webinar",
                 kind="attended",
             )
-            services.notify_customers_changed(customer_ids=[c.pk])
+            announce_customers_changed(customer_ids=[c.pk], source="test")
     assert member_npis(base) == member_npis(ref) == {c.npi}
 
 
@@ -75,7 +76,7 @@ def test_data_change_leaves_drafts_alone(brand, django_capture_on_commit_callbac
     c = CustomerFactory(decile=9)
     draft = make_segment(brand, "drafty", HIGH)
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify_customers_changed(customer_ids=[c.pk])
+        announce_customers_changed(customer_ids=[c.pk], source="test")
     assert member_npis(draft) == set()
 
 
@@ -83,7 +84,7 @@ def test_a_burst_becomes_a_handful_of_tasks(django_capture_on_commit_callbacks):
     ids = list(range(1, 10_001))
     with mock.patch.object(tasks.recompute_customers_task, "delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
-            services.notify_customers_changed(customer_ids=ids)
+            announce_customers_changed(customer_ids=ids, source="test")
     assert 1 <= delay.call_count <= 10
     sent = [i for call in delay.call_args_list for i in call.args[0]]
     assert sorted(sent) == ids
@@ -92,7 +93,7 @@ def test_a_burst_becomes_a_handful_of_tasks(django_capture_on_commit_callbacks):
 def test_nothing_is_queued_before_commit(django_capture_on_commit_callbacks):
     with mock.patch.object(tasks.recompute_customers_task, "delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.notify_customers_changed(customer_ids=[1, 2])
+            announce_customers_changed(customer_ids=[1, 2], source="test")
         assert delay.call_count == 0
         assert len(callbacks) == 1
 

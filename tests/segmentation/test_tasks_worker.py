@@ -17,7 +17,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from segmentation import services, tasks
+from customers.signals import announce_customers_changed
+from segmentation import tasks
 from segmentation.models import Membership, RecomputeRun
 from tests.factories import CustomerFactory, UserFactory
 
@@ -90,7 +91,7 @@ def test_data_change_is_recomputed_on_the_worker(worker):
     version = activate(make_segment(brand, "w-high", HIGH))
     customer.decile = 9
     customer.save()
-    services.notify_customers_changed(customer_ids=[customer.pk])  # autocommit: queued now
+    announce_customers_changed(customer_ids=[customer.pk], source="test")  # autocommit: queued now
     assert wait_for(lambda: Membership.objects.filter(version=version).exists())
     assert RecomputeRun.objects.get().trigger == "data_change"
 

@@ -1,0 +1,50 @@
+"""Segment writes, one module per job (docs/architecture.md):
+
+* ``definitions``: create a segment and edit its drafts;
+* ``preview``: the size of a definition that is not saved;
+* ``membership``: the SQL engine that computes M' and writes the differences;
+* ``recompute``: which versions to recompute, in which order, and what to announce.
+
+The package re-exports the public services so callers write
+``services.segment_create(...)`` without knowing which module holds it.
+"""
+
+from .definitions import (
+    DEFINITION_FIELDS,
+    KEY_RE,
+    RESERVED_KEYS,
+    content_hash,
+    segment_create,
+    segment_update,
+    version_content,
+)
+from .preview import Preview, preview_rule, preview_version
+from .recompute import (
+    RecomputeResult,
+    recompute_all,
+    recompute_everything,
+    recompute_for_customers,
+    recompute_segment_keys,
+    recompute_version,
+    recompute_with_dependents,
+)
+
+__all__ = [
+    "DEFINITION_FIELDS",
+    "KEY_RE",
+    "RESERVED_KEYS",
+    "Preview",
+    "RecomputeResult",
+    "content_hash",
+    "preview_rule",
+    "preview_version",
+    "recompute_all",
+    "recompute_everything",
+    "recompute_for_customers",
+    "recompute_segment_keys",
+    "recompute_version",
+    "recompute_with_dependents",
+    "segment_create",
+    "segment_update",
+    "version_content",
+]

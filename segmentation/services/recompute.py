@@ -1,0 +1,334 @@
+"""Recompute orchestration: which versions, in which order, one transaction each.
+
+* A recompute that changes no membership writes nothing at all, not even the
+  version's ``last_recomputed_at``: "changes nothing and records nothing"
+  (docs/rules.md).
+* A recompute that changes something announces ``membership_changed`` once
+  its transaction commits (``segmentation.signals``), for higher floors.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import require
+from audit.services import record_event
+from core.time import as_utc
+
+from .. import selectors
+from ..models import (
+    Direction,
+    Membership,
+    RecomputeRun,
+    RecomputeTrigger,
+    SegmentVersion,
+)
+from ..signals import membership_changed
+from .membership import (
+    apply_changes,
+    difference_queries,
+    drop_temporaries,
+    insert_changes,
+    materialise,
+    target_query,
+    without_jit,
+    write_scope,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- recompute ------------------------------------------------------------------
+
+
+@dataclass
+class RecomputeResult:
+    """What one recompute of one version did. ``run_id`` is None when nothing changed."""
+
+    segment: str
+    version: int
+    version_id: int
+    as_of: datetime
+    entered: int
+    exited: int
+    member_count: int
+    duration_ms: int
+    trigger: str
+    run_id: int | None = None
+    scope_size: int | None = None
+    changed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changed = bool(self.entered or self.exited)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["as_of"] = self.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return data
+
+
+def recompute_version(
+    *,
+    version: SegmentVersion,
+    as_of: datetime | None = None,
+    trigger: str = RecomputeTrigger.MANUAL,
+    user=None,
+    customer_ids: Iterable[int] | None = None,
+) -> RecomputeResult:
+    """Recompute one version's membership at ``as_of`` (default now, UTC), in one transaction.
+
+    Only the differences are written: history rows (entry/exit) for every
+    customer who entered or left, then the membership rows. When nothing
+    changes, nothing is written at all: no run, no history, no audit event.
+    ``customer_ids`` restricts the evaluation to those customers (incremental
+    run after a data change); members outside it are left as they are.
+    Concurrent recomputes of one version are serialised by locking its row.
+    ``user`` is None for workers; when given, the user must be allowed to recompute.
+    """
+    if user is not None:
+        require(user, "recompute_segment")
+    as_of = as_utc(as_of) or timezone.now()
+    scope = None if customer_ids is None else sorted({int(i) for i in customer_ids})
+    started_at = timezone.now()
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        version = (
+            SegmentVersion.objects.select_for_update(of=("self",))
+            .select_related("segment", "parent")
+            .get(pk=version.pk)
+        )
+        if scope is not None and not scope:
+            return _unchanged(version, as_of, trigger, t0, scope)
+        scope_sql = None
+        if scope is not None:
+            without_jit()
+            scope_sql = write_scope(scope)
+        # Evaluate M' once into a temp table; both differences are then cheap
+        # anti-joins against it and the membership table.
+        materialise(
+            target=target_query(version=version, as_of=as_of, scope=scope, scope_sql=scope_sql),
+            version=version,
+            scope=scope_sql,
+        )
+        entered, exited = difference_queries()
+
+        savepoint = transaction.savepoint()
+        run = RecomputeRun.objects.create(
+            version=version,
+            as_of=as_of,
+            trigger=trigger,
+            started_at=started_at,
+            user=user if getattr(user, "pk", None) else None,
+            scope_size=len(scope) if scope is not None else None,
+        )
+        recorded_at = timezone.now()
+        n_in = insert_changes(
+            source=entered,
+            run=run,
+            version=version,
+            direction=Direction.ENTRY,
+            as_of=as_of,
+            recorded_at=recorded_at,
+        )
+        n_out = insert_changes(
+            source=exited,
+            run=run,
+            version=version,
+            direction=Direction.EXIT,
+            as_of=as_of,
+            recorded_at=recorded_at,
+        )
+        if n_in == 0 and n_out == 0:
+            # Unchanged data and as_of change nothing and record nothing (rules.md).
+            transaction.savepoint_rollback(savepoint)
+            drop_temporaries()
+            return _unchanged(version, as_of, trigger, t0, scope)
+        transaction.savepoint_commit(savepoint)
+
+        apply_changes(version=version, as_of=as_of)
+        drop_temporaries()
+        member_count = Membership.objects.filter(version_id=version.pk).count()
+        duration_ms = int((time.perf_counter() - t0) * 1000)
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            entered=n_in, exited=n_out, member_count=member_count, duration_ms=duration_ms
+        )
+        SegmentVersion.objects.filter(pk=version.pk).update(
+            member_count=member_count, last_recomputed_at=recorded_at, last_as_of=as_of
+        )
+        result = RecomputeResult(
+            segment=version.segment.key,
+            version=version.number,
+            version_id=version.pk,
+            as_of=as_of,
+            entered=n_in,
+            exited=n_out,
+            member_count=member_count,
+            duration_ms=duration_ms,
+            trigger=str(trigger),
+            run_id=run.pk,
+            scope_size=run.scope_size,
+        )
+        record_event(
+            actor=user if getattr(user, "pk", None) else None,
+            action="segment.recomputed",
+            object_type="segment",
+            object_id=version.segment.key,
+            after={
+                "segment": version.segment.key,
+                "version": version.number,
+                "as_of": result.as_dict()["as_of"],
+                "entered": n_in,
+                "exited": n_out,
+                "member_count": member_count,
+                "duration_ms": duration_ms,
+                "trigger": str(trigger),
+                "scope_size": run.scope_size,
+                "run": run.pk,
+            },
+        )
+        transaction.on_commit(
+            lambda: membership_changed.send(
+                sender=recompute_version,
+                version_id=result.version_id,
+                segment_key=result.segment,
+                version_number=result.version,
+                state=version.state,
+                run_id=result.run_id,
+                entered=result.entered,
+                exited=result.exited,
+                as_of=result.as_of,
+            )
+        )
+    return result
+
+
+def _unchanged(
+    version: SegmentVersion, as_of: datetime, trigger: str, t0: float, scope: list[int] | None
+) -> RecomputeResult:
+    return RecomputeResult(
+        segment=version.segment.key,
+        version=version.number,
+        version_id=version.pk,
+        as_of=as_of,
+        entered=0,
+        exited=0,
+        member_count=version.member_count,
+        duration_ms=int((time.perf_counter() - t0) * 1000),
+        trigger=str(trigger),
+        run_id=None,
+        scope_size=len(scope) if scope is not None else None,
+    )
+
+
+def _recompute_in_order(
+    versions: Iterable[SegmentVersion],
+    *,
+    as_of: datetime | None,
+    trigger: str,
+    user=None,
+    customer_ids: Iterable[int] | None = None,
+) -> list[RecomputeResult]:
+    """Recompute versions level by level so references see this run's membership."""
+    as_of = as_utc(as_of) or timezone.now()
+    ids = None if customer_ids is None else sorted({int(i) for i in customer_ids})
+    results: list[RecomputeResult] = []
+    for level in selectors.dependency_levels(list(versions)):
+        for version in level:
+            results.append(
+                recompute_version(
+                    version=version, as_of=as_of, trigger=trigger, user=user, customer_ids=ids
+                )
+            )
+    return results
+
+
+def recompute_all(
+    *,
+    as_of: datetime | None = None,
+    trigger: str = RecomputeTrigger.SCHEDULE,
+    customer_ids: Iterable[int] | None = None,
+) -> list[RecomputeResult]:
+    """Recompute every active version in dependency order (one transaction per version).
+
+    With ``customer_ids``, each version is evaluated for those customers only.
+    """
+    return _recompute_in_order(
+        selectors.active_versions(), as_of=as_of, trigger=trigger, customer_ids=customer_ids
+    )
+
+
+def recompute_with_dependents(
+    *,
+    version: SegmentVersion,
+    as_of: datetime | None = None,
+    trigger: str = RecomputeTrigger.ACTIVATION,
+    user=None,
+) -> list[RecomputeResult]:
+    """Recompute a version, then every active version that depends on its segment.
+
+    For activation: once a new version is active, references and children read
+    its membership, so their own membership is brought up to date in the same
+    dependency order (each in its own transaction).
+    """
+    as_of = as_utc(as_of) or timezone.now()
+    results = [recompute_version(version=version, as_of=as_of, trigger=trigger, user=user)]
+    key = version.segment.key
+    actives = [v for v in selectors.active_versions() if v.pk != version.pk]
+    edges = {v.segment.key: selectors.version_edges(v) for v in actives}
+    affected: set[str] = set()
+    frontier = {key}
+    while frontier:
+        frontier = {k for k, deps in edges.items() if deps & frontier} - affected - {key}
+        affected |= frontier
+    dependents = [v for v in actives if v.segment.key in affected]
+    results += _recompute_in_order(dependents, as_of=as_of, trigger=trigger)
+    return results
+
+
+def recompute_segment_keys(
+    *,
+    keys: Iterable[str],
+    as_of: datetime | None = None,
+    trigger: str = RecomputeTrigger.MANUAL,
+    user=None,
+) -> list[RecomputeResult]:
+    """Recompute the named segments (active version, else latest) in dependency order."""
+    versions = []
+    for key in keys:
+        segment = selectors.segment_get(key=key)
+        version = selectors.current_version(segment)
+        if version is not None:
+            versions.append(
+                SegmentVersion.objects.select_related("segment", "parent").get(pk=version.pk)
+            )
+    return _recompute_in_order(versions, as_of=as_of, trigger=trigger, user=user)
+
+
+def recompute_everything(
+    *, as_of: datetime | None = None, trigger: str = RecomputeTrigger.MANUAL
+) -> list[RecomputeResult]:
+    """Active versions plus the latest version of segments without one (the command's run)."""
+    return _recompute_in_order(
+        selectors.versions_for_full_recompute(), as_of=as_of, trigger=trigger
+    )
+
+
+def recompute_for_customers(*, customer_ids: Iterable[int]) -> list[RecomputeResult]:
+    """Incremental recompute after a data change: every active version, for these customers.
+
+    Runs in dependency order, so a segment referencing another (or with a
+    parent) sees the referenced segment's membership already updated for the
+    same customers. With an exit rule, M ∪ E is taken over the touched
+    customers only; members outside the scope are untouched.
+    """
+    ids = sorted({int(i) for i in customer_ids})
+    if not ids:
+        return []
+    return recompute_all(trigger=RecomputeTrigger.DATA_CHANGE, customer_ids=ids)

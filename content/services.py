@@ -32,6 +32,7 @@ from customers.vocabularies import Channel
 from segmentation.models import Purpose, Segment, SegmentVersion, VersionState
 
 from .models import Audience, ContentAsset, ContentMapping, Intent, MappingState, MlrStatus
+from .signals import announce_mappings_changed
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -600,11 +601,19 @@ def decide_mapping(
             after=mapping_snapshot(mapping),
             reason=mapping.decision_comment,
         )
+        if decision == "approve":
+            announce_mappings_changed(
+                segment_keys=[mapping.segment.key],
+                asset_codes=[mapping.asset.code],
+                reason="approved",
+            )
     return mapping
 
 
 def _revoke(mappings, *, actor, reason: str) -> int:
     count = 0
+    keys: set[str] = set()
+    codes: set[str] = set()
     now = timezone.now()
     for mapping in mappings.select_for_update().select_related(
         "asset", "segment", "segment_version"
@@ -624,6 +633,9 @@ def _revoke(mappings, *, actor, reason: str) -> int:
             reason=reason,
         )
         count += 1
+        keys.add(mapping.segment.key)
+        codes.add(mapping.asset.code)
+    announce_mappings_changed(segment_keys=keys, asset_codes=codes, reason=reason)
     return count
 
 

@@ -31,6 +31,7 @@ from core.errors import Conflict, PermissionRefused, ValidationFailed
 from segmentation.models import Segment, SegmentVersion, VersionState
 
 from .models import Decision, Signature, Team
+from .signals import version_state_changed
 
 S = VersionState
 logger = logging.getLogger(__name__)
@@ -141,6 +142,14 @@ def _move(
         after={**_snapshot(version), **(extra or {})},
         reason=reason,
     )
+    announcement = {
+        "version_id": version.pk,
+        "segment_key": version.segment.key,
+        "version_number": version.number,
+        "action": action,
+        "state": version.state,
+    }
+    transaction.on_commit(lambda: version_state_changed.send(sender=_move, **announcement))
     return version
 
 

@@ -13,7 +13,7 @@ HOME_PAGES = (
     ("view_dashboard", "segmentation:dashboard"),
     ("view_segments", "segmentation:segment_list"),
     ("view_assets", "content:asset_list"),
-    ("view_territories", "customers:territory_list"),
+    ("view_territories", "field:territory_list"),
 )
 
 

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("segmentation.api_urls")),
     path("", include("content.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include("field.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +22,5 @@ urlpatterns = [
     path("", include("content.urls")),
     path("", include("governance.urls")),
     path("", include("audit.urls")),
-    path("", include("customers.urls")),
+    path("", include("field.urls")),
 ]

@@ -7,13 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
-from core.api import StandardPagination
 from core.errors import NotFound
 from segmentation.models import Segment, VersionState
 
-from . import selectors, services
+from . import services
 from .serializers import (
-    FieldSegmentSerializer,
     RetireInputSerializer,
     SignatureInputSerializer,
     SignatureSerializer,
@@ -95,23 +93,3 @@ class RetireView(APIView):
         version = services.version_for_action(segment=_segment(key), state=VersionState.ACTIVE)
         version = services.retire_version(user=request.user, version=version, reason=data["reason"])
         return Response(VersionStateSerializer(version).data)
-
-
-class TerritorySegmentsView(APIView):
-    """A field lead's view: active segments with member counts in the territory and live content."""
-
-    required_actions = {"GET": "view_territories"}
-    permission_classes = [ActionPermission]
-
-    @extend_schema(responses=FieldSegmentSerializer(many=True))
-    def get(self, request, code: str):
-        from content.services import expire_due_assets
-
-        territory = selectors.territory_for_user(user=request.user, code=code)
-        expire_due_assets()
-        rows = selectors.territory_segments(territory_code=territory.code)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        response = paginator.get_paginated_response(FieldSegmentSerializer(page, many=True).data)
-        response.data["territory"] = territory.code
-        return response

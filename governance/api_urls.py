@@ -7,9 +7,4 @@ urlpatterns = [
     path("segments/<str:key>/signatures/", api.SignatureView.as_view(), name="api-segment-sign"),
     path("segments/<str:key>/activate/", api.ActivateView.as_view(), name="api-segment-activate"),
     path("segments/<str:key>/retire/", api.RetireView.as_view(), name="api-segment-retire"),
-    path(
-        "territories/<str:code>/segments/",
-        api.TerritorySegmentsView.as_view(),
-        name="api-territory-segments",
-    ),
 ]

@@ -19,7 +19,7 @@ NAV = (
     ("Reviews", "governance:review_list", "view_reviews"),
     ("Content", "content:asset_list", "view_assets"),
     ("Mappings", "governance:mapping_list", "view_mapping_queue"),
-    ("Territories", "customers:territory_list", "view_territories"),
+    ("Territories", "field:territory_list", "view_territories"),
     ("Audit", "audit:audit_list", "view_audit"),
 )
 

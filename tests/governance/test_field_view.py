@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from content.models import ContentAsset, ContentMapping
-from governance import selectors
+from field import selectors
 from governance.services import retire_version
 from tests.factories import CustomerFactory, TerritoryFactory
 

@@ -1,19 +1,22 @@
 """Field lead pages: their territories, each with active segments, content and members.
 
 Which territories a user may open, which segments and content reach the field
-and who is left out of an email export are decided by ``governance.selectors``;
+and who is left out of an email export are decided by ``field.selectors``;
 these views only page, sort and render what they return.
 """
 
 from __future__ import annotations
 
-import csv
-
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.mixins import page_permission, sorted_page
+from core.csv import csv_response
+from core.errors import ValidationFailed
+from customers.models import Customer
+
+from . import selectors
 
 EXPORT_COLUMNS = (
     "npi",
@@ -31,29 +34,24 @@ EXPORT_COLUMNS = (
 @page_permission("view_territories")
 def territory_list(request: HttpRequest) -> HttpResponse:
     """The user's territories (an admin sees all of them)."""
-    from governance.selectors import territories_for_user
 
-    territories = territories_for_user(user=request.user)
-    return render(request, "customers/territory_list.html", {"territories": territories})
+    territories = selectors.territories_for_user(user=request.user)
+    return render(request, "field/territory_list.html", {"territories": territories})
 
 
 def _members(request: HttpRequest, code: str, segment_key: str | None, channel: str | None):
-    from governance.selectors import territory_members
 
     if not segment_key:
-        from customers.models import Customer
-
         return Customer.objects.none()
-    return territory_members(segment=segment_key, territory_code=code, channel=channel)
+    return selectors.territory_members(segment=segment_key, territory_code=code, channel=channel)
 
 
 @page_permission("view_territories")
 def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     """Active segments with counts and approved content; members of one segment."""
-    from governance.selectors import territory_for_user, territory_segments
 
-    territory = territory_for_user(user=request.user, code=code)
-    segments = territory_segments(territory_code=territory.code)
+    territory = selectors.territory_for_user(user=request.user, code=code)
+    segments = selectors.territory_segments(territory_code=territory.code)
     keys = [s["key"] for s in segments]
     segment_key = request.GET.get("segment") or (keys[0] if keys else "")
     if segment_key not in keys:
@@ -72,7 +70,7 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     return render(
         request,
-        "customers/territory_detail.html",
+        "field/territory_detail.html",
         {
             "territory": territory,
             "segments": segments,
@@ -84,22 +82,13 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @page_permission("view_territories")
 def territory_export(request: HttpRequest, code: str) -> HttpResponse:
     """CSV of one active segment's members in the territory; ``channel=email`` drops opt-outs."""
-    from governance.selectors import territory_for_user, territory_segments
-
-    territory = territory_for_user(user=request.user, code=code)
-    keys = [s["key"] for s in territory_segments(territory_code=territory.code)]
+    territory = selectors.territory_for_user(user=request.user, code=code)
+    keys = [s["key"] for s in selectors.territory_segments(territory_code=territory.code)]
     segment_key = request.GET.get("segment", "")
     if segment_key not in keys:
-        from core.errors import ValidationFailed
-
         raise ValidationFailed(
             f"'{segment_key}' is not an active segment of this territory", path="segment"
         )
@@ -107,16 +96,9 @@ def territory_export(request: HttpRequest, code: str) -> HttpResponse:
     members = _members(request, territory.code, segment_key, channel).values_list(
         "npi", "first_name", "last_name", "credential", "specialty", "state", "zip"
     )
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(EXPORT_COLUMNS)
-        for row in members.iterator(chunk_size=2000):
-            yield writer.writerow([*row, territory.code, segment_key])
-
     suffix = f"-{channel}" if channel else ""
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{territory.code}-{segment_key}{suffix}.csv"'
+    return csv_response(
+        header=EXPORT_COLUMNS,
+        rows=([*row, territory.code, segment_key] for row in members.iterator(chunk_size=2000)),
+        filename=f"{territory.code}-{segment_key}{suffix}.csv",
     )
-    return response

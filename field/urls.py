@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "customers"
+app_name = "field"
 
 urlpatterns = [
     path("territories/", views.territory_list, name="territory_list"),

@@ -1,4 +1,8 @@
-"""Governance reads: field views by territory, exports, and the audit trail."""
+"""Field reads: which territories a user sees, their active segments, content and members.
+
+Only active versions and live (approved, unexpired) content reach the field
+(docs/governance.md).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,6 @@ from content.selectors import live_mappings
 from core.errors import NotFound, PermissionRefused
 from customers.models import Customer
 from segmentation.models import Segment, SegmentVersion, VersionState
-
-# --------------------------------------------------------------------------- field views
 
 
 def territories_for_user(*, user) -> QuerySet[Territory]:

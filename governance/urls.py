@@ -5,9 +5,10 @@ from . import views
 app_name = "governance"
 
 urlpatterns = [
+    path("segments/<str:key>/submit/", views.segment_submit, name="segment_submit"),
+    path("segments/<str:key>/activate/", views.segment_activate, name="segment_activate"),
+    path("segments/<str:key>/retire/", views.segment_retire, name="segment_retire"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<str:key>/v<int:number>/", views.review_detail, name="review_detail"),
     path("reviews/<str:key>/v<int:number>/overlap/", views.review_overlap, name="review_overlap"),
-    path("mappings/", views.mapping_list, name="mapping_list"),
-    path("mappings/<int:pk>/", views.mapping_detail, name="mapping_detail"),
 ]

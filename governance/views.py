@@ -1,8 +1,8 @@
-"""Governance pages: the sign-off queue, the mapping queue and the audit log.
+"""Governance pages: the sign-off queue and review, and the lifecycle actions on a segment.
 
-Signing, deciding and filtering are done by ``governance.services``,
-``content.services`` and ``governance.selectors``; these views only collect
-input, call them and show the result (errors included) next to the form.
+Submitting, signing, activating and retiring are done by ``governance.services``;
+these views only collect input, call them and show the result (errors included)
+next to the form.
 """
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from accounts.mixins import page_permission, sorted_page
+from accounts.mixins import page_permission
 from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
 from segmentation import presentation
-from segmentation.models import SegmentVersion, VersionState
+from segmentation.models import Segment, SegmentVersion, VersionState
+from segmentation.services import preview_rule
 
+from . import services
 from .models import Decision, Signature, Team
+from .services import sign_version, signature_meaning
 
 SIGNING_TEAMS = tuple(Team.values)
 
@@ -93,7 +97,6 @@ def _overlaps(request: HttpRequest, version: SegmentVersion) -> list[dict]:
     The version's rules AND a reference to the other segment (rules.md: a
     reference means its current members) counts the customers both would hold.
     """
-    from segmentation.services import preview_rule
 
     rows = []
     others = (
@@ -116,8 +119,6 @@ def _overlaps(request: HttpRequest, version: SegmentVersion) -> list[dict]:
 
 
 def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
-    from governance.services import signature_meaning
-    from segmentation.services import preview_rule
 
     active = (
         SegmentVersion.objects.filter(segment=version.segment, state=VersionState.ACTIVE)
@@ -163,7 +164,6 @@ def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
 @page_permission("view_reviews")
 def review_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """One version in review: rules in English, diff, size, overlaps, signatures, sign form."""
-    from governance.services import sign_version
 
     version = _version(key, number)
     errors: list[ErrorDetail] = []
@@ -209,116 +209,39 @@ def review_overlap(request: HttpRequest, key: str, number: int) -> HttpResponse:
     )
 
 
-# --------------------------------------------------------------------------- mappings
-
-GUARDS = (
-    (1, "Asset approved and not expired"),
-    (2, "Audience fits the segment (HCP)"),
-    (3, "Intent fits the segment's purpose"),
-    (4, "No off-label indication (promotional)"),
-)
+# --------------------------------------------------------------------------- lifecycle actions
 
 
-def guard_results(mapping) -> list[dict]:
-    """Each guard of governance.md with pass/fail, from content.services' guard check."""
-    from content.services import mapping_guard_errors, mapping_target_version
-
-    try:
-        version = mapping_target_version(mapping.segment)
-    except DomainError as exc:
-        return [
-            {
-                "number": 0,
-                "label": "Segment has an active or approved version",
-                "ok": False,
-                "messages": [str(e.message) for e in exc.errors],
-            }
-        ]
-    failures = mapping_guard_errors(asset=mapping.asset, version=version)
-    results = []
-    for number, label in GUARDS:
-        mine = [e.message for e in failures if e.message.startswith(f"guard {number}")]
-        results.append({"number": number, "label": label, "ok": not mine, "messages": mine})
-    other = [e.message for e in failures if not e.message.startswith("guard ")]
-    if other:
-        results.append({"number": 0, "label": "Other", "ok": False, "messages": other})
-    return results
+@require_POST
+@page_permission("submit_segment")
+def segment_submit(request: HttpRequest, key: str) -> HttpResponse:
+    """Submit the draft for review (the service validates and takes a fresh preview)."""
+    segment = get_object_or_404(Segment, key=key)
+    version = services.version_for_action(segment=segment, state="draft")
+    services.submit_version(user=request.user, version=version)
+    messages.success(request, f"Version {version.number} submitted for review.")
+    return redirect("segmentation:segment_detail", key=segment.key)
 
 
-@page_permission("view_mapping_queue")
-def mapping_list(request: HttpRequest) -> HttpResponse:
-    """The compliance queue: proposed mappings (or another state) with guard results."""
-    from content.models import MappingState
-    from content.selectors import mapping_list as select_mappings
+@require_POST
+@page_permission("activate_segment")
+def segment_activate(request: HttpRequest, key: str) -> HttpResponse:
+    """Activate the approved version; the previous active one is superseded."""
+    segment = get_object_or_404(Segment, key=key)
+    version = services.version_for_action(segment=segment, state="approved")
+    services.activate_version(user=request.user, version=version)
+    messages.success(request, f"Version {version.number} is now active.")
+    return redirect("segmentation:segment_detail", key=segment.key)
 
-    state = request.GET.get("state", "proposed")
-    if state not in MappingState.values and state != "all":
-        state = "proposed"
-    qs = select_mappings(state=None if state == "all" else state)
-    page, sort = sorted_page(
-        request,
-        qs,
-        sorts=("proposed_at", "asset__code", "segment__key", "state"),
-        default="-proposed_at",
+
+@require_POST
+@page_permission("retire_segment")
+def segment_retire(request: HttpRequest, key: str) -> HttpResponse:
+    """Retire the active version (its content mappings are revoked by the service)."""
+    segment = get_object_or_404(Segment, key=key)
+    version = services.version_for_action(segment=segment, state="active")
+    services.retire_version(
+        user=request.user, version=version, reason=request.POST.get("reason", "").strip()
     )
-    rows = [{"mapping": m, "guards": guard_results(m)} for m in page]
-    for row in rows:
-        row["all_pass"] = all(g["ok"] for g in row["guards"])
-    return render(
-        request,
-        "governance/mapping_list.html",
-        {
-            "rows": rows,
-            "page_obj": page,
-            "sort": sort,
-            "state": state,
-            "states": ["all", *MappingState.values],
-        },
-    )
-
-
-@page_permission("view_mapping_queue")
-def mapping_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One mapping: asset, segment, rationale, guards; approve/reject with a signature."""
-    from content.models import ContentMapping
-    from content.services import decide_mapping, mapping_meaning
-
-    mapping = get_object_or_404(
-        ContentMapping.objects.select_related("asset", "segment", "segment_version", "proposed_by"),
-        pk=pk,
-    )
-    errors: list[ErrorDetail] = []
-    status = 200
-    form_values = {"decision": "", "comment": ""}
-    if request.method == "POST":
-        form_values = {k: request.POST.get(k, "").strip() for k in form_values}
-        try:
-            decide_mapping(
-                user=request.user,
-                mapping=mapping,
-                decision=form_values["decision"],
-                comment=form_values["comment"],
-                password=request.POST.get("password", ""),
-            )
-        except DomainError as exc:
-            errors, status = list(exc.errors), exc.status
-        else:
-            verb = "approved" if form_values["decision"] == "approve" else "rejected"
-            messages.success(
-                request, f"Mapping {mapping.asset.code} → {mapping.segment.key} {verb}."
-            )
-            return redirect("governance:mapping_list")
-        mapping.refresh_from_db()
-    return render(
-        request,
-        "governance/mapping_detail.html",
-        {
-            "mapping": mapping,
-            "guards": guard_results(mapping),
-            "errors": errors,
-            "form_values": form_values,
-            "can_decide": allowed(request.user, "decide_mapping") and mapping.state == "proposed",
-            "meanings": {d: mapping_meaning(d) for d in ("approve", "reject")},
-        },
-        status=status,
-    )
+    messages.success(request, f"Version {version.number} retired.")
+    return redirect("segmentation:segment_detail", key=segment.key)

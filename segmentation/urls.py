@@ -13,7 +13,4 @@ urlpatterns = [
     path("segments/new/", views.segment_new, name="segment_new"),
     path("segments/preview/", views.rule_preview, name="rule_preview"),
     path("segments/<str:key>/", views.segment_detail, name="segment_detail"),
-    path("segments/<str:key>/submit/", views.segment_submit, name="segment_submit"),
-    path("segments/<str:key>/activate/", views.segment_activate, name="segment_activate"),
-    path("segments/<str:key>/retire/", views.segment_retire, name="segment_retire"),
 ]

@@ -1,8 +1,9 @@
 """Segment pages: dashboard, list, editor with rule builder and live preview.
 
 Views parse input, call one service, and render. Every write goes through
-``segmentation.services`` / ``governance.services``, which check roles, validate
-rules and record the audit trail; the views only decide what to show.
+``segmentation.services``, which checks roles, validates rules and records the
+audit trail; the views only decide what to show. The lifecycle actions on a
+segment (submit, activate, retire) are governance's pages.
 """
 
 from __future__ import annotations
@@ -24,24 +25,12 @@ from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
 from customers.vocabularies import Channel, InteractionKind, Topic
 
-from . import presentation
+from . import presentation, services
 from .forms import SegmentForm, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 
 SPARK_POINTS = 30
 SPARK_DAYS = 90  # bounded: hourly runs would otherwise read years of rows
-
-
-def _segment_services():
-    from segmentation import services
-
-    return services
-
-
-def _governance_services():
-    from governance import services
-
-    return services
 
 
 # --- list ------------------------------------------------------------------------
@@ -181,7 +170,7 @@ def segment_new(request: HttpRequest) -> HttpResponse:
         form = SegmentForm(request.POST)
         if form.is_valid():
             try:
-                _segment_services().segment_create(user=request.user, **form.service_fields())
+                services.segment_create(user=request.user, **form.service_fields())
             except DomainError as exc:
                 errors = _form_errors_from(exc, form)
             else:
@@ -236,9 +225,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         form = SegmentForm(request.POST, editing=segment)
         if form.is_valid():
             try:
-                _segment_services().segment_update(
-                    user=request.user, segment=segment, **form.service_fields()
-                )
+                services.segment_update(user=request.user, segment=segment, **form.service_fields())
             except DomainError as exc:
                 errors = _form_errors_from(exc, form)
                 status = exc.status
@@ -275,44 +262,6 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_POST
-@page_permission("submit_segment")
-def segment_submit(request: HttpRequest, key: str) -> HttpResponse:
-    """Submit the draft for review (the service validates and takes a fresh preview)."""
-    segment = get_object_or_404(Segment, key=key)
-    services = _governance_services()
-    version = services.version_for_action(segment=segment, state="draft")
-    services.submit_version(user=request.user, version=version)
-    messages.success(request, f"Version {version.number} submitted for review.")
-    return redirect("segmentation:segment_detail", key=segment.key)
-
-
-@require_POST
-@page_permission("activate_segment")
-def segment_activate(request: HttpRequest, key: str) -> HttpResponse:
-    """Activate the approved version; the previous active one is superseded."""
-    segment = get_object_or_404(Segment, key=key)
-    services = _governance_services()
-    version = services.version_for_action(segment=segment, state="approved")
-    services.activate_version(user=request.user, version=version)
-    messages.success(request, f"Version {version.number} is now active.")
-    return redirect("segmentation:segment_detail", key=segment.key)
-
-
-@require_POST
-@page_permission("retire_segment")
-def segment_retire(request: HttpRequest, key: str) -> HttpResponse:
-    """Retire the active version (its content mappings are revoked by the service)."""
-    segment = get_object_or_404(Segment, key=key)
-    services = _governance_services()
-    version = services.version_for_action(segment=segment, state="active")
-    services.retire_version(
-        user=request.user, version=version, reason=request.POST.get("reason", "").strip()
-    )
-    messages.success(request, f"Version {version.number} retired.")
-    return redirect("segmentation:segment_detail", key=segment.key)
-
-
-@require_POST
 @page_permission("preview_segment")
 def rule_preview(request: HttpRequest) -> HttpResponse:
     """htmx: size, sample and missing-field shares for the rules being edited (not saved)."""
@@ -332,7 +281,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     result = None
     if not errors:
         try:
-            result = _segment_services().preview_rule(
+            result = services.preview_rule(
                 user=request.user,
                 entry_rule=rules["entry_rule"],
                 exit_rule=rules["exit_rule"],

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "content",
     "governance",
     "field",
+    "demo",
 ]
 
 MIDDLEWARE = [

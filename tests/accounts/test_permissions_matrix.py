@@ -25,12 +25,6 @@ from tests.governance.support import PASSWORD, active_segment, approve_all, asse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """PBKDF2 costs ~0.5 s per check here, and every signature checks a password."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
 
 # action -> roles the contract lets do it

@@ -64,23 +64,3 @@ def asset(code: str = "US-CARD-0042", **kwargs) -> ContentAsset:
     }
     defaults.update(kwargs)
     return ContentAsset.objects.create(code=code, **defaults)
-
-
-TRIGGER = "governance_auditevent_append_only"
-
-
-def tamper(sql: str, params: list) -> None:
-    """Change the audit table behind the application's back, as a DB superuser could.
-
-    On PostgreSQL the append-only trigger is disabled for the statement (after
-    flushing deferred FK checks, which ALTER TABLE refuses to run past).
-    """
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE governance_auditevent DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE governance_auditevent ENABLE TRIGGER {TRIGGER}")

@@ -23,12 +23,6 @@ CARDIOLOGY = {"field": "specialty", "op": "eq", "value": "cardiology"}
 ENDOCRINOLOGY = {"field": "specialty", "op": "eq", "value": "endocrinology"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """PBKDF2 is slow here; these tests log in and sign with passwords many times."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _draft(author, key: str, entry_rule: dict, **kwargs):
     segment = segments.segment_create(
         user=author,

@@ -125,12 +125,6 @@ STATES = set(
 ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    """Password hashing dominates a small seed; any hasher proves the documented passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed(*extra: str, customers: int = N, seed_value: int = 7) -> str:
     out = StringIO()
     call_command(

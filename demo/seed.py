@@ -10,9 +10,7 @@ or passed as ``steps=``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, transaction
@@ -24,6 +22,7 @@ from audit.services import record_event
 from core.errors import Conflict
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
 
+from .context import SeedContext
 from .generate import (
     AccountIndex,
     DemoPlan,
@@ -37,26 +36,6 @@ from .generate import (
 from .governed import seed_content_assets, seed_mappings, seed_segments
 from .users import ensure_demo_users
 from .writer import TableWriter
-
-
-@dataclass
-class SeedContext:
-    """What steps share: the plan, the table writer, a progress printer and the counts."""
-
-    plan: DemoPlan
-    writer: TableWriter
-    report: Callable[[str], None]
-    counts: dict[str, int] = field(default_factory=dict)
-    accounts: AccountIndex | None = None
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, name: str, rows: int) -> None:
-        self.counts[name] = self.counts.get(name, 0) + rows
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
 
 SeedStep = Callable[[SeedContext], None]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils import timezone
 
@@ -32,10 +32,8 @@ from governance.services import activate_version, sign_version, submit_version
 from segmentation.models import Segment, SegmentVersion
 from segmentation.services import segment_create
 
+from .context import SeedContext
 from .users import demo_password
-
-if TYPE_CHECKING:  # seed.py imports this module for DEFAULT_STEPS
-    from .seed import SeedContext
 
 # An approval stays valid this long; one asset expires soon so the library page flags it.
 APPROVAL_DAYS = 365

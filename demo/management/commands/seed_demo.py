@@ -16,7 +16,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import DomainError
-from customers.demo.seed import database_has_data, seed_demo
+from demo.seed import database_has_data, seed_demo
 
 
 def _anchor(value: str) -> date:

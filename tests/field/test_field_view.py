@@ -12,8 +12,7 @@ from content.models import ContentAsset, ContentMapping
 from field import selectors
 from governance.services import retire_version
 from tests.factories import CustomerFactory, TerritoryFactory
-
-from .support import PASSWORD, active_segment, asset, draft
+from tests.governance.support import PASSWORD, active_segment, asset, draft
 
 pytestmark = pytest.mark.django_db
 

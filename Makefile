@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: demo test install lint format system-packages postgres-up postgres-down clean
+.PHONY: demo test install lint lint-imports format system-packages postgres-up postgres-down clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,10 +31,14 @@ system-packages:
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; \
 	fi
 
-test: install system-packages
+test: install system-packages lint-imports
 	$(VENV)/bin/pytest -q
 
-lint: install
+# The floors of docs/architecture.md, checked by import-linter (contracts in pyproject.toml).
+lint-imports: install
+	$(VENV)/bin/lint-imports
+
+lint: install lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 

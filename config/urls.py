@@ -4,7 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("accounts.api_urls")),
-    path("", include("audit.api_urls")),
     path("", include("customers.api_urls")),
     path("", include("segmentation.api_urls")),
     path("", include("content.api_urls")),
@@ -21,6 +20,5 @@ urlpatterns = [
     path("", include("segmentation.urls")),
     path("", include("content.urls")),
     path("", include("governance.urls")),
-    path("", include("audit.urls")),
     path("", include("field.urls")),
 ]

@@ -1,12 +1,17 @@
-"""HTTP API for sign-off (submit, sign, activate, retire), the audit trail and field views."""
+"""HTTP API for sign-off (submit, sign, activate, retire) and the audit trail."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
+from audit import selectors as audit_selectors
+from audit.exports import audit_csv
+from audit.serializers import AuditEventSerializer
+from core.api import CsvRenderer, paginated
 from core.errors import NotFound
 from segmentation.models import Segment, VersionState
 
@@ -93,3 +98,37 @@ class RetireView(APIView):
         version = services.version_for_action(segment=_segment(key), state=VersionState.ACTIVE)
         version = services.retire_version(user=request.user, version=version, reason=data["reason"])
         return Response(VersionStateSerializer(version).data)
+
+
+class AuditView(APIView):
+    """Audit events (compliance, admin), filtered; ``?format=csv`` streams every match."""
+
+    required_actions = {"GET": "view_audit"}
+    permission_classes = [ActionPermission]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("object", str, description="type:id, or an object id of any type"),
+            OpenApiParameter("since", str, description="ISO date or date-time (inclusive)"),
+            OpenApiParameter("until", str, description="ISO date or date-time (exclusive)"),
+            OpenApiParameter("action", str, description="exact, or a prefix ending with '.'"),
+            OpenApiParameter("actor", str, description="username"),
+            OpenApiParameter("object_type", str),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+        ],
+        responses=AuditEventSerializer(many=True),
+    )
+    def get(self, request):
+        params = request.query_params
+        qs = audit_selectors.audit_events(
+            object=params.get("object"),
+            since=params.get("since"),
+            until=params.get("until"),
+            action=params.get("action"),
+            actor=params.get("actor"),
+            object_type=params.get("object_type"),
+        )
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return audit_csv(qs)
+        return paginated(request, self, qs, AuditEventSerializer)

@@ -5,6 +5,7 @@ from . import views
 app_name = "governance"
 
 urlpatterns = [
+    path("audit/", views.audit_list, name="audit_list"),
     path("segments/<str:key>/submit/", views.segment_submit, name="segment_submit"),
     path("segments/<str:key>/activate/", views.segment_activate, name="segment_activate"),
     path("segments/<str:key>/retire/", views.segment_retire, name="segment_retire"),

@@ -1,4 +1,4 @@
-"""Governance pages: the sign-off queue and review, and the lifecycle actions on a segment.
+"""Governance pages: the sign-off queue and review, the lifecycle actions, the audit log.
 
 Submitting, signing, activating and retiring are done by ``governance.services``;
 these views only collect input, call them and show the result (errors included)
@@ -15,8 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.mixins import page_permission
+from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
+from audit import selectors as audit_selectors
+from audit.exports import audit_csv
+from audit.models import AuditEvent
 from core.errors import DomainError, ErrorDetail
 from segmentation import presentation
 from segmentation.models import Segment, SegmentVersion, VersionState
@@ -245,3 +248,42 @@ def segment_retire(request: HttpRequest, key: str) -> HttpResponse:
     )
     messages.success(request, f"Version {version.number} retired.")
     return redirect("segmentation:segment_detail", key=segment.key)
+
+
+# --------------------------------------------------------------------------- audit log
+
+AUDIT_FILTERS = ("object", "action", "actor", "since", "until")
+
+
+@page_permission("view_audit")
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The audit log, filtered by object, action, actor and time; CSV with ?format=csv."""
+    filters = {k: request.GET.get(k, "").strip() for k in AUDIT_FILTERS}
+    errors: list[ErrorDetail] = []
+    try:
+        events = audit_selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    except DomainError as exc:
+        errors = list(exc.errors)
+        events = AuditEvent.objects.none()
+    if request.GET.get("format") == "csv" and not errors:
+        return audit_csv(events, filename="audit-log.csv")
+    page, sort = sorted_page(
+        request,
+        events,
+        sorts=("id", "occurred_at", "action", "actor_username", "object_type"),
+        default="-id",
+        per_page=50,
+    )
+    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    return render(
+        request,
+        "governance/audit_list.html",
+        {
+            "page_obj": page,
+            "sort": sort,
+            "filters": filters,
+            "errors": errors,
+            "actions": list(actions),
+        },
+        status=400 if errors else 200,
+    )

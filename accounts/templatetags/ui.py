@@ -20,7 +20,7 @@ NAV = (
     ("Content", "content:asset_list", "view_assets"),
     ("Mappings", "content:mapping_list", "view_mapping_queue"),
     ("Territories", "field:territory_list", "view_territories"),
-    ("Audit", "audit:audit_list", "view_audit"),
+    ("Audit", "governance:audit_list", "view_audit"),
 )
 
 

@@ -1,7 +1,0 @@
-from django.urls import path
-
-from . import api
-
-urlpatterns = [
-    path("audit/", api.AuditView.as_view(), name="api-audit"),
-]

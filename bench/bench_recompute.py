@@ -50,6 +50,7 @@ from segmentation.models import (  # noqa: E402
     Segment,
     SegmentVersion,
 )
+from segmentation.rules.examples import EXAMPLE_ENTRY_RULE, EXAMPLE_EXIT_RULE  # noqa: E402
 
 PRODUCTS = ("CARDIOZEN", "GLUCOVANT", "RENALIX", "VASTORIN", "METAFORA")
 SPECIALTIES = (
@@ -223,24 +224,8 @@ def segments() -> list[dict]:
     """Twenty typical definitions, each with the SQL computing its fresh membership."""
     p1, p2, p3 = PRODUCTS[:3]
     cardio = {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]}
-    example_entry = {
-        "all": [
-            cardio,
-            {"field": "decile", "op": "gte", "value": 7},
-            {
-                "any": [
-                    {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
-                    {
-                        "event": {"channel": "rep_visit"},
-                        "within_days": 30,
-                        "count": {"op": "gte", "value": 2},
-                    },
-                ]
-            },
-            {"not": {"field": "state", "op": "eq", "value": "CA"}},
-        ]
-    }
-    no_touch_180 = {"event": {}, "within_days": 180, "count": {"op": "eq", "value": 0}}
+    example_entry = EXAMPLE_ENTRY_RULE
+    no_touch_180 = EXAMPLE_EXIT_RULE
     k = PREFIX
     return [
         {

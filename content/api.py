@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
-from core.api import StandardPagination
+from core.api import paginated, validated
 from core.errors import NotFound, ValidationFailed
 from segmentation.models import Segment
 
@@ -44,19 +44,6 @@ def _plain(data) -> dict:
     return dict(data)
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _asset(code: str) -> ContentAsset:
-    asset = selectors.asset_get(code=code)
-    if asset is None:
-        raise NotFound(f"no asset {code}")
-    return asset
-
-
 class AssetListView(APIView):
     required_actions = {"GET": "view_assets", "POST": "create_asset"}
     permission_classes = [ActionPermission]
@@ -68,9 +55,7 @@ class AssetListView(APIView):
             status=request.query_params.get("status"),
             audience=request.query_params.get("audience"),
         )
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(AssetSerializer(page, many=True).data)
+        return paginated(request, self, qs, AssetSerializer)
 
     @extend_schema(request=AssetInputSerializer, responses={201: AssetSerializer})
     def post(self, request):
@@ -85,12 +70,12 @@ class AssetDetailView(APIView):
     @extend_schema(responses=AssetSerializer)
     def get(self, request, code: str):
         services.expire_due_assets()
-        return Response(AssetSerializer(_asset(code)).data)
+        return Response(AssetSerializer(selectors.asset_get(code=code)).data)
 
     @extend_schema(request=AssetInputSerializer(partial=True), responses=AssetSerializer)
     def patch(self, request, code: str):
         asset = services.update_asset(
-            user=request.user, asset=_asset(code), data=_plain(request.data)
+            user=request.user, asset=selectors.asset_get(code=code), data=_plain(request.data)
         )
         return Response(AssetSerializer(selectors.asset_get(code=asset.code)).data)
 
@@ -102,10 +87,10 @@ class AssetStatusView(APIView):
 
     @extend_schema(request=AssetStatusInputSerializer, responses=AssetSerializer)
     def post(self, request, code: str):
-        data = _valid(AssetStatusInputSerializer, _plain(request.data))
+        data = validated(AssetStatusInputSerializer, _plain(request.data))
         asset = services.set_asset_status(
             user=request.user,
-            asset=_asset(code),
+            asset=selectors.asset_get(code=code),
             status=data["status"],
             reason=data["reason"],
             password=data["password"],
@@ -126,13 +111,11 @@ class MappingListView(APIView):
             segment=request.query_params.get("segment"),
             asset=request.query_params.get("asset"),
         )
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(MappingSerializer(page, many=True).data)
+        return paginated(request, self, qs, MappingSerializer)
 
     @extend_schema(request=MappingInputSerializer, responses={201: MappingSerializer})
     def post(self, request):
-        data = _valid(MappingInputSerializer, _plain(request.data))
+        data = validated(MappingInputSerializer, _plain(request.data))
         services.expire_due_assets()
         asset = ContentAsset.objects.filter(code=data["asset"]).first()
         if asset is None:
@@ -172,7 +155,7 @@ class MappingDecisionView(APIView):
 
     @extend_schema(request=MappingDecisionInputSerializer, responses=MappingSerializer)
     def post(self, request, pk: int):
-        data = _valid(MappingDecisionInputSerializer, _plain(request.data))
+        data = validated(MappingDecisionInputSerializer, _plain(request.data))
         services.expire_due_assets()
         mapping = services.decide_mapping(
             user=request.user,

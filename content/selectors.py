@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from core.errors import NotFound
+
 from .models import ContentAsset, ContentMapping, MappingState, MlrStatus
 
 
@@ -37,8 +39,12 @@ def asset_list(*, status: str | None = None, audience: str | None = None) -> Que
     return qs
 
 
-def asset_get(*, code: str) -> ContentAsset | None:
-    return asset_list().filter(code=code).first()
+def asset_get(*, code: str) -> ContentAsset:
+    """The asset with this code (status as of now), or NotFound (404); like ``segment_get``."""
+    asset = asset_list().filter(code=code).first()
+    if asset is None:
+        raise NotFound(f"no asset {code}", path="code")
+    return asset
 
 
 def mapping_list(*, state: str | None = None, segment: str | None = None, asset: str | None = None):

@@ -17,7 +17,7 @@ from core.errors import DomainError, ErrorDetail, ValidationFailed
 from segmentation.models import Segment
 
 from . import selectors, services
-from .models import Audience, ContentMapping, MappingState, MlrStatus
+from .models import Audience, ContentAsset, ContentMapping, MappingState, MlrStatus
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -101,7 +101,7 @@ def mapping_propose(request: HttpRequest) -> HttpResponse:
     """Propose mapping an asset to a segment; the service checks the four guards."""
     proposal = {k: request.POST.get(k, "").strip() for k in ("asset", "segment", "rationale")}
     try:
-        asset = selectors.asset_get(code=proposal["asset"])
+        asset = ContentAsset.objects.filter(code=proposal["asset"]).first()
         segment = Segment.objects.filter(key=proposal["segment"]).first()
         if asset is None or segment is None:
             raise ValidationFailed(

@@ -30,6 +30,7 @@ from content.models import ContentAsset, ContentMapping
 from content.services import create_asset, decide_mapping, propose_mapping, set_asset_status
 from governance.services import activate_version, sign_version, submit_version
 from segmentation.models import Segment, SegmentVersion
+from segmentation.rules.examples import EXAMPLE_ENTRY_RULE, EXAMPLE_EXIT_RULE
 from segmentation.services import segment_create
 
 from .context import SeedContext
@@ -133,29 +134,13 @@ DEMO_SEGMENTS: tuple[DemoSegment, ...] = (
         description=(
             "Cardiologists and endocrinologists, decile 7+, who attended a webinar in the "
             "last 90 days or had two rep visits in the last 30, outside CA; they leave after "
-            "180 days without any interaction (the example of rules.md)."
+            "180 days without any interaction (the worked example of docs/rules.md)."
         ),
         purpose="promotional",
         therapy_area="cardiometabolic",
         indications=("heart_failure", "type_2_diabetes"),
-        entry_rule={
-            "all": [
-                {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]},
-                {"field": "decile", "op": "gte", "value": 7},
-                {
-                    "any": [
-                        {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
-                        {
-                            "event": {"channel": "rep_visit"},
-                            "within_days": 30,
-                            "count": {"op": "gte", "value": 2},
-                        },
-                    ]
-                },
-                {"not": {"field": "state", "op": "eq", "value": "CA"}},
-            ]
-        },
-        exit_rule={"event": {}, "within_days": 180, "count": {"op": "eq", "value": 0}},
+        entry_rule=EXAMPLE_ENTRY_RULE,
+        exit_rule=EXAMPLE_EXIT_RULE,
     ),
     DemoSegment(
         key="endo-email-engaged",

@@ -11,9 +11,9 @@ from accounts.permissions import ActionPermission
 from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.serializers import AuditEventSerializer
-from core.api import CsvRenderer, paginated
-from core.errors import NotFound
-from segmentation.models import Segment, VersionState
+from core.api import CsvRenderer, paginated, validated
+from segmentation.models import VersionState
+from segmentation.selectors import segment_get
 
 from . import services
 from .serializers import (
@@ -24,19 +24,6 @@ from .serializers import (
 )
 
 
-def _segment(key: str) -> Segment:
-    segment = Segment.objects.filter(key=key).first()
-    if segment is None:
-        raise NotFound(f"no segment {key}")
-    return segment
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class SubmitView(APIView):
     """Submit the segment's draft for review (a fresh size preview is computed)."""
 
@@ -45,7 +32,9 @@ class SubmitView(APIView):
 
     @extend_schema(request=None, responses=VersionStateSerializer)
     def post(self, request, key: str):
-        version = services.version_for_action(segment=_segment(key), state=VersionState.DRAFT)
+        version = services.version_for_action(
+            segment=segment_get(key=key), state=VersionState.DRAFT
+        )
         version = services.submit_version(user=request.user, version=version)
         return Response(VersionStateSerializer(version).data)
 
@@ -62,8 +51,10 @@ class SignatureView(APIView):
 
     @extend_schema(request=SignatureInputSerializer, responses={201: SignatureSerializer})
     def post(self, request, key: str):
-        data = _valid(SignatureInputSerializer, request.data)
-        version = services.version_for_action(segment=_segment(key), state=VersionState.IN_REVIEW)
+        data = validated(SignatureInputSerializer, request.data)
+        version = services.version_for_action(
+            segment=segment_get(key=key), state=VersionState.IN_REVIEW
+        )
         signature = services.sign_version(
             user=request.user,
             version=version,
@@ -83,7 +74,9 @@ class ActivateView(APIView):
 
     @extend_schema(request=None, responses=VersionStateSerializer)
     def post(self, request, key: str):
-        version = services.version_for_action(segment=_segment(key), state=VersionState.APPROVED)
+        version = services.version_for_action(
+            segment=segment_get(key=key), state=VersionState.APPROVED
+        )
         version = services.activate_version(user=request.user, version=version)
         return Response(VersionStateSerializer(version).data)
 
@@ -94,8 +87,10 @@ class RetireView(APIView):
 
     @extend_schema(request=RetireInputSerializer, responses=VersionStateSerializer)
     def post(self, request, key: str):
-        data = _valid(RetireInputSerializer, request.data or {})
-        version = services.version_for_action(segment=_segment(key), state=VersionState.ACTIVE)
+        data = validated(RetireInputSerializer, request.data or {})
+        version = services.version_for_action(
+            segment=segment_get(key=key), state=VersionState.ACTIVE
+        )
         version = services.retire_version(user=request.user, version=version, reason=data["reason"])
         return Response(VersionStateSerializer(version).data)
 

@@ -23,14 +23,16 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import require
+from accounts.permissions import SIGNING_TEAMS, require
 from audit.models import AuditEvent
 from audit.services import record_event
 from audit.signing import team_label, verify_signing_password
-from core.errors import Conflict, PermissionRefused, ValidationFailed
+from content import services as content_services
+from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
+from segmentation import services as segment_services
 from segmentation.models import Segment, SegmentVersion, VersionState
 
-from .models import Decision, Signature, Team
+from .models import Decision, Signature
 from .signals import version_state_changed
 
 S = VersionState
@@ -57,8 +59,6 @@ _RULES = {
     "supersede": "only an active version can be superseded (by activating its successor)",
     "retire": "only an active version can be retired",
 }
-
-SIGNING_TEAMS = tuple(Team.values)
 
 
 def version_ref(version: SegmentVersion) -> str:
@@ -189,7 +189,6 @@ def submit_version(*, user, version: SegmentVersion) -> SegmentVersion:
     stored on the version is of exactly the content hash being submitted; it
     also validates the rules and raises ValidationFailed naming the bad node.
     """
-    from segmentation import services as segment_services
 
     require(user, "submit_segment")
     given, version = version, _fresh(version)
@@ -230,8 +229,6 @@ def _validate_signature_input(*, user, version, team: str, decision: str, commen
     if decision == Decision.REJECT and not (comment or "").strip():
         errors.append(("comment", "a rejection needs a comment"))
     if errors:
-        from core.errors import ErrorDetail
-
         raise ValidationFailed(errors=[ErrorDetail(path=p, message=m) for p, m in errors])
     if not user.has_role(team):
         raise PermissionRefused(
@@ -397,8 +394,6 @@ def activate_version(*, user, version: SegmentVersion) -> SegmentVersion:
     other writer. Content mappings that no longer pass the guards against the
     new version are revoked.
     """
-    from content import services as content_services
-    from segmentation import services as segment_services
 
     require(user, "activate_segment")
     with transaction.atomic():
@@ -439,7 +434,6 @@ def activate_version(*, user, version: SegmentVersion) -> SegmentVersion:
 
 def retire_version(*, user, version: SegmentVersion, reason: str = "") -> SegmentVersion:
     """active -> retired: recomputes stop and approved content mappings are revoked."""
-    from content import services as content_services
 
     require(user, "retire_segment")
     with transaction.atomic():

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission, sorted_page
-from accounts.permissions import allowed
+from accounts.permissions import SIGNING_TEAMS, allowed
 from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.models import AuditEvent
@@ -26,10 +26,8 @@ from segmentation.models import Segment, SegmentVersion, VersionState
 from segmentation.services import preview_rule
 
 from . import services
-from .models import Decision, Signature, Team
+from .models import Decision, Signature
 from .services import sign_version, signature_meaning
-
-SIGNING_TEAMS = tuple(Team.values)
 
 
 def _live_signatures(version: SegmentVersion) -> list[Signature]:

@@ -7,26 +7,25 @@ calls one service or selector. Refusals raise DomainError subclasses, which
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import allowed
-from core.api import StandardPagination
+from accounts.permissions import action_permission
+from core.api import CsvRenderer, StandardPagination, paginated, validated
+from core.csv import csv_response
 from core.errors import ErrorDetail, ValidationFailed
 from core.time import as_utc
 
 from . import selectors, services
+from .rules import field_catalog
 from .serializers import (
     HistoryOut,
     MemberOut,
@@ -37,37 +36,6 @@ from .serializers import (
     SegmentPatchIn,
 )
 from .tasks import recompute_version_task
-
-
-def action_permission(action: str) -> type[BasePermission]:
-    """A DRF permission class allowing users whose roles may perform ``action``."""
-
-    class _Allowed(BasePermission):
-        message = f"'{action}' is not allowed for your roles"
-
-        def has_permission(self, request, view) -> bool:
-            return allowed(request.user, action)
-
-    _Allowed.__name__ = f"Allowed_{action}"
-    return _Allowed
-
-
-class CsvRenderer(BaseRenderer):
-    """Lets ``?format=csv`` pass DRF's content negotiation; the view streams the body itself."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        # Only reached for error answers negotiated as CSV: render them as JSON text.
-        return JSONRenderer().render(data)
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _int_param(request, name: str) -> int | None:
@@ -83,12 +51,6 @@ def _int_param(request, name: str) -> int | None:
     return value
 
 
-def _paginated(request, view, queryset, serializer_class) -> Response:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
 class FieldCatalogView(APIView):
     """GET /fields/: the rule field catalog, for any signed-in user."""
 
@@ -99,8 +61,6 @@ class FieldCatalogView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        from .rules import field_catalog
-
         items = [spec.as_dict() for spec in field_catalog()]
         paginator = self.Pagination()
         page = paginator.paginate_queryset(items, request, view=self)
@@ -116,11 +76,11 @@ class SegmentListView(APIView):
 
     @extend_schema(responses={200: SegmentOut(many=True)})
     def get(self, request):
-        return _paginated(request, self, selectors.segment_list(), SegmentOut)
+        return paginated(request, self, selectors.segment_list(), SegmentOut)
 
     @extend_schema(request=SegmentCreateIn, responses={201: SegmentOut})
     def post(self, request):
-        data = _validated(SegmentCreateIn, request.data)
+        data = validated(SegmentCreateIn, request.data)
         segment = services.segment_create(user=request.user, **data)
         segment = selectors.segment_list().get(pk=segment.pk)
         return Response(SegmentOut(segment).data, status=status.HTTP_201_CREATED)
@@ -141,7 +101,7 @@ class SegmentDetailView(APIView):
     @extend_schema(request=SegmentPatchIn, responses={200: SegmentOut})
     def patch(self, request, key: str):
         segment = selectors.segment_get(key=key)
-        data = _validated(SegmentPatchIn, request.data)
+        data = validated(SegmentPatchIn, request.data)
         # Fields sent as null mean "none"; DRF keeps them in validated_data.
         services.segment_update(user=request.user, segment=segment, **data)
         return Response(SegmentOut(selectors.segment_list().get(pk=segment.pk)).data)
@@ -154,7 +114,7 @@ class PreviewView(APIView):
 
     @extend_schema(request=PreviewIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
-        data = _validated(PreviewIn, request.data)
+        data = validated(PreviewIn, request.data)
         preview = services.preview_rule(
             user=request.user,
             entry_rule=data["entry_rule"],
@@ -179,7 +139,7 @@ class RecomputeView(APIView):
     )
     def post(self, request, key: str):
         segment = selectors.segment_get(key=key)
-        data = _validated(RecomputeIn, request.data)
+        data = validated(RecomputeIn, request.data)
         number = data.get("version")
         if number is not None:
             version = segment.versions.filter(number=number).first()
@@ -202,11 +162,6 @@ def _version_param(request, segment):
     if number is not None:
         return selectors.version_get(segment=segment, number=number)
     return selectors.current_version(segment)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 class MembersView(APIView):
@@ -233,22 +188,17 @@ class MembersView(APIView):
             return self._csv(members, f"{segment.key}-v{version.number}-members.csv")
         if fmt not in (None, "", "json", "api"):
             raise ValidationFailed(f"unknown format '{fmt}' (expected csv or json)", path="format")
-        return _paginated(request, self, members, MemberOut)
+        return paginated(request, self, members, MemberOut)
 
     def _csv(self, members, filename: str) -> StreamingHttpResponse:
-        writer = csv.writer(_Echo())
         entered = MemberOut().fields["entered_at"]
-
-        def rows() -> Iterator[str]:
-            yield writer.writerow(["npi", "entered_at"])
+        rows = (
+            [npi, entered.to_representation(entered_at)]
             for npi, entered_at in members.values_list("customer__npi", "entered_at").iterator(
                 chunk_size=5000
-            ):
-                yield writer.writerow([npi, entered.to_representation(entered_at)])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+            )
+        )
+        return csv_response(header=["npi", "entered_at"], rows=rows, filename=filename)
 
 
 class HistoryView(APIView):
@@ -286,4 +236,4 @@ class HistoryView(APIView):
             npi=request.query_params.get("npi") or None,
             since=since,
         )
-        return _paginated(request, self, history, HistoryOut)
+        return paginated(request, self, history, HistoryOut)

@@ -15,6 +15,8 @@ from typing import Any
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from .rules import field_catalog
+
 OP_WORDS = {
     "eq": "is",
     "ne": "is not",
@@ -41,11 +43,7 @@ METRIC_WORDS = {"nrx": "new prescriptions", "trx": "total prescriptions"}
 
 
 def field_labels() -> dict[str, str]:
-    """Catalog labels by path; empty when the catalog is unavailable."""
-    try:
-        from segmentation.rules import field_catalog
-    except ImportError:
-        return {}
+    """Catalog labels by path."""
     labels = {}
     for spec in field_catalog():
         data = spec.as_dict() if hasattr(spec, "as_dict") else dict(spec)

@@ -15,6 +15,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from core.errors import NotFound
 
 from .models import Membership, MembershipChange, Segment, SegmentVersion, VersionState
+from .rules import referenced_segments
 
 
 def segment_get(*, key: str) -> Segment:
@@ -108,7 +109,6 @@ class ReferenceResolver:
 
 def rule_references(rule: Any) -> set[str]:
     """Segment keys a rule references (empty for None or a malformed rule)."""
-    from .rules import referenced_segments
 
     if rule is None:
         return set()

@@ -28,6 +28,7 @@ from customers.vocabularies import Channel, InteractionKind, Topic
 from . import presentation, services
 from .forms import SegmentForm, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
+from .rules import field_catalog
 
 SPARK_POINTS = 30
 SPARK_DAYS = 90  # bounded: hourly runs would otherwise read years of rows
@@ -124,10 +125,6 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 
 
 def _catalog() -> list[dict]:
-    try:
-        from segmentation.rules import field_catalog
-    except ImportError:
-        return []
     return [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in field_catalog()]
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from customers.models import CustomerAttribute
 from customers.vocabularies import (
     AccountType,
     Channel,
@@ -202,7 +203,6 @@ def field_catalog() -> list[FieldSpec]:
 
     Attribute keys are read from the database (``SELECT DISTINCT key``), sorted.
     """
-    from customers.models import CustomerAttribute
 
     keys = CustomerAttribute.objects.order_by("key").values_list("key", flat=True).distinct()
     attrs = [attr_spec(k) for k in keys if ATTR_KEY_RE.match(k)]

@@ -48,6 +48,9 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 
+from customers.models import Account, CustomerAttribute, Interaction, RxFact
+from segmentation.models import Membership
+
 from .catalog import BOOLEAN, DATE, DECIMAL, INTEGER, FieldSpec, get_field
 from .validate import is_number
 
@@ -251,7 +254,6 @@ def _field_positive(spec: FieldSpec, op: str, value: Any, ctx: _Context) -> Comp
         inner = _column_positive(spec.column, spec.type, spec.nullable, op, value)
         if inner is False:
             return False
-        from customers.models import Account
 
         accounts = Account.objects.filter(pk=OuterRef("account_id"))
         if inner is not True:
@@ -262,7 +264,6 @@ def _field_positive(spec: FieldSpec, op: str, value: Any, ctx: _Context) -> Comp
 
 def _attr_positive(key: str, op: str, value: Any, ctx: _Context) -> Compiled:
     """Exists an attribute row for ``key`` whose value is present and satisfies ``op``."""
-    from customers.models import CustomerAttribute
 
     if op == "is_set":
         numeric = False
@@ -380,7 +381,6 @@ def _grouped_q(rows, aggregate, op: str, k: int, ctx: _Context) -> Q:
 
 
 def _event(node: dict, ctx: _Context) -> Compiled:
-    from customers.models import Interaction
 
     rows = ctx.restrict(Interaction.objects.filter(customer_id=OuterRef("pk")))
     plain = Interaction.objects.all()
@@ -413,7 +413,6 @@ def _month_start(day: dt.date, months_back: int) -> dt.date | None:
 
 
 def _rx(node: dict, ctx: _Context) -> Compiled:
-    from customers.models import RxFact
 
     metric = node["metric"]
     today = ctx.as_of.date()
@@ -443,7 +442,6 @@ def _rx(node: dict, ctx: _Context) -> Compiled:
 
 
 def _segment(node: dict, ctx: _Context) -> Compiled:
-    from segmentation.models import Membership
 
     version_id = ctx.segment_version_id(node["segment"])
     if version_id is None:

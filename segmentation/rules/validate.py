@@ -8,6 +8,7 @@ made where rules.md is silent.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable
@@ -67,7 +68,6 @@ def is_int(value: Any) -> bool:
 
 def is_iso_date(value: Any) -> bool:
     """True for a ``YYYY-MM-DD`` string naming a real calendar date."""
-    import datetime as dt
 
     if not isinstance(value, str) or not DATE_RE.match(value):
         return False

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from types import SimpleNamespace
 
 from segmentation.presentation import describe_rule, version_diff
+from segmentation.rules.examples import EXAMPLE_ENTRY_RULE
 
 LABELS = {"specialty": "specialty", "decile": "decile", "state": "state"}
 
 
 def test_spec_example_reads_as_one_sentence():
-    rule = {
-        "all": [
-            {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]},
-            {"field": "decile", "op": "gte", "value": 7},
-            {
-                "any": [
-                    {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
-                    {
-                        "event": {"channel": "rep_visit"},
-                        "within_days": 30,
-                        "count": {"op": "gte", "value": 2},
-                    },
-                ]
-            },
-            {"not": {"field": "state", "op": "eq", "value": "CA"}},
-        ]
-    }
+    rule = deepcopy(EXAMPLE_ENTRY_RULE)
     assert describe_rule(rule, LABELS) == (
         "specialty is cardiology or endocrinology, and decile is at least 7, and "
         "(either had at least 1 interaction with channel webinar and kind attended in the "

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from copy import deepcopy
 
 from segmentation import services
 from segmentation.models import Membership, SegmentVersion
+from segmentation.rules.examples import EXAMPLE_ENTRY_RULE, EXAMPLE_EXIT_RULE
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -13,25 +15,9 @@ DAY = dt.timedelta(days=1)
 ALWAYS = {"all": []}
 NEVER = {"any": []}
 
-# rules.md's example, verbatim.
-EXAMPLE_ENTRY = {
-    "all": [
-        {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]},
-        {"field": "decile", "op": "gte", "value": 7},
-        {
-            "any": [
-                {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
-                {
-                    "event": {"channel": "rep_visit"},
-                    "within_days": 30,
-                    "count": {"op": "gte", "value": 2},
-                },
-            ]
-        },
-        {"not": {"field": "state", "op": "eq", "value": "CA"}},
-    ]
-}
-EXAMPLE_EXIT = {"event": {}, "within_days": 180, "count": {"op": "eq", "value": 0}}
+# docs/rules.md's example, verbatim.
+EXAMPLE_ENTRY = deepcopy(EXAMPLE_ENTRY_RULE)
+EXAMPLE_EXIT = deepcopy(EXAMPLE_EXIT_RULE)
 
 
 def make_segment(user, key: str, entry_rule, exit_rule=None, parent=None, **kwargs):

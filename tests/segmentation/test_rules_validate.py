@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import pytest
 
 from core.errors import ValidationFailed
 from segmentation.rules import referenced_segments, validate_rule
+from segmentation.rules.examples import EXAMPLE_ENTRY_RULE
 
 KNOWN_SEGMENTS = {"hcp-core", "webinar_fans"}
 
@@ -25,23 +28,7 @@ def only_error(rule, path="entry_rule"):
     return next(iter(errors.items()))
 
 
-SPEC_EXAMPLE = {
-    "all": [
-        {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]},
-        {"field": "decile", "op": "gte", "value": 7},
-        {
-            "any": [
-                {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
-                {
-                    "event": {"channel": "rep_visit"},
-                    "within_days": 30,
-                    "count": {"op": "gte", "value": 2},
-                },
-            ]
-        },
-        {"not": {"field": "state", "op": "eq", "value": "CA"}},
-    ]
-}
+SPEC_EXAMPLE = deepcopy(EXAMPLE_ENTRY_RULE)
 
 
 @pytest.mark.parametrize(

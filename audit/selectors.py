@@ -2,35 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_date, parse_datetime
 
-from core.errors import ValidationFailed
+from core.time import parse_moment
 
 from .models import AuditEvent
-
-
-def _parse_since(value: str, path: str = "since") -> datetime:
-    text = value.strip()
-    try:
-        day = parse_date(text)
-    except ValueError:
-        day = None
-    if day is not None:
-        return datetime.combine(day, time.min, tzinfo=UTC)
-    try:
-        moment = parse_datetime(text.replace(" ", "+"))
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise ValidationFailed(
-            f"'{value}' is not a date (YYYY-MM-DD) or ISO 8601 date-time", path=path
-        )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
 
 
 def audit_events(
@@ -60,9 +36,9 @@ def audit_events(
     if object_type:
         qs = qs.filter(object_type=object_type)
     if since:
-        qs = qs.filter(occurred_at__gte=_parse_since(since))
+        qs = qs.filter(occurred_at__gte=parse_moment(since, path="since"))
     if until:
-        qs = qs.filter(occurred_at__lt=_parse_since(until, "until"))
+        qs = qs.filter(occurred_at__lt=parse_moment(until, path="until"))
     if action:
         if action.endswith("*") or action.endswith("."):
             qs = qs.filter(action__startswith=action.rstrip("*"))

@@ -29,6 +29,7 @@ from audit.services import record_event
 from audit.signing import team_label, verify_signing_password
 from content import services as content_services
 from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
+from core.time import iso_z
 from segmentation import services as segment_services
 from segmentation.models import Segment, SegmentVersion, VersionState
 
@@ -375,7 +376,7 @@ def signature_as_dict(signature: Signature) -> dict:
         "comment": signature.comment,
         "signer_username": signature.signer_username,
         "signer_name": signature.signer_name,
-        "signed_at": signature.signed_at.isoformat().replace("+00:00", "Z"),
+        "signed_at": iso_z(signature.signed_at),
         "content_hash": signature.content_hash,
         "voided": signature.voided_at is not None,
     }

@@ -13,17 +13,18 @@ Who may do what (the parts docs/governance.md records as our choice):
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.permissions import require
-from audit.services import record_event
+from audit.services import record_change, record_event
 from audit.signing import verify_signing_password
 from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
+from core.time import parse_moment
 from customers.vocabularies import Channel
 
 from ..models import Audience, ContentAsset, Intent, MlrStatus
@@ -43,33 +44,7 @@ def parse_expiry(value: Any, *, path: str = "expires_at") -> datetime | None:
     """``YYYY-MM-DD`` means 00:00 UTC that day; a datetime without offset is read as UTC."""
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time.min)
-    elif isinstance(value, str):
-        text = value.strip()
-        moment = None
-        try:
-            day = parse_date(text)
-        except ValueError:
-            day = None
-        if day is not None:
-            moment = datetime.combine(day, time.min)
-        else:
-            try:
-                moment = parse_datetime(text.replace("z", "Z"))
-            except ValueError:
-                moment = None
-        if moment is None:
-            raise ValidationFailed(
-                f"'{value}' is not a date (YYYY-MM-DD) or ISO 8601 date-time", path=path
-            )
-    else:
-        raise ValidationFailed("expected a date (YYYY-MM-DD) or ISO 8601 date-time", path=path)
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return parse_moment(value, path=path)
 
 
 def _string_list(value: Any, path: str, vocabulary: frozenset[str] | None = None) -> list[str]:
@@ -158,6 +133,22 @@ def asset_snapshot(asset: ContentAsset) -> dict:
     }
 
 
+def _record_asset_change(
+    *, asset: ContentAsset, actor, action: str, change: Callable[[ContentAsset], None], reason=""
+) -> ContentAsset:
+    """Apply ``change`` to a locked asset and audit it with full before/after snapshots."""
+    return record_change(
+        actor=actor,
+        action=action,
+        obj=asset,
+        snapshot=asset_snapshot,
+        change=change,
+        object_type="asset",
+        object_id=asset.code,
+        reason=reason,
+    )
+
+
 # --------------------------------------------------------------------------- assets
 
 
@@ -220,18 +211,13 @@ def update_asset(*, user, asset: ContentAsset, data: dict) -> ContentAsset:
                 f"'{changed_content[0]}' can only change while draft or in_review",
                 path=changed_content[0],
             )
-        before = asset_snapshot(asset)
-        for field, value in cleaned.items():
-            setattr(asset, field, value)
-        asset.save()
-        record_event(
-            actor=user,
-            action="asset.updated",
-            object_type="asset",
-            object_id=asset.code,
-            before=before,
-            after=asset_snapshot(asset),
-        )
+
+        def edit(a: ContentAsset) -> None:
+            for field, value in cleaned.items():
+                setattr(a, field, value)
+            a.save()
+
+        _record_asset_change(asset=asset, actor=user, action="asset.updated", change=edit)
         if is_due(asset):
             _expire(asset=asset, actor=user)
     return asset
@@ -316,23 +302,23 @@ def set_asset_status(
             raise Conflict(
                 f"{asset.code} changed meanwhile; it is {asset.mlr_status}", path="status"
             )
-        before = asset_snapshot(asset)
-        asset.mlr_status = status
-        if status == MlrStatus.APPROVED:
-            asset.mlr_approved_at = timezone.now()
-            asset.withdrawn_reason = ""
-            if mlr_reference:
-                asset.mlr_reference = mlr_reference.strip()[:100]
-        if status == MlrStatus.WITHDRAWN:
-            asset.withdrawn_reason = reason.strip()
-        asset.save()
-        record_event(
+
+        def move(a: ContentAsset) -> None:
+            a.mlr_status = status
+            if status == MlrStatus.APPROVED:
+                a.mlr_approved_at = timezone.now()
+                a.withdrawn_reason = ""
+                if mlr_reference:
+                    a.mlr_reference = mlr_reference.strip()[:100]
+            if status == MlrStatus.WITHDRAWN:
+                a.withdrawn_reason = reason.strip()
+            a.save()
+
+        _record_asset_change(
+            asset=asset,
             actor=user,
             action=f"asset.{_STATUS_EVENT[status]}",
-            object_type="asset",
-            object_id=asset.code,
-            before=before,
-            after=asset_snapshot(asset),
+            change=move,
             reason=reason or "",
         )
         if status == MlrStatus.WITHDRAWN:
@@ -343,16 +329,16 @@ def set_asset_status(
 
 
 def _expire(*, asset: ContentAsset, actor) -> None:
-    before = asset_snapshot(asset)
-    asset.mlr_status = MlrStatus.EXPIRED
-    asset.save(update_fields=["mlr_status", "updated_at"])
-    record_event(
+
+    def expire(a: ContentAsset) -> None:
+        a.mlr_status = MlrStatus.EXPIRED
+        a.save(update_fields=["mlr_status", "updated_at"])
+
+    _record_asset_change(
+        asset=asset,
         actor=actor,
         action="asset.expired",
-        object_type="asset",
-        object_id=asset.code,
-        before=before,
-        after=asset_snapshot(asset),
+        change=expire,
         reason=f"expiry date {asset.expires_at.isoformat()} reached",
     )
     revoke_mappings_for_asset(

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require
-from audit.services import record_event
+from audit.services import record_change, record_event
 from audit.signing import verify_signing_password
 from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
 from segmentation.models import Purpose, Segment, SegmentVersion, VersionState
@@ -240,18 +240,21 @@ def _revoke(mappings, *, actor, reason: str) -> int:
     for mapping in mappings.select_for_update().select_related(
         "asset", "segment", "segment_version"
     ):
-        before = mapping_snapshot(mapping)
-        mapping.state = MappingState.REVOKED
-        mapping.revoked_reason = reason
-        mapping.revoked_at = now
-        mapping.save(update_fields=["state", "revoked_reason", "revoked_at"])
-        record_event(
+
+        def revoke(m: ContentMapping) -> None:
+            m.state = MappingState.REVOKED
+            m.revoked_reason = reason
+            m.revoked_at = now
+            m.save(update_fields=["state", "revoked_reason", "revoked_at"])
+
+        record_change(
             actor=actor,
             action="mapping.revoked",
+            obj=mapping,
+            snapshot=mapping_snapshot,
+            change=revoke,
             object_type="mapping",
             object_id=mapping.pk,
-            before=before,
-            after=mapping_snapshot(mapping),
             reason=reason,
         )
         count += 1

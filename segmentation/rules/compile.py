@@ -48,6 +48,7 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 
+from core.time import as_utc
 from customers.models import Account, CustomerAttribute, Interaction, RxFact
 from segmentation.models import Membership
 
@@ -491,12 +492,6 @@ def _compile(node: dict, ctx: _Context) -> Compiled:
     raise ValueError("not a rule node (validate_rule first)")
 
 
-def _utc(as_of: dt.datetime) -> dt.datetime:
-    if as_of.tzinfo is None:
-        return as_of.replace(tzinfo=dt.UTC)
-    return as_of.astimezone(dt.UTC)
-
-
 def compile_rule(
     rule: dict,
     *,
@@ -508,7 +503,7 @@ def compile_rule(
 
     ``customer_ids``: see :func:`customer_filter`.
     """
-    return _compile(rule, _Context(_utc(as_of), segment_version_id, customer_ids))
+    return _compile(rule, _Context(as_utc(as_of), segment_version_id, customer_ids))
 
 
 def customer_filter(

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.permissions import require
 from audit.services import record_event
-from core.time import as_utc
+from core.time import as_utc, iso_z
 
 from .. import selectors
 from ..models import (
@@ -70,7 +70,7 @@ class RecomputeResult:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["as_of"] = self.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        data["as_of"] = iso_z(self.as_of)
         return data
 
 

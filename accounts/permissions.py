@@ -1,7 +1,7 @@
 """Who may do what: one check per action, called by services, API and pages alike.
 
 ``ACTION_ROLES`` is the single table of which roles may perform which action
-(governance.md, interfaces.md). Services call ``require(user, action)``; DRF
+(docs/governance.md, docs/api.md). Services call ``require(user, action)``; DRF
 permission classes and page mixins call ``allowed`` for the same answer.
 """
 
@@ -43,7 +43,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "create_asset": frozenset({AD, C}),
     "edit_asset": frozenset({AD, C}),
     # draft <-> in_review is housekeeping by whoever maintains the library;
-    # approval and withdrawal are compliance's alone (governance.md).
+    # approval and withdrawal are compliance's alone (docs/governance.md).
     "review_asset": frozenset({AD, C}),
     "set_asset_status": frozenset({C}),
     "view_mappings": frozenset({AD, B, C}),
@@ -56,7 +56,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "view_dashboard": frozenset({AD, B, A, M}),
     "view_reviews": frozenset({AD, B, A, M}),
     "view_territories": frozenset({AD, F}),
-    # the /mappings/ compliance queue (brand proposes elsewhere; interfaces.md pages)
+    # the /mappings/ compliance queue (brand proposes elsewhere; docs/api.md pages)
     "view_mapping_queue": frozenset({AD, C}),
 }
 

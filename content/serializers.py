@@ -1,4 +1,4 @@
-"""Output shapes of interfaces.md for assets and mappings; inputs are plain checks in views."""
+"""Output shapes of docs/api.md for assets and mappings; inputs are plain checks in views."""
 
 from __future__ import annotations
 

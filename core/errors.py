@@ -2,7 +2,7 @@
 
 A single DRF exception handler (``core.api.exception_handler``) and the page
 mixin turn these into 400/403/404 answers with the error shape of
-interfaces.md: ``{"errors": [{"path": ..., "message": ...}]}``.
+docs/api.md: ``{"errors": [{"path": ..., "message": ...}]}``.
 """
 
 from __future__ import annotations

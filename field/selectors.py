@@ -88,7 +88,7 @@ def territory_members(
     """Customers in the segment's active version whose territory is the code.
 
     For the ``email`` channel, customers with ``email_opt_out`` are left out
-    (governance.md). No active version: nothing (drafts never reach the field).
+    (docs/governance.md). No active version: nothing (drafts never reach the field).
     """
     key = segment.key if isinstance(segment, Segment) else segment
     qs = Customer.objects.filter(

@@ -8,7 +8,7 @@ from .models import Signature
 
 
 class SignatureSerializer(serializers.ModelSerializer):
-    """SIGNATURE of interfaces.md (segments' version serializer may reuse it)."""
+    """SIGNATURE of docs/api.md (segments' version serializer may reuse it)."""
 
     version = serializers.IntegerField(source="version.number")
     voided = serializers.SerializerMethodField()

@@ -238,7 +238,7 @@ def _validate_signature_input(*, user, version, team: str, decision: str, commen
 
 
 def _check_signing_rules(*, user, version: SegmentVersion, team: str, decision: str) -> None:
-    """The separation-of-duties and one-approval-per-team rules (governance.md)."""
+    """The separation-of-duties and one-approval-per-team rules (docs/governance.md)."""
     if version.state != S.IN_REVIEW:
         raise Conflict(f"{_RULES['sign']}; {version_ref(version)} is {version.state}", path="state")
     if version.author_id == user.pk or _edited_by(version, user):
@@ -367,7 +367,7 @@ def _has_all_approvals(version: SegmentVersion) -> bool:
 
 
 def signature_as_dict(signature: Signature) -> dict:
-    """The SIGNATURE shape of interfaces.md (used by the API and the audit trail)."""
+    """The SIGNATURE shape of docs/api.md (used by the API and the audit trail)."""
     return {
         "version": signature.version.number,
         "team": signature.team,

@@ -95,7 +95,7 @@ def _version(key: str, number: int) -> SegmentVersion:
 def _overlaps(request: HttpRequest, version: SegmentVersion) -> list[dict]:
     """Shared members with every other active segment, asked of the preview service.
 
-    The version's rules AND a reference to the other segment (rules.md: a
+    The version's rules AND a reference to the other segment (docs/rules.md: a
     reference means its current members) counts the customers both would hold.
     """
 

@@ -2,7 +2,7 @@
 
 A segment's unit is the customer (HCP). Each version keeps its own current
 membership; a segment reference or a parent reads the membership of the
-referenced segment's active version, else its latest version (rules.md).
+referenced segment's active version, else its latest version (docs/rules.md).
 """
 
 from __future__ import annotations

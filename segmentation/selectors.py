@@ -44,7 +44,7 @@ def active_version(segment: Segment) -> SegmentVersion | None:
 
 
 def current_version(segment: Segment) -> SegmentVersion | None:
-    """What a reference or a parent means (rules.md): the active version, else the latest."""
+    """What a reference or a parent means (docs/rules.md): the active version, else the latest."""
     return active_version(segment) or latest_version(segment)
 
 
@@ -92,7 +92,7 @@ class ReferenceResolver:
     """Callable ``key -> version id | None`` for ``customer_filter``; caches lookups.
 
     A segment reference or parent reads the membership of the referenced
-    segment's active version, else its latest version (rules.md).
+    segment's active version, else its latest version (docs/rules.md).
     """
 
     def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Input and output shapes of the segment API (interfaces.md). No writes here."""
+"""Input and output shapes of the segment API (docs/api.md). No writes here."""
 
 from __future__ import annotations
 

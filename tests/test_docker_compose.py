@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Dockerfile describe the production stack (interfaces.md)."""
+"""docker-compose.yml and the Dockerfile describe the production stack (docs/api.md)."""
 
 from __future__ import annotations
 

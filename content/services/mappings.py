@@ -21,7 +21,7 @@ from segmentation.models import Purpose, Segment, SegmentVersion, VersionState
 from ..models import Audience, ContentAsset, ContentMapping, Intent, MappingState, MlrStatus
 from ..signals import announce_mappings_changed
 
-# Intent a segment purpose accepts (governance.md, guard 3).
+# Intent a segment purpose accepts (docs/governance.md, guard 3).
 PURPOSE_INTENTS: dict[str, frozenset[str]] = {
     Purpose.PROMOTIONAL: frozenset({Intent.PROMOTIONAL, Intent.ACCESS_RESOURCE}),
     Purpose.MEDICAL_EDUCATION: frozenset({Intent.MEDICAL_EDUCATION}),
@@ -52,7 +52,7 @@ def mapping_target_version(segment: Segment) -> SegmentVersion:
 def mapping_guard_errors(
     *, asset: ContentAsset, version: SegmentVersion, now: datetime | None = None
 ) -> list[ErrorDetail]:
-    """The guards of governance.md that refuse this asset for this segment version."""
+    """The guards of docs/governance.md that refuse this asset for this segment version."""
     errors: list[str] = []
     key = version.segment.key
     now = now or timezone.now()

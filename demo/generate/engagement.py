@@ -201,7 +201,7 @@ def generate_interactions(plan: DemoPlan, chunk: CustomerChunk, index: int) -> p
 
     # Pack (customer, time, channel, kind, topic, asset) into one int64: sorting
     # orders rows by customer and time, and np.unique drops the rare exact
-    # duplicate the natural key of data.md would refuse.
+    # duplicate the natural key of docs/imports.md would refuse.
     base = (plan.anchor_epoch_day - HISTORY_DAYS - 5) * 86_400
     key = (
         (who[touch].astype(np.int64) << 42)

@@ -13,7 +13,7 @@ from .. import catalog
 from .places import PLACES, _zip_strings
 from .plan import _ACCOUNTS, DemoPlan, _blank_where, _rng
 
-# Weights below follow the vocabulary's order (data.md's order).
+# Weights below follow the vocabulary's order (docs/imports.md's order).
 ACCOUNT_TYPES = tuple(AccountType.values)
 _ACCOUNT_TYPE_SHARE = (0.05, 0.18, 0.03, 0.20, 0.35, 0.05, 0.04, 0.07, 0.02, 0.01)
 _ACCOUNT_PREFIX = ("HS", "HOSP", "AMC", "CLIN", "PRAC", "INF", "SPRX", "RTRX", "PAY", "GPO")

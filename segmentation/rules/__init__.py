@@ -1,11 +1,11 @@
-"""The segment rule engine: field catalog, validation and SQL compilation (rules.md).
+"""The segment rule engine: field catalog, validation and SQL compilation (docs/rules.md).
 
 Pure computation, no HTTP or Celery::
 
     validate_rule(rule, path="entry_rule", segment_exists=...)   # raises ValidationFailed
     Customer.objects.filter(customer_filter(rule, as_of=..., segment_version_id=...))
 
-Choices made where rules.md is silent
+Choices made where docs/rules.md is silent
 -------------------------------------
 
 Depth and size

@@ -1,9 +1,9 @@
-"""Validation of rule documents against the grammar of rules.md.
+"""Validation of rule documents against the grammar of docs/rules.md.
 
 ``validate_rule`` walks the whole document and collects every error it finds
 (not just the first), each naming the JSON path of the offending node, e.g.
 ``entry_rule.all[2].any[0].op``. See the package docstring for the choices
-made where rules.md is silent.
+made where docs/rules.md is silent.
 """
 
 from __future__ import annotations
@@ -397,7 +397,7 @@ def validate_rule(
     path: str = "entry_rule",
     segment_exists: Callable[[str], bool],
 ) -> None:
-    """Check ``rule`` against the grammar of rules.md; raise ValidationFailed listing every error.
+    """Check ``rule`` against the grammar of docs/rules.md; raise ValidationFailed with every error.
 
     ``path`` prefixes every error path (``entry_rule`` or ``exit_rule``);
     ``segment_exists(key)`` says whether a referenced segment key exists

@@ -107,7 +107,7 @@ def preview_rule(
     members yet, M' = (E \\ X), intersected with the parent's current members
     when a parent is given. ``sample`` holds up to 20 of those customers by NPI;
     ``missing`` gives, for every field the rules use, the share (0..1) of all
-    customers whose value is missing (rules.md's definition of missing);
+    customers whose value is missing (docs/rules.md's definition of missing);
     ``with_missing=False`` skips those counts when only the size is wanted.
     """
     require(user, "preview_segment")
@@ -174,7 +174,7 @@ def preview_version(*, user, version: SegmentVersion, as_of: datetime | None = N
     """Preview a stored version and remember the size and the content hash it was taken for.
 
     Submission for review needs a preview of exactly the content submitted
-    (governance.md), which ``previewed_hash`` makes checkable.
+    (docs/governance.md), which ``previewed_hash`` makes checkable.
     """
     preview = preview_rule(
         user=user,

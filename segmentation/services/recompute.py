@@ -146,7 +146,7 @@ def recompute_version(
             recorded_at=recorded_at,
         )
         if n_in == 0 and n_out == 0:
-            # Unchanged data and as_of change nothing and record nothing (rules.md).
+            # Unchanged data and as_of change nothing and record nothing (docs/rules.md).
             transaction.savepoint_rollback(savepoint)
             drop_temporaries()
             return _unchanged(version, as_of, trigger, t0, scope)

@@ -2,7 +2,7 @@
 
 A role outside the action's roles gets 403 and nothing changes (no state, no
 audit event); a role inside it is not refused. The expected roles are written
-from governance.md and interfaces.md, not read from ACTION_ROLES.
+from docs/governance.md and docs/api.md, not read from ACTION_ROLES.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Content assets and their MLR status (governance.md, interfaces.md)."""
+"""Content assets and their MLR status (docs/governance.md, docs/api.md)."""
 
 from __future__ import annotations
 

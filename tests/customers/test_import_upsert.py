@@ -1,4 +1,4 @@
-"""Upsert semantics of data.md: natural keys, blank clears, absent columns kept, no-op re-import."""
+"""Upsert semantics of docs/imports.md: natural keys, blank clears, absent columns kept, no-ops."""
 
 from __future__ import annotations
 

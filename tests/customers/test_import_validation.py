@@ -1,4 +1,4 @@
-"""Every invalid value of data.md gets its message, and an invalid file writes nothing."""
+"""Every invalid value of docs/imports.md gets its message, and an invalid file writes nothing."""
 
 from __future__ import annotations
 

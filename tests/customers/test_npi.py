@@ -1,4 +1,4 @@
-"""NPI check digit: Luhn over "80840" + the first nine digits (data.md)."""
+"""NPI check digit: Luhn over "80840" + the first nine digits (docs/imports.md)."""
 
 import pytest
 

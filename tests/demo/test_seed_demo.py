@@ -1,6 +1,6 @@
-"""seed_demo: deterministic, valid against data.md, demo users for every role, --if-empty.
+"""seed_demo: deterministic, valid against docs/imports.md, demo users for every role, --if-empty.
 
-Expected values come from the spec (data.md vocabularies, governance.md roles)
+Expected values come from the spec (docs/imports.md vocabularies, docs/governance.md roles)
 and the documented demo passwords ("demo-<username>-2026"), not from the
 generator's own tables.
 """
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 ANCHOR = date(2026, 1, 15)
 N = 300
 
-# data.md
+# docs/imports.md
 ACCOUNT_TYPES = {
     "health_system",
     "hospital",
@@ -121,7 +121,7 @@ STATES = set(
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP".split()
 )
-# governance.md roles; README's demo passwords.
+# docs/governance.md roles; README's demo passwords.
 ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
 
 
@@ -442,7 +442,7 @@ def test_postgres_bulk_load_restores_every_index_and_constraint():
     assert _schema_of_customer_tables() == before
 
 
-# --- governed steps: content assets, segments, mappings (interfaces.md: seed_demo seeds
+# --- governed steps: content assets, segments, mappings (docs/api.md: seed_demo seeds
 # assets and segments too). They go through the services, so the audit chain must hold.
 
 

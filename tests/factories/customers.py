@@ -6,7 +6,7 @@ from customers.models import Account, Customer, CustomerAttribute, Interaction, 
 
 
 def npi_check_digit(first9: str) -> str:
-    """Luhn check digit over '80840' + the first nine digits (data.md)."""
+    """Luhn check digit over '80840' + the first nine digits (docs/imports.md)."""
     digits = [int(c) for c in "80840" + first9]
     total = 0
     for i, d in enumerate(reversed(digits)):

@@ -1,4 +1,4 @@
-"""Field views by territory and the export selector (governance.md, interfaces.md)."""
+"""Field views by territory and the export selector (docs/governance.md, docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Version lifecycle: each legal transition and the illegal ones (governance.md)."""
+"""Version lifecycle: each legal transition and the illegal ones (docs/governance.md)."""
 
 from __future__ import annotations
 

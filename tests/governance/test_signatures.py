@@ -1,4 +1,4 @@
-"""Electronic signature rules (governance.md, Part 11 §11.50, §11.70, §11.200)."""
+"""Electronic signature rules (docs/governance.md, Part 11 §11.50, §11.70, §11.200)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every page x every role: 200 for the roles interfaces.md lists, 403 otherwise;
+"""Every page x every role: 200 for the roles docs/api.md lists, 403 otherwise;
 anonymous visitors are sent to the login page."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")
 
-# "Who sees which page" (interfaces.md), admin everywhere.
+# "Who sees which page" (docs/api.md), admin everywhere.
 PAGES = {
     "/dashboard/": {"brand", "access", "medical", "admin"},
     "/segments/": {"brand", "access", "medical", "compliance", "admin"},

@@ -1,4 +1,4 @@
-"""A pure-Python reference evaluator of rules.md, written from the contract alone.
+"""A pure-Python reference evaluator of docs/rules.md, written from the contract alone.
 
 It shares no code with ``segmentation.rules``: it loads the data into plain
 Python structures and evaluates a rule for one customer at a time, the slow

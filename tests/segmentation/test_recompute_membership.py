@@ -1,4 +1,4 @@
-"""Recompute semantics of rules.md: M' = E, (M ∪ E) \\ X, parents, history, idempotence."""
+"""Recompute semantics of docs/rules.md: M' = E, (M ∪ E) \\ X, parents, history, idempotence."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def set_decile(customer, decile):
     Customer.objects.filter(pk=customer.pk).update(decile=decile)
 
 
-# --- the example of rules.md, hand-checked --------------------------------------
+# --- the example of docs/rules.md, hand-checked --------------------------------------
 
 
 @pytest.fixture

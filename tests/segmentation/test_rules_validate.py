@@ -1,4 +1,4 @@
-"""validate_rule: the grammar of rules.md, every error at its JSON path."""
+"""validate_rule: the grammar of docs/rules.md, every error at its JSON path."""
 
 from __future__ import annotations
 

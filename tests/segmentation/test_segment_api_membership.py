@@ -27,7 +27,7 @@ def brand_client(client_for):
 
 @pytest.fixture
 def example_customers():
-    """One customer matching rules.md's example at AS_OF, one in CA (excluded)."""
+    """One customer matching docs/rules.md's example at AS_OF, one in CA (excluded)."""
     inside = CustomerFactory(specialty="cardiology", decile=8, state="NY", territory=None)
     InteractionFactory(customer=inside, occurred_at=AS_OF - DAY, channel="webinar", kind="attended")
     in_ca = CustomerFactory(specialty="cardiology", decile=8, state="CA")

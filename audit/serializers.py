@@ -1,7 +1,10 @@
+"""The audit event as the API shows it: the same columns as the CSV export."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from .exports import AUDIT_COLUMNS
 from .models import AuditEvent
 
 
@@ -10,17 +13,5 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = [
-            "id",
-            "occurred_at",
-            "actor",
-            "action",
-            "object_type",
-            "object_id",
-            "before",
-            "after",
-            "reason",
-            "prev_hash",
-            "hash",
-        ]
+        fields = list(AUDIT_COLUMNS)
         read_only_fields = fields

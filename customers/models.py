@@ -1,7 +1,7 @@
 """Customer master data and engagement: accounts, HCPs, attributes, interactions, rx.
 
 Optional text fields store "" when missing (Django's convention); the rule
-engine treats NULL and "" alike as missing (rules.md).
+engine treats NULL and "" alike as missing (docs/rules.md).
 """
 
 from __future__ import annotations

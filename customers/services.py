@@ -56,7 +56,7 @@ def _check_kind(kind: str) -> None:
 
 
 def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> ImportResult:
-    """Import one CSV or XLSX file of ``kind`` all-or-nothing (data.md).
+    """Import one CSV or XLSX file of ``kind`` all-or-nothing (docs/imports.md).
 
     ``file`` is a path, a binary file object or a Django uploaded file. ``user``
     None means the system (the management command); a user must be allowed to

@@ -1,4 +1,4 @@
-"""Controlled vocabularies of data.md, shared by import, the rule catalog and the pages."""
+"""Controlled vocabularies of docs/imports.md, shared by import, the rule catalog and the pages."""
 
 from __future__ import annotations
 

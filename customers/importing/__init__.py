@@ -1,12 +1,16 @@
-"""Streaming, all-or-nothing import of accounts, customers, interactions and rx (data.md).
+"""Streaming, all-or-nothing import of accounts, customers, interactions and rx (docs/imports.md).
 
 ``readers`` turns a CSV or XLSX file into rows of strings, ``fields`` holds the
 one implementation of every cell rule (also used by the interactions API),
-``kinds`` says which columns each kind of file has, and ``engine`` stages the
-validated rows in a temporary table and upserts them set-based in SQL.
+``kinds`` says which columns each kind of file has, and ``engine``
+(``run_import``) stages the validated rows in a temporary table and upserts
+them set-based in SQL. ``engine`` is the entry point of a small pipeline:
+``rows`` checks the header and cells, ``staging`` holds the dialect and the
+temporary tables (``COPY`` or ``executemany``), ``run`` the SQL checks over
+staged rows, and ``writers`` the one upsert skeleton every kind follows.
 The service entry point is ``customers.services.import_file``.
 
-Choices where data.md is silent:
+Choices, as documented for users in docs/imports.md:
 
 - Booleans accept true/false, 1/0, yes/no, y/n, t/f (any case); blank is false.
 - A natural key repeated within one file is an error on the later row

@@ -1,4 +1,4 @@
-"""Cell rules of data.md: each parser takes a trimmed, non-blank string and returns
+"""Cell rules of docs/imports.md: each parser takes a trimmed, non-blank string and returns
 the normalised value, or raises ``CellError`` with the message users see.
 
 These are the only implementation of the rules; the file import and the

@@ -1,4 +1,4 @@
-"""Which columns each kind of file has (data.md), and how each cell is parsed."""
+"""Which columns each kind of file has (docs/imports.md), and how each cell is parsed."""
 
 from __future__ import annotations
 

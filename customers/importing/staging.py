@@ -118,7 +118,7 @@ class Stage:
     def add(self, row: tuple) -> None:
         if self.stream:
             if self._copy is None:
-                # Imported here: psycopg is installed only where PostgreSQL is used.
+                # Imported here: only PostgreSQL streams, so SQLite runs never load psycopg.
                 from psycopg.copy import QueuedLibpqWriter
 
                 raw = self.cursor.cursor

@@ -13,7 +13,7 @@ from customers.services import import_file
 
 
 class Command(BaseCommand):
-    help = "Import accounts, customers, interactions or rx from a CSV or XLSX file (data.md)."
+    help = "Import accounts, customers, interactions or rx from CSV or XLSX (docs/imports.md)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--kind", required=True, choices=list(KINDS))

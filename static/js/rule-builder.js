@@ -1,4 +1,4 @@
-/* Visual rule builder: renders a rule's JSON (spec/rules.md) as a form tree and
+/* Visual rule builder: renders a rule's JSON (docs/rules.md) as a form tree and
  * serialises it back into the JSON textarea it belongs to. No build step.
  *
  * Markup: <div data-rule-editor data-target="TEXTAREA_ID" data-name="entry_rule"

@@ -56,6 +56,9 @@ class ContentAsset(models.Model):
     withdrawn_reason = models.TextField(blank=True)
     file = models.FileField(upload_to="assets/%Y/%m/", blank=True)
     link = models.URLField(max_length=500, blank=True)
+    # SHA-256 of ``file`` recorded when MLR approval is recorded; a file that no
+    # longer matches is never served (docs/governance.md, "Integrity and access controls").
+    file_sha256 = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -3,17 +3,21 @@
 DATABASE_URL  default sqlite:///db.sqlite3 (relative to the project folder);
               sqlite:////abs/path.db and postgres://user:pass@host:port/db work.
 REDIS_URL     unset: Celery tasks run eagerly in-process.
-SECRET_KEY    required when DEBUG is off.
+SECRET_KEY    required when DEBUG is off (the app refuses to start without it).
+AUDIT_HMAC_KEY the audit chain's key; required when DEBUG is off.
+AUDIT_ANCHOR_DIR where the audit chain is anchored (default var/audit-anchor).
 DEBUG         "1"/"true" turns it on (default off).
 ALLOWED_HOSTS comma-separated (default: localhost names only).
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,11 +33,28 @@ DEBUG = env_bool("DEBUG", False)
 # HTTPS_ONLY=true is the production switch: HTTPS redirect, secure cookies and
 # HSTS. It is off by default so the demo and tests work over plain http.
 HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
-# Without SECRET_KEY a development key is used; its "django-insecure-" prefix
-# makes `manage.py check --deploy` flag it, so production cannot miss it.
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "django-insecure-development-only-key-set-SECRET_KEY-in-production-7f3a9c"
+# Development keys only with DEBUG on (or under the test runner); with DEBUG off
+# the app refuses to start without SECRET_KEY and AUDIT_HMAC_KEY. The
+# "django-insecure-" prefix also makes `manage.py check --deploy` flag it.
+_DEVELOPMENT_KEYS_ALLOWED = DEBUG or "pytest" in sys.modules
+
+
+def secret_from_env(name: str, development_value: str) -> str:
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if not _DEVELOPMENT_KEYS_ALLOWED:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
+    return development_value
+
+
+SECRET_KEY = secret_from_env(
+    "SECRET_KEY", "django-insecure-development-only-key-set-SECRET_KEY-in-production-7f3a9c"
 )
+# The audit chain's HMAC key (docs/governance.md, "Audit trail"): never stored in
+# the database. AUDIT_ANCHOR_DIR: where the chain's head and length are anchored.
+AUDIT_HMAC_KEY = secret_from_env("AUDIT_HMAC_KEY", "development-only-audit-key-set-AUDIT_HMAC_KEY")
+AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "audit-anchor"))
 
 ALLOWED_HOSTS = [
     h.strip()

@@ -203,6 +203,31 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Fail fast when the broker is down (the outbox keeps the work, docs/governance.md
+# "Operations"); a visibility timeout longer than the longest task (its hard
+# limit), so Redis never redelivers a task that is still running.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+    "max_retries": 1,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+# Queues: recompute work and compliance jobs (expiry, revocation, audit checks)
+# never wait behind each other; everything else goes to the default "celery".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "segmentation.tasks.*": {"queue": "recompute"},
+    "content.tasks.*": {"queue": "compliance"},
+    "audit.tasks.*": {"queue": "compliance"},
+}
+# The outbox re-sends a request not done this long after it was dispatched or
+# started (a lost message); longer than the hard time limit.
+OUTBOX_REDISPATCH_AFTER = int(os.environ.get("OUTBOX_REDISPATCH_AFTER", "2400"))
 CELERY_BEAT_SCHEDULE = {
     "recompute-all-nightly": {
         "task": "segmentation.tasks.recompute_all_segments",
@@ -215,6 +240,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-content-assets": {
         "task": "content.tasks.expire_assets",
         "schedule": timedelta(minutes=5),
+    },
+    "dispatch-recompute-requests": {
+        "task": "segmentation.tasks.dispatch_recompute_requests",
+        "schedule": timedelta(minutes=1),
+    },
+    "verify-audit-log": {
+        "task": "audit.tasks.verify_audit_log",
+        "schedule": crontab(minute=30),
     },
 }
 

@@ -26,9 +26,10 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One change of state. Never updated or deleted (a trigger refuses it on PostgreSQL).
 
-    ``hash`` is SHA-256 over the canonical JSON of this event's content and
-    ``prev_hash``, the hash of the event before it, so editing or deleting any
-    row breaks the chain from that row on.
+    ``hash`` is an HMAC (a SHA-256 for events before the key, ``chain_version``
+    1) over the canonical JSON of this event's content and ``prev_hash``, the
+    hash of the event before it, so editing or deleting any row breaks the
+    chain from that row on (audit.chain).
     """
 
     occurred_at = models.DateTimeField()
@@ -44,6 +45,10 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # 1: unkeyed SHA-256 (events before the key); 2: HMAC with AUDIT_HMAC_KEY (audit.chain).
+    chain_version = models.PositiveSmallIntegerField(default=1)
+    # The event's position in the chain (1-based); recorded for keyed events.
+    seq = models.BigIntegerField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

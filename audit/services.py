@@ -13,12 +13,24 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, event_digest, jsonable
+from .anchor import anchor_on_commit
+from .chain import GENESIS_HASH, KEYED_VERSION, jsonable, keyed_digest
 from .models import AuditEvent
 
 _ADVISORY_LOCK_KEY = 7_201_311  # any constant; names the audit chain's lock
 
 T = TypeVar("T")
+
+
+def _keyed_from(seq: int) -> int:
+    """The position of the chain's first keyed event (the cut-over), for the anchor."""
+    first = (
+        AuditEvent.objects.filter(chain_version=KEYED_VERSION)
+        .order_by("id")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    return first or seq
 
 
 def record_event(
@@ -40,8 +52,13 @@ def record_event(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        prev_hash = last or GENESIS_HASH
+        last = AuditEvent.objects.order_by("-id").values("hash", "seq", "chain_version").first()
+        prev_hash = last["hash"] if last else GENESIS_HASH
+        if last and last["chain_version"] == KEYED_VERSION:
+            seq = last["seq"] + 1
+        else:
+            # The first keyed event (the cut-over after unkeyed ones, or the genesis).
+            seq = AuditEvent.objects.count() + 1
         occurred_at = timezone.now()
         username = getattr(actor, "username", "") or "" if actor is not None else "system"
         fields = {
@@ -54,13 +71,17 @@ def record_event(
             "after": jsonable(after),
             "reason": reason or "",
         }
-        digest = event_digest(**fields, prev_hash=prev_hash)
-        return AuditEvent.objects.create(
+        digest = keyed_digest(**fields, prev_hash=prev_hash, seq=seq)
+        event = AuditEvent.objects.create(
             actor=actor if getattr(actor, "pk", None) else None,
             prev_hash=prev_hash,
             hash=digest,
+            seq=seq,
+            chain_version=KEYED_VERSION,
             **fields,
         )
+        anchor_on_commit(count=seq, head_id=event.pk, head_hash=digest, keyed_from=_keyed_from(seq))
+        return event
 
 
 def record_change(

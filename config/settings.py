@@ -3,17 +3,21 @@
 DATABASE_URL  default sqlite:///db.sqlite3 (relative to the project folder);
               sqlite:////abs/path.db and postgres://user:pass@host:port/db work.
 REDIS_URL     unset: Celery tasks run eagerly in-process.
-SECRET_KEY    required when DEBUG is off.
+SECRET_KEY    required when DEBUG is off (the app refuses to start without it).
+AUDIT_HMAC_KEY the audit chain's key; required when DEBUG is off.
+AUDIT_ANCHOR_DIR where the audit chain is anchored (default var/audit-anchor).
 DEBUG         "1"/"true" turns it on (default off).
 ALLOWED_HOSTS comma-separated (default: localhost names only).
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,11 +33,28 @@ DEBUG = env_bool("DEBUG", False)
 # HTTPS_ONLY=true is the production switch: HTTPS redirect, secure cookies and
 # HSTS. It is off by default so the demo and tests work over plain http.
 HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
-# Without SECRET_KEY a development key is used; its "django-insecure-" prefix
-# makes `manage.py check --deploy` flag it, so production cannot miss it.
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "django-insecure-development-only-key-set-SECRET_KEY-in-production-7f3a9c"
+# Development keys only with DEBUG on (or under the test runner); with DEBUG off
+# the app refuses to start without SECRET_KEY and AUDIT_HMAC_KEY. The
+# "django-insecure-" prefix also makes `manage.py check --deploy` flag it.
+_DEVELOPMENT_KEYS_ALLOWED = DEBUG or "pytest" in sys.modules
+
+
+def secret_from_env(name: str, development_value: str) -> str:
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if not _DEVELOPMENT_KEYS_ALLOWED:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
+    return development_value
+
+
+SECRET_KEY = secret_from_env(
+    "SECRET_KEY", "django-insecure-development-only-key-set-SECRET_KEY-in-production-7f3a9c"
 )
+# The audit chain's HMAC key (docs/governance.md, "Audit trail"): never stored in
+# the database. AUDIT_ANCHOR_DIR: where the chain's head and length are anchored.
+AUDIT_HMAC_KEY = secret_from_env("AUDIT_HMAC_KEY", "development-only-audit-key-set-AUDIT_HMAC_KEY")
+AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "audit-anchor"))
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -70,9 +91,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -147,6 +170,14 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Upload limits (docs/imports.md, docs/governance.md): imports and asset files.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
+XLSX_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("XLSX_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
+)
+XLSX_MAX_ROWS = int(os.environ.get("XLSX_MAX_ROWS", "200000"))
+XLSX_MAX_COLUMNS = int(os.environ.get("XLSX_MAX_COLUMNS", "200"))
+ASSET_MAX_UPLOAD_BYTES = int(os.environ.get("ASSET_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -154,6 +185,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -168,6 +204,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Hostile input (docs/governance.md): JSON nesting bound, and the CSP header.
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
@@ -179,6 +224,31 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Fail fast when the broker is down (the outbox keeps the work, docs/governance.md
+# "Operations"); a visibility timeout longer than the longest task (its hard
+# limit), so Redis never redelivers a task that is still running.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+    "max_retries": 1,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+# Queues: recompute work and compliance jobs (expiry, revocation, audit checks)
+# never wait behind each other; everything else goes to the default "celery".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "segmentation.tasks.*": {"queue": "recompute"},
+    "content.tasks.*": {"queue": "compliance"},
+    "audit.tasks.*": {"queue": "compliance"},
+}
+# The outbox re-sends a request not done this long after it was dispatched or
+# started (a lost message); longer than the hard time limit.
+OUTBOX_REDISPATCH_AFTER = int(os.environ.get("OUTBOX_REDISPATCH_AFTER", "2400"))
 CELERY_BEAT_SCHEDULE = {
     "recompute-all-nightly": {
         "task": "segmentation.tasks.recompute_all_segments",
@@ -191,6 +261,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-content-assets": {
         "task": "content.tasks.expire_assets",
         "schedule": timedelta(minutes=5),
+    },
+    "dispatch-recompute-requests": {
+        "task": "segmentation.tasks.dispatch_recompute_requests",
+        "schedule": timedelta(minutes=1),
+    },
+    "verify-audit-log": {
+        "task": "audit.tasks.verify_audit_log",
+        "schedule": crontab(minute=30),
     },
 }
 

@@ -8,7 +8,9 @@ served between runs of the beat job.
 
 from __future__ import annotations
 
-from django.http import QueryDict
+import mimetypes
+
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -78,6 +80,24 @@ class AssetDetailView(APIView):
             user=request.user, asset=selectors.asset_get(code=code), data=_plain(request.data)
         )
         return Response(AssetSerializer(selectors.asset_get(code=asset.code)).data)
+
+
+class AssetFileView(APIView):
+    """The asset's file, only while it matches the SHA-256 recorded at MLR approval."""
+
+    required_actions = {"GET": "view_assets"}
+    permission_classes = [ActionPermission]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, code: str):
+        asset = selectors.asset_get(code=code)
+        data = services.asset_file_bytes(user=request.user, asset=asset)
+        name = asset.file.name.rsplit("/", 1)[-1]
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        response = HttpResponse(data, content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class AssetStatusView(APIView):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from customers.vocabularies import Channel
 
@@ -56,6 +57,9 @@ class ContentAsset(models.Model):
     withdrawn_reason = models.TextField(blank=True)
     file = models.FileField(upload_to="assets/%Y/%m/", blank=True)
     link = models.URLField(max_length=500, blank=True)
+    # SHA-256 of ``file`` recorded when MLR approval is recorded; a file that no
+    # longer matches is never served (docs/governance.md, "Integrity and access controls").
+    file_sha256 = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -69,6 +73,8 @@ class ContentAsset(models.Model):
             models.CheckConstraint(
                 condition=models.Q(mlr_status__in=MlrStatus.values), name="asset_mlr_status_valid"
             ),
+            # Codes are unique ignoring case (create_asset checks; this holds under races).
+            models.UniqueConstraint(Lower("code"), name="asset_code_unique_ignoring_case"),
             models.CheckConstraint(
                 condition=models.Q(audience__in=Audience.values), name="asset_audience_valid"
             ),
@@ -136,6 +142,12 @@ class ContentMapping(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(state__in=MappingState.values), name="mapping_state_valid"
+            ),
+            # Concurrent duplicate proposals: the second insert fails (409), never a duplicate.
+            models.UniqueConstraint(
+                fields=["asset", "segment"],
+                condition=models.Q(state__in=["proposed", "approved"]),
+                name="mapping_one_live_per_asset_segment",
             ),
         ]
 

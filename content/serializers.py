@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from .models import ContentAsset, ContentMapping
@@ -39,7 +40,8 @@ class AssetSerializer(serializers.ModelSerializer):
         return getattr(asset, "effective_status", None) or effective_status(asset)
 
     def get_file(self, asset: ContentAsset) -> str | None:
-        return asset.file.url if asset.file else None
+        # Served through the API, which checks the SHA-256 recorded at approval.
+        return reverse("api-asset-file", args=[asset.code]) if asset.file else None
 
 
 class AssetInputSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -44,6 +45,10 @@ def exception_handler(exc, context):
     """Answer every refusal with ``{"errors": [{"path", "message"}]}``."""
     if isinstance(exc, DomainError):
         return Response(exc.as_payload(), status=exc.status)
+    if isinstance(exc, IntegrityError):
+        # A unique key taken by a concurrent request: nothing of this one was saved.
+        message = "conflicts with a concurrent change (a unique key is taken); nothing was saved"
+        return Response({"errors": [{"path": "", "message": message}]}, status=409)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Response({"errors": _flatten(detail)}, status=status.HTTP_400_BAD_REQUEST)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -66,6 +67,12 @@ def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> Impo
     if user is not None:
         require(user, "import_data")
     _check_kind(kind)
+    size = getattr(file, "size", None)
+    if isinstance(size, int) and size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise ValidationFailed(
+            f"the file is larger than the {settings.IMPORT_MAX_UPLOAD_BYTES} bytes accepted",
+            path="file",
+        )
     name = file_name or str(getattr(file, "name", "") or file)
     started_at = timezone.now()
     clock = time.perf_counter()

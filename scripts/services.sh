@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start or stop PostgreSQL 15 and Redis from Debian's packages on loopback, for
 # tests and benchmarks (never for production: fsync is off).
-#   bash scripts/services.sh start   -> prints the DATABASE_URL and REDIS_URL to use
+#   bash scripts/services.sh start   -> prints DATABASE_URL (the owner: migrations, tests),
+#                                       APP_DATABASE_URL (the application's role) and REDIS_URL
 #   bash scripts/services.sh stop
 set -euo pipefail
 PG_PORT=${PG_PORT:-55432}
@@ -27,16 +28,29 @@ start() {
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/pg.log" -w -t 60 start \
       -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$DIR/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB" >/dev/null
   fi
-  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='app'" | grep -q 1 ||
-    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE ROLE app LOGIN PASSWORD 'app' CREATEDB SUPERUSER"
-  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='app'" | grep -q 1 ||
-    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE app OWNER app"
+  # Two roles (docs/governance.md, "Operations"): app_owner owns the database and
+  # runs migrations (and the test suite, which creates its test database); app
+  # is what the application logs in as: DML on the tables app_owner creates, but
+  # on the audit table only SELECT and INSERT (audit migration 0003,
+  # `manage.py grant_app_role`), and it owns nothing, so it can neither
+  # TRUNCATE, ALTER nor DISABLE TRIGGER.
+  pg() { psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+  pg -tAc "SELECT 1 FROM pg_roles WHERE rolname='app_owner'" | grep -q 1 ||
+    pg -c "CREATE ROLE app_owner LOGIN PASSWORD 'owner' CREATEDB"
+  pg -tAc "SELECT 1 FROM pg_roles WHERE rolname='app'" | grep -q 1 ||
+    pg -c "CREATE ROLE app LOGIN PASSWORD 'app'"
+  pg -c "ALTER ROLE app NOSUPERUSER NOCREATEDB NOCREATEROLE"
+  pg -tAc "SELECT 1 FROM pg_database WHERE datname='app'" | grep -q 1 ||
+    pg -c "CREATE DATABASE app OWNER app_owner"
+  pg -d app -c "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO app" \
+    -c "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO app"
   if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
       --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" --dir "$DIR"
     for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   fi
-  echo "DATABASE_URL=postgres://app:app@127.0.0.1:$PG_PORT/app"
+  echo "DATABASE_URL=postgres://app_owner:owner@127.0.0.1:$PG_PORT/app"
+  echo "APP_DATABASE_URL=postgres://app:app@127.0.0.1:$PG_PORT/app"
   echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
 }
 

@@ -175,3 +175,32 @@ class MembershipChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.direction} {self.version_id} as of {self.as_of}"
+
+
+class RecomputeRequest(models.Model):
+    """The transactional outbox of recompute work (docs/architecture.md).
+
+    Written in the transaction that changed customer data, so the change and
+    its recompute request commit together; ``segmentation.outbox`` hands it to
+    Celery on commit, from a beat task and at worker start. ``done_at`` is set
+    once the recompute has run, so a request is never done twice.
+    """
+
+    customer_ids = models.JSONField()
+    source = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"], name="recompute_request_pending", condition=models.Q(done_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recompute request #{self.pk} ({len(self.customer_ids)} customers)"

@@ -1,32 +1,29 @@
-"""How segmentation reacts to lower floors: changed customers queue an incremental recompute.
+"""How segmentation reacts to lower floors: changed customers record a recompute request.
 
-Connected in ``SegmentationConfig.ready``. The work is queued with
-``transaction.on_commit`` so a rolled-back import triggers nothing, and a burst
-becomes a few tasks of up to ``INCREMENTAL_CHUNK`` ids each, not one task per
-row (docs/architecture.md, "How a customer change becomes a membership change").
+Connected in ``SegmentationConfig.ready``. ``customers_changed`` is sent inside
+the data change's transaction, so the request rows (the outbox,
+``segmentation.outbox``) commit with the change, a rolled-back import records
+nothing, and a broker outage delays the recompute but never loses it nor fails
+the import (docs/architecture.md, "How a customer change becomes a membership change").
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from customers.signals import customers_changed
 
-from .tasks import recompute_customers_task
+from .outbox import INCREMENTAL_CHUNK, record_recompute_request
+from .tasks import send_recompute_request
 
-# Customer ids per incremental task: keeps every statement well under SQLite's
-# bound-parameter limit while a burst of 10,000 changes is still a few tasks.
-INCREMENTAL_CHUNK = 2000
+__all__ = ["INCREMENTAL_CHUNK", "queue_incremental_recompute"]
 
 
 @receiver(customers_changed, dispatch_uid="segmentation.queue_incremental_recompute")
-def queue_incremental_recompute(sender, *, customer_ids: list[int], **kwargs) -> None:
-    """Schedule an incremental recompute of active segments for these customers, on commit."""
-    ids = list(customer_ids)
-
-    def enqueue() -> None:
-        for start in range(0, len(ids), INCREMENTAL_CHUNK):
-            recompute_customers_task.delay(ids[start : start + INCREMENTAL_CHUNK])
-
-    transaction.on_commit(enqueue)
+def queue_incremental_recompute(
+    sender, *, customer_ids: list[int], source: str = "", **kwargs
+) -> None:
+    """Record an incremental recompute of active segments for these customers (the outbox)."""
+    record_recompute_request(
+        customer_ids=list(customer_ids), source=source, send=send_recompute_request
+    )

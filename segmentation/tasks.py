@@ -6,12 +6,16 @@ the tests and a real worker deployment.
 
 from __future__ import annotations
 
+import logging
+
 from celery import chain, group, shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 
+from . import outbox
 from .models import RecomputeTrigger, SegmentVersion
 from .selectors import active_versions, dependency_levels, time_windowed_active_versions
 from .services import recompute_for_customers, recompute_version
@@ -71,6 +75,36 @@ def recompute_time_windowed_segments() -> int:
     if signature is not None:
         signature.apply_async()
     return len(versions)
+
+
+logger = logging.getLogger(__name__)
+
+
+# ignore_result: sending must not touch the result backend (it is Redis too, and may be down).
+@shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3
+)
+def run_recompute_request(request_id: int) -> int | None:
+    """One outbox request (segmentation.outbox): run at most once, then marked done."""
+    return outbox.run_request(request_id=request_id)
+
+
+def send_recompute_request(pk: int) -> None:
+    """Hand one outbox request to the broker, failing fast when it is down (no publish retry)."""
+    run_recompute_request.apply_async(args=[pk], retry=False)
+
+
+@shared_task
+def dispatch_recompute_requests() -> int:
+    """Beat (every minute): hand pending and lost outbox requests to the workers."""
+    return outbox.dispatch_requests(send=send_recompute_request)
+
+
+@worker_ready.connect(dispatch_uid="segmentation.dispatch_on_worker_start")
+def _dispatch_on_worker_start(**kwargs) -> None:
+    sent = outbox.dispatch_requests(send=send_recompute_request)
+    if sent:
+        logger.info("worker start: %s pending recompute requests dispatched", sent)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

@@ -20,6 +20,18 @@ def _fast_password_hashing(django_test_environment):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Worker and command subprocesses run without pytest, so they need the keys
+    # in their environment (the same development keys this process uses).
+    os.environ.setdefault("SECRET_KEY", settings.SECRET_KEY)
+    os.environ.setdefault("AUDIT_HMAC_KEY", settings.AUDIT_HMAC_KEY)
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_dir(settings, tmp_path, monkeypatch):
+    """Each test's database starts empty, so each test gets its own audit anchor."""
+    anchor_dir = tmp_path / "audit-anchor"
+    settings.AUDIT_ANCHOR_DIR = anchor_dir
+    monkeypatch.setenv("AUDIT_ANCHOR_DIR", str(anchor_dir))
 
 
 ROLES = ("brand", "access", "medical", "compliance", "field_lead", "admin")

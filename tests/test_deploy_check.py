@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,6 +17,7 @@ def test_deploy_check_passes_with_production_environment(tmp_path):
     env = {
         **os.environ,
         "SECRET_KEY": secrets.token_urlsafe(60),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(60),
         "DEBUG": "0",
         "HTTPS_ONLY": "1",
         "ALLOWED_HOSTS": "example.com",
@@ -34,18 +37,21 @@ def test_deploy_check_passes_with_production_environment(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_deploy_check_flags_the_development_secret_key(tmp_path):
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "AUDIT_HMAC_KEY"])
+def test_refuses_to_start_with_debug_off_and_no_key(tmp_path, missing):
     env = {
         **os.environ,
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(60),
         "DEBUG": "0",
         "HTTPS_ONLY": "1",
         "ALLOWED_HOSTS": "example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
-    env.pop("SECRET_KEY", None)
+    env.pop(missing)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -53,4 +59,4 @@ def test_deploy_check_flags_the_development_secret_key(tmp_path):
         timeout=120,
     )
     assert result.returncode != 0
-    assert "security.W009" in result.stdout + result.stderr
+    assert f"{missing} must be set when DEBUG is off" in result.stderr

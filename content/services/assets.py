@@ -28,13 +28,27 @@ from core.time import parse_moment
 from customers.vocabularies import Channel
 
 from ..models import Audience, ContentAsset, Intent, MlrStatus
+from .files import FileTampered, clean_link, clean_upload, file_sha256, verified_file_bytes
 from .lifecycle import effective_status, is_due
 from .mappings import revoke_mappings_for_asset
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-CONTENT_FIELDS = ("title", "audience", "intent", "therapy_area", "indications", "channels")
-EDITABLE_FIELDS = CONTENT_FIELDS + ("mlr_reference", "expires_at", "link", "file")
+# What MLR approved: fixed once an asset leaves draft/in_review. A change is
+# refused (our choice, docs/governance.md "Integrity and access controls"): a new
+# version of approved content is a new asset code going through MLR again.
+CONTENT_FIELDS = (
+    "title",
+    "audience",
+    "intent",
+    "therapy_area",
+    "indications",
+    "channels",
+    "mlr_reference",
+    "link",
+    "file",
+)
+EDITABLE_FIELDS = CONTENT_FIELDS + ("expires_at",)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -106,9 +120,9 @@ def _clean_asset_fields(data: dict) -> dict:
             elif key == "expires_at":
                 cleaned[key] = parse_expiry(value)
             elif key == "link":
-                cleaned[key] = (value or "").strip()
+                cleaned[key] = clean_link(value)
             elif key == "file":
-                cleaned[key] = value
+                cleaned[key] = clean_upload(value)
         except ValidationFailed as exc:
             errors.extend(exc.errors)
     if errors:
@@ -130,7 +144,17 @@ def asset_snapshot(asset: ContentAsset) -> dict:
         "mlr_approved_at": asset.mlr_approved_at,
         "expires_at": asset.expires_at,
         "withdrawn_reason": asset.withdrawn_reason,
+        "link": asset.link,
+        "file": asset.file.name if asset.file else "",
+        "file_sha256": asset.file_sha256,
     }
+
+
+def _differs(asset: ContentAsset, field: str, value: Any) -> bool:
+    if field == "file":
+        # Any upload is a new file; clearing an existing file is a change too.
+        return bool(value) or bool(asset.file)
+    return value != getattr(asset, field)
 
 
 def _record_asset_change(
@@ -203,12 +227,13 @@ def update_asset(*, user, asset: ContentAsset, data: dict) -> ContentAsset:
         asset = ContentAsset.objects.select_for_update().get(pk=asset.pk)
         locked = asset.mlr_status not in (MlrStatus.DRAFT, MlrStatus.IN_REVIEW)
         changed_content = [
-            f for f in CONTENT_FIELDS if f in cleaned and cleaned[f] != getattr(asset, f)
+            f for f in CONTENT_FIELDS if f in cleaned and _differs(asset, f, cleaned[f])
         ]
         if locked and changed_content:
             raise Conflict(
                 f"an {asset.mlr_status} asset's content is fixed by its MLR record; "
-                f"'{changed_content[0]}' can only change while draft or in_review",
+                f"'{changed_content[0]}' can only change while draft or in_review "
+                "(create a new asset for new content)",
                 path=changed_content[0],
             )
 
@@ -307,6 +332,7 @@ def set_asset_status(
             a.mlr_status = status
             if status == MlrStatus.APPROVED:
                 a.mlr_approved_at = timezone.now()
+                a.file_sha256 = file_sha256(a.file)
                 a.withdrawn_reason = ""
                 if mlr_reference:
                     a.mlr_reference = mlr_reference.strip()[:100]
@@ -326,6 +352,23 @@ def set_asset_status(
                 asset=asset, actor=user, reason=f"asset {asset.code} withdrawn: {reason.strip()}"
             )
     return asset
+
+
+def asset_file_bytes(*, user, asset: ContentAsset) -> bytes:
+    """The asset's file, refused (409, and audited) when it differs from what MLR approved."""
+    require(user, "view_assets")
+    try:
+        return verified_file_bytes(asset)
+    except FileTampered:
+        record_event(
+            actor=user,
+            action="asset.file_refused",
+            object_type="asset",
+            object_id=asset.code,
+            after={"recorded_sha256": asset.file_sha256, "actual_sha256": file_sha256(asset.file)},
+            reason="stored file does not match the SHA-256 recorded at approval",
+        )
+        raise
 
 
 def _expire(*, asset: ContentAsset, actor) -> None:

@@ -2,6 +2,13 @@
 
 Both readers stream: CSV through ``csv.reader`` over a text wrapper, XLSX
 through openpyxl's read-only mode, so memory does not grow with the file.
+
+Hostile files are refused before they cost memory or CPU (docs/imports.md,
+"Limits"): an XLSX is inspected as a zip first (total uncompressed size,
+compression ratio, no DTD in any XML part), parsed with defusedxml (openpyxl
+uses it when installed), read only up to ``XLSX_MAX_ROWS`` rows and the
+header's columns; formula cells and NUL characters are refused as
+``row N: column: ...``.
 """
 
 from __future__ import annotations
@@ -17,7 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from core.errors import ValidationFailed
+import defusedxml
+import openpyxl
+from django.conf import settings
+
+from core.errors import ErrorDetail, ValidationFailed
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -65,6 +76,18 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _cell_error(number: int, header: list[str], index: int, message: str) -> ValidationFailed:
+    column = header[index] if index < len(header) and header[index] else f"column {index + 1}"
+    return ValidationFailed(errors=[ErrorDetail(f"row {number}: {column}", message)])
+
+
+def _no_nul(number: int, header: list[str], cells: list[str]) -> list[str]:
+    for index, cell in enumerate(cells):
+        if "\x00" in cell:
+            raise _cell_error(number, header, index, "NUL characters are not accepted")
+    return cells
+
+
 def _csv_rows(stream: IO[bytes]) -> Table:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
@@ -86,10 +109,13 @@ def _csv_rows(stream: IO[bytes]) -> Table:
     if header is None:
         raise ValidationFailed("the file is empty (no header row)", path="header")
 
+    if any("\x00" in cell for cell in header):
+        raise ValidationFailed("NUL characters are not accepted", path="header")
+
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, cells in enumerate(lines, start=1):
-                yield number, [c.strip() for c in cells]
+                yield number, _no_nul(number, header, [c.strip() for c in cells])
         finally:
             # Leave the caller's file open: a wrapper closes its buffer when collected.
             try:
@@ -100,31 +126,85 @@ def _csv_rows(stream: IO[bytes]) -> Table:
     return Table(list(header), rows())
 
 
-def _xlsx_rows(stream: IO[bytes]) -> Table:
-    import openpyxl  # imported here: only XLSX imports pay for it
-
+def _check_xlsx_container(stream: IO[bytes]) -> None:
+    """Refuse zip bombs and DTDs before openpyxl reads anything."""
     try:
-        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValidationFailed(f"not a readable XLSX workbook ({exc})", path="file") from None
+    limit = settings.XLSX_MAX_UNCOMPRESSED_BYTES
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > limit or (info.file_size > 1_000_000 and ratio > 200):
+            raise ValidationFailed(
+                f"the workbook expands to more than the {limit} bytes accepted "
+                "(or is compressed like a zip bomb); split it or use CSV",
+                path="file",
+            )
+        if info.filename.endswith((".xml", ".rels")):
+            with archive.open(info) as part:
+                head = part.read(4096)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise ValidationFailed(
+                    "the workbook contains a DTD or entity declarations (not accepted)",
+                    path="file",
+                )
+    stream.seek(0)
+
+
+def _xlsx_rows(stream: IO[bytes]) -> Table:
+    _check_xlsx_container(stream)
+    try:
+        # data_only=False: a formula cell reads as its formula, so it can be refused.
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=False)
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        ValueError,
+        defusedxml.DefusedXmlException,
+    ) as exc:
         raise ValidationFailed(f"not a readable XLSX workbook ({exc})", path="file") from None
     sheet = workbook.worksheets[0] if workbook.worksheets else None
     if sheet is None:
         workbook.close()
         raise ValidationFailed("the workbook has no sheet", path="header")
-    values = sheet.iter_rows(values_only=True)
-    first = next(values, None)
+    max_columns = settings.XLSX_MAX_COLUMNS
+    first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=max_columns), None)
     if first is None:
         workbook.close()
         raise ValidationFailed("the file is empty (no header row)", path="header")
-    header = [_cell_text(v) for v in first]
+    if any(cell.data_type == "f" for cell in first):
+        workbook.close()
+        raise ValidationFailed("formulas are not accepted", path="header")
+    header = [_cell_text(cell.value) for cell in first]
     # Trailing empty header cells are formatting, not columns.
     while header and header[-1] == "":
         header.pop()
+    if any("\x00" in cell for cell in header):
+        workbook.close()
+        raise ValidationFailed("NUL characters are not accepted", path="header")
+    max_rows = settings.XLSX_MAX_ROWS
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
-            for number, row in enumerate(values, start=1):
-                yield number, [_cell_text(v) for v in row]
+            data = sheet.iter_rows(min_row=2, max_col=max(len(header), 1))
+            for number, row in enumerate(data, start=1):
+                if number > max_rows:
+                    raise ValidationFailed(
+                        f"the workbook has more than {max_rows} rows; split it or use CSV",
+                        path="file",
+                    )
+                cells = []
+                for index, cell in enumerate(row):
+                    if cell.data_type == "f":
+                        raise _cell_error(number, header, index, "formulas are not accepted")
+                    cells.append(_cell_text(cell.value))
+                yield number, _no_nul(number, header, cells)
+        except defusedxml.DefusedXmlException as exc:
+            raise ValidationFailed(f"not a readable XLSX workbook ({exc})", path="file") from None
         finally:
             workbook.close()
 

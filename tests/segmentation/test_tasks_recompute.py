@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers.signals import announce_customers_changed
 from segmentation import selectors, services, tasks
-from segmentation.models import RecomputeRun
+from segmentation.models import RecomputeRequest, RecomputeRun
 from tests.factories import CustomerFactory, InteractionFactory
 
 from .segments_support import AS_OF, activate, make_segment, member_npis
@@ -82,20 +82,23 @@ def test_data_change_leaves_drafts_alone(brand, django_capture_on_commit_callbac
 
 def test_a_burst_becomes_a_handful_of_tasks(django_capture_on_commit_callbacks):
     ids = list(range(1, 10_001))
-    with mock.patch.object(tasks.recompute_customers_task, "delay") as delay:
+    with mock.patch.object(tasks.run_recompute_request, "apply_async") as send:
         with django_capture_on_commit_callbacks(execute=True):
             announce_customers_changed(customer_ids=ids, source="test")
-    assert 1 <= delay.call_count <= 10
-    sent = [i for call in delay.call_args_list for i in call.args[0]]
-    assert sorted(sent) == ids
+    assert 1 <= send.call_count <= 10
+    requests = RecomputeRequest.objects.filter(
+        pk__in=[c.kwargs["args"][0] for c in send.call_args_list]
+    )
+    assert sorted(i for r in requests for i in r.customer_ids) == ids
 
 
 def test_nothing_is_queued_before_commit(django_capture_on_commit_callbacks):
-    with mock.patch.object(tasks.recompute_customers_task, "delay") as delay:
+    with mock.patch.object(tasks.run_recompute_request, "apply_async") as send:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             announce_customers_changed(customer_ids=[1, 2], source="test")
-        assert delay.call_count == 0
+        assert send.call_count == 0
         assert len(callbacks) == 1
+    assert RecomputeRequest.objects.count() == 1  # recorded in the transaction, not yet sent
 
 
 def test_recompute_all_segments_task_runs_levels_in_order(brand):

@@ -52,6 +52,8 @@ def worker():
             "-A",
             "config",
             "worker",
+            "-Q",
+            "celery,recompute,compliance",
             "--pool",
             "solo",
             "-l",

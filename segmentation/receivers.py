@@ -21,12 +21,18 @@ INCREMENTAL_CHUNK = 2000
 
 
 @receiver(customers_changed, dispatch_uid="segmentation.queue_incremental_recompute")
-def queue_incremental_recompute(sender, *, customer_ids: list[int], **kwargs) -> None:
-    """Schedule an incremental recompute of active segments for these customers, on commit."""
+def queue_incremental_recompute(
+    sender, *, customer_ids: list[int], source: str | None = None, **kwargs
+) -> None:
+    """Schedule an incremental recompute for these customers, on commit.
+
+    The ``source`` travels with the task, so only the segments that kind of
+    data can move are recomputed (``services.recompute_for_customers``).
+    """
     ids = list(customer_ids)
 
     def enqueue() -> None:
         for start in range(0, len(ids), INCREMENTAL_CHUNK):
-            recompute_customers_task.delay(ids[start : start + INCREMENTAL_CHUNK])
+            recompute_customers_task.delay(ids[start : start + INCREMENTAL_CHUNK], source)
 
     transaction.on_commit(enqueue)

@@ -131,31 +131,45 @@ def drop_scope() -> None:
 # --- full runs: one statement finds the differences ---------------------------------
 
 
-def materialise_differences(
-    *, target: QuerySet[Customer], version: SegmentVersion
-) -> tuple[int, int]:
-    """Evaluate M' once and keep only M' \\ M and M \\ M' in a temporary table.
+def differences_sql(
+    *, target: QuerySet[Customer], version: SegmentVersion, scope_sql: RawSQL | None = None
+) -> tuple[str, list]:
+    """One SELECT of (id, direction): M' \\ M as entries and M \\ M' as exits.
 
     ``target FULL OUTER JOIN current``: a hash full join on PostgreSQL, so M'
-    and M are each read once; unchanged members are never written anywhere.
-    (SQLite has FULL OUTER JOIN since 3.39.) Returns (entered, exited).
+    and M are each read once and unchanged members go nowhere. (SQLite has
+    FULL OUTER JOIN since 3.39.) With ``scope_sql``, M is read for the scope only.
     """
     sql, params = target.values(cid=F("pk")).query.sql_with_params()
     ops = connection.ops
-    d = ops.quote_name(DIFF_TABLE)
     membership = ops.quote_name(Membership._meta.db_table)
+    in_scope = ""
+    if scope_sql is not None:
+        in_scope = f" AND customer_id IN ({scope_sql.sql})"
+    return (
+        "SELECT COALESCE(t.cid, m.customer_id) AS id, "
+        f"CASE WHEN m.customer_id IS NULL THEN '{Direction.ENTRY}' "
+        f"ELSE '{Direction.EXIT}' END AS direction "
+        f"FROM ({sql}) t FULL OUTER JOIN "
+        f"(SELECT customer_id FROM {membership} WHERE version_id = %s{in_scope}) m "
+        "ON m.customer_id = t.cid WHERE t.cid IS NULL OR m.customer_id IS NULL",
+        [*params, version.pk],
+    )
+
+
+def materialise_differences(
+    *, target: QuerySet[Customer], version: SegmentVersion
+) -> tuple[int, int]:
+    """Evaluate M' once and keep only its differences from M in a temporary table.
+
+    With unchanged data the table stays empty and nothing else is written.
+    Returns (entered, exited).
+    """
+    sql, params = differences_sql(target=target, version=version)
+    d = connection.ops.quote_name(DIFF_TABLE)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {d}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {d} AS "
-            "SELECT COALESCE(t.cid, m.customer_id) AS id, "
-            f"CASE WHEN m.customer_id IS NULL THEN '{Direction.ENTRY}' "
-            f"ELSE '{Direction.EXIT}' END AS direction "
-            f"FROM ({sql}) t FULL OUTER JOIN "
-            f"(SELECT customer_id FROM {membership} WHERE version_id = %s) m "
-            "ON m.customer_id = t.cid WHERE t.cid IS NULL OR m.customer_id IS NULL",
-            [*params, version.pk],
-        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {d} AS {sql}", params)
         cursor.execute(f"SELECT direction, COUNT(*) FROM {d} GROUP BY direction")
         counts = dict(cursor.fetchall())
     return counts.get(Direction.ENTRY, 0), counts.get(Direction.EXIT, 0)
@@ -210,18 +224,19 @@ def drop_differences() -> None:
 def scoped_differences(
     *, target: QuerySet[Customer], version: SegmentVersion, scope_sql: RawSQL
 ) -> tuple[list[int], list[int]]:
-    """(M' \\ M, M \\ M') for the customers in the scope, as sorted id lists.
+    """(M' \\ M, M \\ M') for the customers in the scope, in one statement, as sorted id lists.
 
     Both sides are bounded by the scope (``INCREMENTAL_CHUNK`` ids), so holding
     them in memory keeps the worker's memory flat.
     """
-    new = set(target.values_list("pk", flat=True))
-    old = set(
-        Membership.objects.filter(version_id=version.pk, customer_id__in=scope_sql).values_list(
-            "customer_id", flat=True
-        )
-    )
-    return sorted(new - old), sorted(old - new)
+    sql, params = differences_sql(target=target, version=version, scope_sql=scope_sql)
+    entered: list[int] = []
+    exited: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for cid, direction in cursor.fetchall():
+            (entered if direction == Direction.ENTRY else exited).append(cid)
+    return sorted(entered), sorted(exited)
 
 
 def write_scoped_differences(

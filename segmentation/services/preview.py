@@ -146,14 +146,13 @@ def preview_rule(
         # Evaluate the rule once, into a temporary table of (id, npi); the count
         # and the sample (first rows by NPI) are then cheap reads of it.
         count, sample = _count_and_sample(qs)
-        # All missing shares (and the total) in one pass over the customers;
-        # COUNT(*) needs no column, so the pass can stay index-only.
+        # All missing shares (and the total) in one pass over the customers.
         resolver = selectors.ReferenceResolver()
         counts = Customer.objects.order_by().aggregate(
             total=Count("*"),
             **{
                 f"missing_{i}": Count(
-                    "*",
+                    "pk",
                     filter=customer_filter(
                         {"field": path, "op": "is_not_set"},
                         as_of=as_of,

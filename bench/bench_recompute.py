@@ -300,36 +300,8 @@ def full_run(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--interactions", type=int, default=20_000_000)
-    parser.add_argument("--rx-share", type=float, default=0.2, help="share with rx facts")
-    parser.add_argument("--generate", dest="generate", action="store_true", default=None)
-    parser.add_argument("--no-generate", dest="generate", action="store_false")
-    parser.add_argument("--new-interactions", type=int, default=1000)
-    parser.add_argument("--many", type=int, default=0, help="also run this many segments (200)")
-    parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")
-
-    as_of = datetime.now(UTC).replace(microsecond=0)
-    have = Customer.objects.count()
-    if args.generate or (args.generate is None and have < args.customers):
-        generate(args.customers - have, args.interactions, args.rx_share, as_of)
-    print(f"machine: {machine()}")
-    print(
-        f"data: {Customer.objects.count():,} customers, {Interaction.objects.count():,} "
-        f"interactions, {RxFact.objects.count():,} rx facts"
-    )
-    user, _ = User.objects.get_or_create(
-        username="bench", defaults={"is_superuser": True, "full_name": "Bench"}
-    )
-    if not user.is_superuser:
-        sys.exit("user 'bench' exists and is not a superuser")
-    defs = segments()
-
+def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: datetime) -> None:
+    """(a), (b), (b) with writes and the ratios, (c), (d) with the slowest preview's plan."""
     print("\n(a) full recompute, 20 segments, dependency order (service)")
     run = full_run(user, defs, as_of, verbose=True)
     print(f"  total from empty {run['full']:.2f} s ({run['members']:,} members)")
@@ -364,6 +336,41 @@ def main() -> None:
     slowest = max(timed, key=lambda x: x[2])
     print(f"  slowest: {slowest[0]['key']} {slowest[2] * 1000:.0f} ms; its EXPLAIN ANALYZE:")
     print(explain_preview(slowest[0], as_of))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=20_000_000)
+    parser.add_argument("--rx-share", type=float, default=0.2, help="share with rx facts")
+    parser.add_argument("--generate", dest="generate", action="store_true", default=None)
+    parser.add_argument("--no-generate", dest="generate", action="store_false")
+    parser.add_argument("--new-interactions", type=int, default=1000)
+    parser.add_argument("--many", type=int, default=0, help="also run this many segments (200)")
+    parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
+    parser.add_argument("--only-many", action="store_true", help="only the --many run")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")
+
+    as_of = datetime.now(UTC).replace(microsecond=0)
+    have = Customer.objects.count()
+    if args.generate or (args.generate is None and have < args.customers):
+        generate(args.customers - have, args.interactions, args.rx_share, as_of)
+    print(f"machine: {machine()}")
+    print(
+        f"data: {Customer.objects.count():,} customers, {Interaction.objects.count():,} "
+        f"interactions, {RxFact.objects.count():,} rx facts"
+    )
+    user, _ = User.objects.get_or_create(
+        username="bench", defaults={"is_superuser": True, "full_name": "Bench"}
+    )
+    if not user.is_superuser:
+        sys.exit("user 'bench' exists and is not a superuser")
+    defs = segments()
+
+    if not args.only_many:
+        main_figures(args, user, defs, as_of)
 
     if args.many:
         many = [d for v in range(max(1, args.many // 20)) for d in segments(v)]

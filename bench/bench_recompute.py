@@ -3,16 +3,22 @@
     DATABASE_URL=postgres://app:app@127.0.0.1:55432/app_bench \\
         .venv/bin/python bench/bench_recompute.py --customers 100000 --interactions 2000000
 
-Measures
+Measures (bench/README.md has the figures and the exact commands)
   (a) a full recompute of 20 typical segments (field, event, rx, account, attr,
-      nested groups, references, a parent, exit rules) through the service;
-      then the same run again (unchanged data: nothing written);
-  (b) the same 20 memberships as hand-written SQL into temp tables (the floor),
-      and checks that both give the same member counts;
-  (c) an incremental recompute after 1,000 new interactions recorded through
-      the service (commit -> membership updated; with REDIS_URL set the work
-      runs on a real Celery worker and the bench waits for it);
-  (d) preview latency of a few typical rules.
+      nested groups, references, a parent, exit rules) through the service,
+      from empty; then the same run again (unchanged data: nothing written);
+  (b) the same 20 memberships as hand-written SQL into temp tables (the
+      select-only floor), checking that both give the same member counts;
+      then the floor with the same writes (membership + history rows, FK
+      checks immediate, rolled back), and the ratios;
+  (c) 1,000 new interactions recorded through the service: time from the
+      call, and from its commit, to the last membership write (with REDIS_URL
+      set the work runs on a real Celery worker and the bench waits for it);
+  (d) preview latency of every one of the 20 rules, and the EXPLAIN of the
+      slowest; with ``--many 200``, 200 segments (the 20 templates with varied
+      values and windows) from empty against their 200 floors one by one;
+  the machine, and the peak memory of the bench (and of the worker, given
+  ``--worker-pid``).
 
 Data: with ``--generate`` (the default when the database has fewer customers
 than ``--customers``) the bench writes its own synthetic data set with
@@ -25,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
+import resource
 import statistics
 import sys
 import time
@@ -41,8 +49,10 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.recompute_segments import PREFIX, PRODUCTS, segments  # noqa: E402
-from customers.models import Customer  # noqa: E402
+from bench.bench_data import execute, generate  # noqa: E402
+from bench.recompute_segments import PREFIX, segments  # noqa: E402
+from customers.models import Customer, Interaction, RxFact  # noqa: E402
+from customers.services import record_interactions  # noqa: E402
 from segmentation import services  # noqa: E402
 from segmentation.models import (  # noqa: E402
     Membership,
@@ -51,140 +61,20 @@ from segmentation.models import (  # noqa: E402
     Segment,
     SegmentVersion,
 )
-
-SPECIALTIES = (
-    "cardiology oncology hematology endocrinology neurology rheumatology nephrology "
-    "pulmonology gastroenterology dermatology psychiatry infectious_disease internal_medicine "
-    "family_medicine pediatrics obstetrics_gynecology pharmacy nurse_practitioner other"
-).split()
-STATES = ("CA", "NY", "TX", "FL", "WA", "OR", "NV", "AZ", "IL", "MA", "")
-CHANNELS = "rep_visit remote_detail email webinar congress speaker_program portal phone".split()
-KINDS = "sent opened clicked attended registered downloaded visited requested_info called".split()
-TOPICS = (
-    "mechanism_of_action efficacy safety dosing patient_selection access patient_support "
-    "disease_education"
-).split() + [""]
-ACCOUNT_TYPES = (
-    "health_system hospital academic_center clinic community_practice infusion_center "
-    "specialty_pharmacy retail_pharmacy payer gpo"
-).split()
-
-
-def sql_array(values) -> str:
-    return "ARRAY[" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
-def pick(values, seed_expr: str) -> str:
-    """SQL picking one of ``values`` pseudo-randomly from an integer expression."""
-    return f"({sql_array(values)})[1 + mod({seed_expr}, {len(values)})]"
-
-
-def execute(sql: str, params=None) -> float:
-    t0 = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    return time.perf_counter() - t0
-
-
-def generate(customers: int, interactions: int, rx_share: float, as_of: datetime) -> None:
-    """Synthetic data with generate_series: accounts, customers, attributes, interactions, rx."""
-    accounts = max(1, customers // 20)
-    print(f"generating {customers:,} customers, {interactions:,} interactions ...", flush=True)
-    t = execute(
-        "INSERT INTO customers_account (account_id, name, account_type, state, zip, bed_count, "
-        "formulary_status, updated_at) "
-        f"SELECT 'BA' || g, 'Bench account ' || g, {pick(ACCOUNT_TYPES, 'g * 7')}, "
-        f"{pick(STATES[:-1], 'g * 3')}, '', mod(g * 37, 900), '', now() "
-        "FROM generate_series(1::bigint, %s::bigint) g ON CONFLICT DO NOTHING",
-        [accounts],
-    )
-    print(f"  accounts     {t:7.1f} s")
-    # Valid NPIs (Luhn over '80840' + the first nine digits), so the incremental
-    # step can record interactions through the service's validation.
-    execute(
-        """
-        CREATE OR REPLACE FUNCTION pg_temp.bench_npi(g bigint) RETURNS text AS $$
-        DECLARE
-          first9 text := '2' || lpad(g::text, 8, '0');
-          payload text := '80840' || first9;
-          total int := 0;
-          d int;
-        BEGIN
-          FOR i IN 0..13 LOOP
-            d := substr(payload, 14 - i, 1)::int;
-            IF i %% 2 = 0 THEN
-              d := d * 2;
-              IF d > 9 THEN d := d - 9; END IF;
-            END IF;
-            total := total + d;
-          END LOOP;
-          RETURN first9 || ((10 - total %% 10) %% 10)::text;
-        END $$ LANGUAGE plpgsql IMMUTABLE
-        """.replace("%%", "%")
-    )
-    t = execute(
-        "INSERT INTO customers_customer (npi, first_name, last_name, credential, specialty, role, "
-        "practice_setting, account_id, state, zip, decile, email_opt_out, created_at, "
-        "updated_at) "
-        "SELECT pg_temp.bench_npi(g), 'Bench', 'Customer ' || g, "
-        f"{pick(['MD', 'DO', 'NP', 'PA', 'PharmD', 'RN', ''], 'g * 13')}, "
-        f"{pick(SPECIALTIES, 'mod(g * 2654435761, 1000003)')}, "
-        f"{pick(['prescriber', 'prescriber', 'pharmacist', 'nurse', ''], 'g * 11')}, '', "
-        "CASE WHEN mod(g, 4) = 0 THEN NULL ELSE 'BA' || (1 + mod(g * 7919, %s)) END, "
-        f"{pick(STATES, 'mod(g * 48271, 2147483647)')}, '', "
-        "CASE WHEN mod(g, 10) = 0 THEN NULL ELSE 1 + mod(g * 69069, 10) END, mod(g, 17) = 0, "
-        "now(), now() "
-        "FROM generate_series(1::bigint, %s::bigint) g ON CONFLICT DO NOTHING",
-        [accounts, customers],
-    )
-    print(f"  customers    {t:7.1f} s")
-    t = execute(
-        "INSERT INTO customers_customerattribute (customer_id, key, value, number) "
-        "SELECT id, 'adoption_stage', "
-        f"{pick(['early', 'mid', 'late'], 'id * 31')}, NULL "
-        "FROM customers_customer WHERE mod(id, 2) = 0 ON CONFLICT DO NOTHING"
-    )
-    print(f"  attributes   {t:7.1f} s")
-    lo = Customer.objects.order_by("id").values_list("id", flat=True)[:1].get()
-    hi = Customer.objects.order_by("-id").values_list("id", flat=True)[:1].get()
-    batch = 2_000_000
-    t_total = 0.0
-    for start in range(0, interactions, batch):
-        n = min(batch, interactions - start)
-        t_total += execute(
-            "INSERT INTO customers_interaction (customer_id, occurred_at, channel, kind, topic, "
-            "asset, external_id, created_at) "
-            "SELECT %s + floor(random() * (%s - %s + 1))::bigint, "
-            "%s - random() * interval '400 days', "
-            f"{pick(CHANNELS, 'g')}, {pick(KINDS, 'g / 8')}, {pick(TOPICS, 'g / 3')}, '', NULL, "
-            "now() FROM generate_series(%s::bigint, %s::bigint) g ON CONFLICT DO NOTHING",
-            [lo, hi, lo, as_of, start + 1, start + n],
-        )
-    print(f"  interactions {t_total:7.1f} s")
-    month0 = as_of.date().replace(day=1)
-    t = execute(
-        "INSERT INTO customers_rxfact (customer_id, month, product, nrx, trx, new_patient_starts) "
-        "SELECT c.id, (date_trunc('month', %s::date) - m * interval '1 month')::date, p, "
-        "mod(c.id * 7 + m, 9), mod(c.id * 13 + m * 3, 25), mod(c.id + m, 4) "
-        "FROM customers_customer c, generate_series(0, 11) m, unnest(%s::text[]) p "
-        "WHERE mod(c.id * 2654435761, 1000) < %s ON CONFLICT DO NOTHING",
-        [month0, list(PRODUCTS), int(rx_share * 1000)],
-    )
-    print(f"  rx facts     {t:7.1f} s")
-    t = execute("ANALYZE")
-    print(f"  analyze      {t:7.1f} s", flush=True)
+from segmentation.services.membership import without_jit  # noqa: E402
+from segmentation.services.preview import _fresh_members_query  # noqa: E402
 
 
 def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
     """(Re)create the bench segments, active, with empty membership."""
     with transaction.atomic():
         old = SegmentVersion.objects.filter(segment__key__startswith=PREFIX)
-        MembershipChange.objects.filter(version__in=old).delete()
-        RecomputeRun.objects.filter(version__in=old).delete()
+        MembershipChange.objects.filter(version__in=old)._raw_delete(connection.alias)
         Membership.objects.filter(version__in=old)._raw_delete(connection.alias)
+        RecomputeRun.objects.filter(version__in=old).delete()
         # Children first: parents are PROTECTed.
-        for d in reversed(defs):
-            Segment.objects.filter(key=d["key"]).delete()
+        for seg in Segment.objects.filter(key__startswith=PREFIX).order_by("-id"):
+            seg.delete()
     versions = []
     for d in defs:
         seg = services.segment_create(
@@ -202,13 +92,37 @@ def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
     return versions
 
 
-def floor_sql(defs: list[dict], as_of: datetime) -> tuple[float, dict[str, int]]:
-    """Hand-written SQL for the same memberships, into temp tables; returns time and counts."""
+def floor_sql(
+    defs: list[dict], as_of: datetime, *, writes: bool = False
+) -> tuple[float, dict[str, int], dict[str, float]]:
+    """Hand-written SQL for the same memberships, into temp tables; time, counts, time per key.
+
+    With ``writes``, each floor also writes what a recompute from empty
+    writes (one membership and one history row per member, in customer
+    order, into the real tables with their indexes and any FK checks made
+    immediate), all in one transaction that is rolled back: the floor with
+    the same writes. The bench versions' membership is emptied first (untimed).
+    """
     lit = f"'{as_of.isoformat()}'::timestamptz"
     m0 = f"date_trunc('month', {lit} AT TIME ZONE 'UTC')::date"
     counts: dict[str, int] = {}
-    total = 0.0
+    times: dict[str, float] = {}
+    versions = dict(
+        SegmentVersion.objects.filter(segment__key__in=[d["key"] for d in defs]).values_list(
+            "segment__key", "pk"
+        )
+    )
     with transaction.atomic():
+        runs = {}
+        if writes:
+            execute("SET CONSTRAINTS ALL IMMEDIATE")
+            Membership.objects.filter(version_id__in=versions.values())._raw_delete(
+                connection.alias
+            )
+            for key, pk in versions.items():
+                runs[key] = RecomputeRun.objects.create(
+                    version_id=pk, as_of=as_of, started_at=as_of, trigger="manual"
+                ).pk
         for d in defs:
             table = "floor_" + d["key"].replace("-", "_")
             where = d["sql"].replace("{as_of}", lit).replace("{m0}", m0)
@@ -220,15 +134,36 @@ def floor_sql(defs: list[dict], as_of: datetime) -> tuple[float, dict[str, int]]
                     f"WHERE {where}"
                 )
                 counts[d["key"]] = cursor.rowcount
-            total += time.perf_counter() - t0
-    return total, counts
+                if writes:
+                    cursor.execute(
+                        "INSERT INTO segmentation_membershipchange (version_id, customer_id, "
+                        "direction, as_of, recorded_at, run_id) "
+                        f"SELECT %s, id, 'entry', %s, now(), %s FROM {table} ORDER BY id",
+                        [versions[d["key"]], as_of, runs[d["key"]]],
+                    )
+                    cursor.execute(
+                        "INSERT INTO segmentation_membership (version_id, customer_id, entered_at) "
+                        f"SELECT %s, id, %s FROM {table} ORDER BY id",
+                        [versions[d["key"]], as_of],
+                    )
+            times[d["key"]] = time.perf_counter() - t0
+        for d in defs:
+            execute(f"DROP TABLE IF EXISTS floor_{d['key'].replace('-', '_')}")
+        if writes:
+            transaction.set_rollback(True)
+    return sum(times.values()), counts, times
 
 
-def incremental(user: User, n: int, as_of: datetime) -> tuple[float, int]:
-    """Record ``n`` interactions through the service; time until membership reflects them."""
-    from customers.services import record_interactions
+def incremental(user: User, n: int) -> tuple[float, float, int, int]:
+    """Record ``n`` interactions through the service; time until membership reflects them.
 
-    ids = list(
+    Returns (call -> last membership write, commit -> last membership write,
+    runs with changes, the runs' own summed duration in ms). With REDIS_URL a
+    real worker does the work: the bench polls every 10 ms for the
+    data_change runs (written in the worker's one transaction) and stops once
+    their number has not moved for 3 s.
+    """
+    npis = list(
         Customer.objects.filter(specialty__in=["cardiology", "oncology", "endocrinology"])
         .order_by("?")
         .values_list("npi", flat=True)[:n]
@@ -242,24 +177,165 @@ def incremental(user: User, n: int, as_of: datetime) -> tuple[float, int]:
             "kind": "attended",
             "topic": "safety",
         }
-        for i, npi in enumerate(ids)
+        for i, npi in enumerate(npis)
     ]
-    runs_before = RecomputeRun.objects.filter(trigger="data_change").count()
+    last_id = RecomputeRun.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    new_runs = RecomputeRun.objects.filter(trigger="data_change", id__gt=last_id)
     t0 = time.perf_counter()
     record_interactions(data=payload, user=user)
+    committed = time.perf_counter()
+    done = committed
     if os.environ.get("REDIS_URL"):
-        # A real worker does the work: wait until data_change runs stop appearing.
-        last, stable_since = -1, time.perf_counter()
+        last, stable_since = 0, time.perf_counter()
         while time.perf_counter() - stable_since < 3:
-            seen = RecomputeRun.objects.filter(trigger="data_change").count()
+            seen = new_runs.count()
             if seen != last:
                 last, stable_since = seen, time.perf_counter()
-            time.sleep(0.1)
-        elapsed = stable_since - t0
-    else:
-        elapsed = time.perf_counter() - t0
-    runs = RecomputeRun.objects.filter(trigger="data_change").count() - runs_before
-    return elapsed, runs
+                done = stable_since
+            time.sleep(0.01)
+    runs = list(new_runs.values_list("duration_ms", flat=True))
+    return done - t0, done - committed, len(runs), sum(runs)
+
+
+def preview_times(user: User, defs: list[dict], as_of: datetime) -> list[tuple[dict, int, float]]:
+    out = []
+    for d in defs:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            preview = services.preview_rule(
+                user=user,
+                entry_rule=d["entry"],
+                exit_rule=d.get("exit"),
+                parent=d.get("parent"),
+                as_of=as_of,
+            )
+            times.append(time.perf_counter() - t0)
+        out.append((d, preview.count, statistics.median(times)))
+    return out
+
+
+def explain_preview(d: dict, as_of: datetime) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of a preview's match, as the preview runs it (JIT off)."""
+    parent = Segment.objects.filter(key=d["parent"]).first() if d.get("parent") else None
+    qs = _fresh_members_query(
+        entry_rule=d["entry"], exit_rule=d.get("exit"), parent=parent, as_of=as_of
+    )
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        without_jit()
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) m", params)
+        return "\n".join("    " + row[0] for row in cursor.fetchall())
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        line.split()[1]
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        buffers = cursor.fetchone()[0]
+        cursor.execute("SHOW work_mem")
+        work_mem = cursor.fetchone()[0]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {int(mem) / 2**20:.0f} GB RAM, "
+        f"load {os.getloadavg()[0]:.1f}; PostgreSQL {pg} "
+        f"(shared_buffers {buffers}, work_mem {work_mem}); Python {platform.python_version()}"
+    )
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def full_run(
+    user: User, defs: list[dict], as_of: datetime, *, verbose: bool, repeat: bool = True
+) -> dict:
+    """(a) from empty and (``repeat``) again unchanged, (b) select-only; counts compared."""
+    setup_segments(user, defs)
+    keys = [d["key"] for d in defs]
+    t0 = time.perf_counter()
+    results = services.recompute_segment_keys(keys=keys, as_of=as_of, trigger="manual")
+    full = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = []
+    if repeat:
+        again = services.recompute_segment_keys(keys=keys, as_of=as_of, trigger="manual")
+    unchanged = time.perf_counter() - t0
+    floor, counts, floor_times = floor_sql(defs, as_of)
+    if verbose:
+        print(f"  {'segment':32} {'members':>9}  {'empty':>8} {'again':>8} {'floor':>8}")
+        again_ms = {r.segment: r.duration_ms for r in again}
+        for r in results:
+            print(
+                f"  {r.segment:32} {r.member_count:>9,}  {r.duration_ms:>6,}ms "
+                f"{again_ms[r.segment]:>6,}ms {floor_times[r.segment] * 1000:>6,.0f}ms"
+            )
+    engine = {r.segment: r.member_count for r in results}
+    mismatched = {k: (engine[k], counts[k]) for k in counts if engine[k] != counts[k]}
+    return {
+        "full": full,
+        "unchanged": unchanged,
+        "changed_again": sum(r.changed for r in again),
+        "floor": floor,
+        "mismatched": mismatched,
+        "members": sum(engine.values()),
+    }
+
+
+def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: datetime) -> None:
+    """(a), (b), (b) with writes and the ratios, (c), (d) with the slowest preview's plan."""
+    print("\n(a) full recompute, 20 segments, dependency order (service)")
+    run = full_run(user, defs, as_of, verbose=True)
+    print(f"  total from empty {run['full']:.2f} s ({run['members']:,} members)")
+    print(
+        f"  again with unchanged data: {run['unchanged']:.2f} s, "
+        f"{run['changed_again']} segments changed"
+    )
+    print("\n(b) hand-written SQL floor (CREATE TEMP TABLE AS SELECT, same order)")
+    print(f"  select-only {run['floor']:.2f} s")
+    mismatched = run["mismatched"]
+    print("  member counts: " + ("all 20 equal" if not mismatched else f"DIFFER {mismatched}"))
+    with_writes, _, _ = floor_sql(defs, as_of, writes=True)
+    print(f"  with the same writes (membership + history, rolled back) {with_writes:.2f} s")
+    print(
+        f"  ratios: (a)/(b) = {run['full'] / run['floor']:.2f}x, "
+        f"(a) unchanged/(b) = {run['unchanged'] / run['floor']:.2f}x, "
+        f"(a)/(b with writes) = {run['full'] / with_writes:.2f}x"
+    )
+
+    print(f"\n(c) incremental: {args.new_interactions} new interactions -> membership")
+    total, after_commit, runs, run_ms = incremental(user, args.new_interactions)
+    mode = "worker" if os.environ.get("REDIS_URL") else "eager"
+    print(
+        f"  {mode}: {total:.3f} s from the call, {after_commit:.3f} s from its commit, "
+        f"to the last membership write; {runs} runs with changes ({run_ms} ms in the runs)"
+    )
+
+    print("\n(d) preview latency (median of 3), every rule of the bench")
+    timed = preview_times(user, defs, as_of)
+    for d, count, t in timed:
+        print(f"  {d['key']:32} count {count:>9,}  {t * 1000:7.0f} ms")
+    slowest = max(timed, key=lambda x: x[2])
+    print(f"  slowest: {slowest[0]['key']} {slowest[2] * 1000:.0f} ms; its EXPLAIN ANALYZE:")
+    print(explain_preview(slowest[0], as_of))
 
 
 def main() -> None:
@@ -270,6 +346,9 @@ def main() -> None:
     parser.add_argument("--generate", dest="generate", action="store_true", default=None)
     parser.add_argument("--no-generate", dest="generate", action="store_false")
     parser.add_argument("--new-interactions", type=int, default=1000)
+    parser.add_argument("--many", type=int, default=0, help="also run this many segments (200)")
+    parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
+    parser.add_argument("--only-many", action="store_true", help="only the --many run")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")
@@ -278,8 +357,7 @@ def main() -> None:
     have = Customer.objects.count()
     if args.generate or (args.generate is None and have < args.customers):
         generate(args.customers - have, args.interactions, args.rx_share, as_of)
-    from customers.models import Interaction, RxFact
-
+    print(f"machine: {machine()}")
     print(
         f"data: {Customer.objects.count():,} customers, {Interaction.objects.count():,} "
         f"interactions, {RxFact.objects.count():,} rx facts"
@@ -290,50 +368,28 @@ def main() -> None:
     if not user.is_superuser:
         sys.exit("user 'bench' exists and is not a superuser")
     defs = segments()
-    setup_segments(user, defs)
 
-    print("\n(a) full recompute, 20 segments, dependency order (service)")
-    t0 = time.perf_counter()
-    results = services.recompute_segment_keys(
-        keys=[d["key"] for d in defs], as_of=as_of, trigger="manual"
-    )
-    full = time.perf_counter() - t0
-    for r in results:
-        print(f"  {r.segment:32} members {r.member_count:>9,}  {r.duration_ms:>7,} ms")
-    print(f"  total {full:.2f} s")
-    t0 = time.perf_counter()
-    again = services.recompute_segment_keys(
-        keys=[d["key"] for d in defs], as_of=as_of, trigger="manual"
-    )
-    print(
-        f"  again with unchanged data: {time.perf_counter() - t0:.2f} s, "
-        f"{sum(r.changed for r in again)} segments changed"
-    )
+    if not args.only_many:
+        main_figures(args, user, defs, as_of)
 
-    print("\n(b) hand-written SQL floor (CREATE TEMP TABLE AS SELECT, same order)")
-    floor, counts = floor_sql(defs, as_of)
-    engine = {r.segment: r.member_count for r in results}
-    mismatched = {k: (engine[k], counts[k]) for k in counts if engine[k] != counts[k]}
-    print(f"  total {floor:.2f} s   engine/floor = {full / floor:.2f}x")
-    print("  member counts: " + ("all 20 equal" if not mismatched else f"DIFFER {mismatched}"))
-
-    print(f"\n(c) incremental: {args.new_interactions} new interactions -> membership")
-    elapsed, runs = incremental(user, args.new_interactions, as_of)
-    mode = "worker" if os.environ.get("REDIS_URL") else "eager"
-    print(f"  {elapsed:.2f} s from call to updated membership ({mode}), {runs} runs with changes")
-
-    print("\n(d) preview latency (median of 3)")
-    for d in (defs[0], defs[1], defs[10], defs[11]):
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            preview = services.preview_rule(
-                user=user, entry_rule=d["entry"], exit_rule=d.get("exit"), as_of=as_of
-            )
-            times.append(time.perf_counter() - t0)
+    if args.many:
+        many = [d for v in range(max(1, args.many // 20)) for d in segments(v)]
+        print(f"\n(e) {len(many)} segments from the 20 templates, full recompute from empty")
+        big = full_run(user, many, as_of, verbose=False, repeat=False)
         print(
-            f"  {d['key']:32} count {preview.count:>9,}  {statistics.median(times) * 1000:7.0f} ms"
+            f"  engine {big['full']:.1f} s ({big['members']:,} members), select-only floors "
+            f"one by one {big['floor']:.1f} s: {big['full'] / big['floor']:.2f}x"
         )
+        mismatched = big["mismatched"]
+        print(
+            "  member counts: "
+            + (f"all {len(many)} equal" if not mismatched else f"DIFFER {mismatched}")
+        )
+
+    print(f"\npeak RSS: bench {peak_rss_mb():.0f} MB", end="")
+    if args.worker_pid:
+        print(f", worker {peak_rss_mb(args.worker_pid):.0f} MB", end="")
+    print(f"; load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

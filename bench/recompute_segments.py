@@ -1,11 +1,13 @@
-"""The bench's twenty segment definitions, each with hand-written SQL for its fresh membership.
+"""The bench's twenty segment templates, each with hand-written SQL for its fresh membership.
 
-Imported by bench_recompute.py after ``django.setup()``.
+``segments(0)`` are the twenty of issue 13's measurements (rules.md's example
+among them); ``segments(v)`` for v = 1..9 vary the values and windows of the
+same templates, which gives the 200-segment run. Windows vary among a few
+standard lengths (x1, x2, x3), as a brand team's segments do. Imported by
+bench_recompute.py after ``django.setup()``.
 """
 
 from __future__ import annotations
-
-from segmentation.rules.examples import EXAMPLE_ENTRY_RULE, EXAMPLE_EXIT_RULE
 
 PREFIX = "bench-"
 PRODUCTS = ("CARDIOZEN", "GLUCOVANT", "RENALIX", "VASTORIN", "METAFORA")
@@ -54,75 +56,104 @@ def member_of(key: str) -> str:
     return f"c.id IN (SELECT id FROM floor_{key.replace('-', '_')})"
 
 
-def segments() -> list[dict]:
-    """Twenty typical definitions, each with the SQL computing its fresh membership."""
-    p1, p2, p3 = PRODUCTS[:3]
-    cardio = {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]}
-    example_entry = EXAMPLE_ENTRY_RULE
-    no_touch_180 = EXAMPLE_EXIT_RULE
+def segments(v: int = 0) -> list[dict]:
+    """Twenty typical definitions (variant ``v``), each with the SQL of its fresh membership."""
     k = PREFIX
+    sfx = "" if v == 0 else f"-v{v}"
+    wf = (1, 2, 1, 3, 1, 2, 1, 3, 1, 2)[v % 10]  # window factor
+    p1, p2, p3 = PRODUCTS[v % 5], PRODUCTS[(1 + v) % 5], PRODUCTS[(2 + v) % 5]
+    d7 = 7 - v % 3
+    cardio = {"field": "specialty", "op": "in", "value": ["cardiology", "endocrinology"]}
+    never_channel = ("webinar", "congress", "speaker_program", "portal", "phone")[v % 5]
+    topic = ("safety", "efficacy", "dosing")[v % 3]
+    stage = ("early", "mid", "late")[v % 3]
+    not_specialty = ("pediatrics", "pharmacy", "other")[v % 3]
+    role = ("prescriber", "pharmacist")[v % 2]
+    rx_months = (6, 3, 12)[v % 3]
+    new_starts_months = (3, 6, 12)[v % 3]
+    beds = 200 + 50 * (v % 4)
+    sticky_in, sticky_out = 9 - v % 2, 5 - v % 2
+    example_entry = {
+        "all": [
+            cardio,
+            {"field": "decile", "op": "gte", "value": d7},
+            {
+                "any": [
+                    {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90 * wf},
+                    {
+                        "event": {"channel": "rep_visit"},
+                        "within_days": 30 * wf,
+                        "count": {"op": "gte", "value": 2},
+                    },
+                ]
+            },
+            {"not": {"field": "state", "op": "eq", "value": "CA"}},
+        ]
+    }
+    touch_days = 180 * (1 + v % 2)
+    no_touch = {"event": {}, "within_days": touch_days, "count": {"op": "eq", "value": 0}}
     return [
         {
-            "key": k + "cardio-high",
-            "entry": {"all": [cardio, {"field": "decile", "op": "gte", "value": 7}]},
-            "sql": "c.specialty IN ('cardiology','endocrinology') AND c.decile >= 7",
+            "key": k + "cardio-high" + sfx,
+            "entry": {"all": [cardio, {"field": "decile", "op": "gte", "value": d7}]},
+            "sql": f"c.specialty IN ('cardiology','endocrinology') AND c.decile >= {d7}",
         },
         {
-            "key": k + "onc-webinar",
+            "key": k + "onc-webinar" + sfx,
             "entry": {
                 "all": [
                     {"field": "specialty", "op": "eq", "value": "oncology"},
-                    {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90},
+                    {"event": {"channel": "webinar", "kind": "attended"}, "within_days": 90 * wf},
                 ]
             },
             "sql": "c.specialty = 'oncology' AND "
-            + ev("i.channel = 'webinar' AND i.kind = 'attended'", 90),
+            + ev("i.channel = 'webinar' AND i.kind = 'attended'", 90 * wf),
         },
         {
-            "key": k + "rep-heavy",
+            "key": k + "rep-heavy" + sfx,
             "entry": {
                 "event": {"channel": "rep_visit"},
-                "within_days": 30,
-                "count": {"op": "gte", "value": 2},
+                "within_days": 30 * wf,
+                "count": {"op": "gte", "value": 2 + v % 3},
             },
-            "sql": ev("i.channel = 'rep_visit'", 30, at_least=2),
+            "sql": ev("i.channel = 'rep_visit'", 30 * wf, at_least=2 + v % 3),
         },
         {
-            "key": k + "email-openers",
+            "key": k + "email-openers" + sfx,
             "entry": {
                 "event": {"channel": "email", "kind": "opened"},
-                "within_days": 60,
-                "count": {"op": "gte", "value": 3},
+                "within_days": 60 * wf,
+                "count": {"op": "gte", "value": 3 + v % 2},
             },
-            "sql": ev("i.channel = 'email' AND i.kind = 'opened'", 60, at_least=3),
+            "sql": ev("i.channel = 'email' AND i.kind = 'opened'", 60 * wf, at_least=3 + v % 2),
         },
         {
-            "key": k + "never-webinar",
-            "entry": {"event": {"channel": "webinar"}, "count": {"op": "eq", "value": 0}},
-            "sql": ev("i.channel = 'webinar'", None, eq=0),
+            "key": k + "never-webinar" + sfx,
+            "entry": {"event": {"channel": never_channel}, "count": {"op": "eq", "value": 0}},
+            "sql": ev(f"i.channel = '{never_channel}'", None, eq=0),
         },
         {
-            "key": k + "rx-writers",
+            "key": k + "rx-writers" + sfx,
             "entry": {
                 "rx": {"product": p1},
                 "metric": "trx",
-                "months": 6,
-                "sum": {"op": "gte", "value": 80},
+                "months": rx_months,
+                "sum": {"op": "gte", "value": 80 + 10 * (v % 4)},
             },
-            "sql": rx(p1, "trx", 6, 80),
+            "sql": rx(p1, "trx", rx_months, 80 + 10 * (v % 4)),
         },
         {
-            "key": k + "rx-new-starts",
+            "key": k + "rx-new-starts" + sfx,
             "entry": {
                 "rx": {},
                 "metric": "new_patient_starts",
-                "months": 3,
-                "sum": {"op": "gte", "value": 20},
+                "months": new_starts_months,
+                "sum": {"op": "gte", "value": 20 + 5 * (v % 4)},
             },
-            "sql": rx(None, "new_patient_starts", 3, 20),
+            "sql": rx(None, "new_patient_starts", new_starts_months, 20 + 5 * (v % 4)),
         },
         {
-            "key": k + "big-hospitals",
+            "key": k + "big-hospitals" + sfx,
             "entry": {
                 "all": [
                     {
@@ -130,51 +161,53 @@ def segments() -> list[dict]:
                         "op": "in",
                         "value": ["hospital", "academic_center"],
                     },
-                    {"field": "account.bed_count", "op": "gte", "value": 200},
+                    {"field": "account.bed_count", "op": "gte", "value": beds},
                 ]
             },
-            "sql": acct("a.account_type IN ('hospital','academic_center') AND a.bed_count >= 200"),
+            "sql": acct(
+                f"a.account_type IN ('hospital','academic_center') AND a.bed_count >= {beds}"
+            ),
         },
         {
-            "key": k + "early-adopters",
+            "key": k + "early-adopters" + sfx,
             "entry": {
                 "all": [
-                    {"field": "attr.adoption_stage", "op": "eq", "value": "early"},
-                    {"field": "decile", "op": "gte", "value": 5},
+                    {"field": "attr.adoption_stage", "op": "eq", "value": stage},
+                    {"field": "decile", "op": "gte", "value": 5 + v % 3},
                 ]
             },
-            "sql": attr("t.value = 'early'") + " AND c.decile >= 5",
+            "sql": attr(f"t.value = '{stage}'") + f" AND c.decile >= {5 + v % 3}",
         },
         {
-            "key": k + "west-not-peds",
+            "key": k + "west-not-peds" + sfx,
             "entry": {
                 "all": [
                     {"field": "state", "op": "in", "value": ["WA", "OR", "NV", "AZ"]},
-                    {"not": {"field": "specialty", "op": "eq", "value": "pediatrics"}},
+                    {"not": {"field": "specialty", "op": "eq", "value": not_specialty}},
                 ]
             },
-            "sql": "c.state IN ('WA','OR','NV','AZ') AND c.specialty <> 'pediatrics'",
+            "sql": f"c.state IN ('WA','OR','NV','AZ') AND c.specialty <> '{not_specialty}'",
         },
         {
-            "key": k + "rules-example",
+            "key": k + "rules-example" + sfx,
             "entry": example_entry,
-            "exit": no_touch_180,
-            "sql": "c.specialty IN ('cardiology','endocrinology') AND c.decile >= 7 AND ("
-            + ev("i.channel = 'webinar' AND i.kind = 'attended'", 90)
+            "exit": no_touch,
+            "sql": f"c.specialty IN ('cardiology','endocrinology') AND c.decile >= {d7} AND ("
+            + ev("i.channel = 'webinar' AND i.kind = 'attended'", 90 * wf)
             + " OR "
-            + ev("i.channel = 'rep_visit'", 30, at_least=2)
+            + ev("i.channel = 'rep_visit'", 30 * wf, at_least=2)
             + ") AND c.state IS DISTINCT FROM 'CA' AND NOT ("
-            + ev("", 180, eq=0)
+            + ev("", touch_days, eq=0)
             + ")",
         },
         {
-            "key": k + "nested",
+            "key": k + "nested" + sfx,
             "entry": {
                 "any": [
                     {
                         "all": [
                             {"field": "specialty", "op": "eq", "value": "cardiology"},
-                            {"field": "decile", "op": "gte", "value": 8},
+                            {"field": "decile", "op": "gte", "value": 8 - v % 3},
                         ]
                     },
                     {
@@ -184,95 +217,106 @@ def segments() -> list[dict]:
                                 "rx": {},
                                 "metric": "trx",
                                 "months": 12,
-                                "sum": {"op": "gte", "value": 600},
+                                "sum": {"op": "gte", "value": 600 - 50 * (v % 4)},
                             },
                         ]
                     },
                 ]
             },
-            "sql": "(c.specialty = 'cardiology' AND c.decile >= 8) OR (c.specialty = 'oncology' "
-            "AND " + rx(None, "trx", 12, 600) + ")",
+            "sql": f"(c.specialty = 'cardiology' AND c.decile >= {8 - v % 3}) OR "
+            "(c.specialty = 'oncology' AND " + rx(None, "trx", 12, 600 - 50 * (v % 4)) + ")",
         },
         {
-            "key": k + "cardio-congress",
+            "key": k + "cardio-congress" + sfx,
             "entry": {
                 "all": [
-                    {"segment": k + "cardio-high"},
-                    {"event": {"channel": "congress"}, "within_days": 365},
+                    {"segment": k + "cardio-high" + sfx},
+                    {"event": {"channel": "congress"}, "within_days": 365 - 185 * (v % 2)},
                 ]
             },
-            "sql": member_of(k + "cardio-high") + " AND " + ev("i.channel = 'congress'", 365),
+            "sql": member_of(k + "cardio-high" + sfx)
+            + " AND "
+            + ev("i.channel = 'congress'", 365 - 185 * (v % 2)),
         },
         {
-            "key": k + "cardio-p2",
-            "parent": k + "cardio-high",
+            "key": k + "cardio-p2" + sfx,
+            "parent": k + "cardio-high" + sfx,
             "entry": {
                 "rx": {"product": p2},
                 "metric": "nrx",
                 "months": 12,
-                "sum": {"op": "gte", "value": 40},
+                "sum": {"op": "gte", "value": 40 + 5 * (v % 3)},
             },
-            "sql": member_of(k + "cardio-high") + " AND " + rx(p2, "nrx", 12, 40),
+            "sql": member_of(k + "cardio-high" + sfx)
+            + " AND "
+            + rx(p2, "nrx", 12, 40 + 5 * (v % 3)),
         },
         {
-            "key": k + "top-decile-sticky",
-            "entry": {"field": "decile", "op": "gte", "value": 9},
-            "exit": {"field": "decile", "op": "lte", "value": 5},
-            "sql": "c.decile >= 9 AND NOT (c.decile IS NOT NULL AND c.decile <= 5)",
+            "key": k + "top-decile-sticky" + sfx,
+            "entry": {"field": "decile", "op": "gte", "value": sticky_in},
+            "exit": {"field": "decile", "op": "lte", "value": sticky_out},
+            "sql": f"c.decile >= {sticky_in} AND NOT "
+            f"(c.decile IS NOT NULL AND c.decile <= {sticky_out})",
         },
         {
-            "key": k + "safety-readers",
+            "key": k + "safety-readers" + sfx,
             "entry": {
                 "all": [
-                    {"event": {"topic": "safety"}, "within_days": 180},
-                    {"not": {"segment": k + "never-webinar"}},
+                    {"event": {"topic": topic}, "within_days": 180 * wf},
+                    {"not": {"segment": k + "never-webinar" + sfx}},
                 ]
             },
-            "sql": ev("i.topic = 'safety'", 180) + " AND NOT " + member_of(k + "never-webinar"),
+            "sql": ev(f"i.topic = '{topic}'", 180 * wf)
+            + " AND NOT "
+            + member_of(k + "never-webinar" + sfx),
         },
         {
-            "key": k + "md-prescribers",
+            "key": k + "md-prescribers" + sfx,
             "entry": {
                 "all": [
                     {"field": "credential", "op": "in", "value": ["MD", "DO"]},
-                    {"field": "role", "op": "eq", "value": "prescriber"},
+                    {"field": "role", "op": "eq", "value": role},
                 ]
             },
-            "sql": "c.credential IN ('MD','DO') AND c.role = 'prescriber'",
+            "sql": f"c.credential IN ('MD','DO') AND c.role = '{role}'",
         },
         {
-            "key": k + "unknown-decile-active",
+            "key": k + "unknown-decile-active" + sfx,
             "entry": {
                 "all": [
                     {"field": "decile", "op": "is_not_set"},
-                    {"event": {}, "within_days": 30},
+                    {"event": {}, "within_days": 30 * wf},
                 ]
             },
-            "sql": "c.decile IS NULL AND " + ev("", 30),
+            "sql": "c.decile IS NULL AND " + ev("", 30 * wf),
         },
         {
-            "key": k + "lapsing",
-            "entry": {"event": {}, "within_days": 30, "count": {"op": "gte", "value": 3}},
-            "exit": {"event": {}, "within_days": 90, "count": {"op": "eq", "value": 0}},
-            "sql": ev("", 30, at_least=3) + " AND NOT (" + ev("", 90, eq=0) + ")",
+            "key": k + "lapsing" + sfx,
+            "entry": {
+                "event": {},
+                "within_days": 30 * wf,
+                "count": {"op": "gte", "value": 3 + v % 2},
+            },
+            "exit": {"event": {}, "within_days": 90 * wf, "count": {"op": "eq", "value": 0}},
+            "sql": ev("", 30 * wf, at_least=3 + v % 2) + " AND NOT (" + ev("", 90 * wf, eq=0) + ")",
         },
         {
-            "key": k + "onc-p3-not-late",
+            "key": k + "onc-p3-not-late" + sfx,
             "entry": {
                 "all": [
-                    {"segment": k + "onc-webinar"},
+                    {"segment": k + "onc-webinar" + sfx},
                     {
                         "rx": {"product": p3},
                         "metric": "trx",
                         "months": 6,
-                        "sum": {"op": "gte", "value": 1},
+                        "sum": {"op": "gte", "value": 1 + v % 3},
                     },
                     {"not": {"field": "attr.adoption_stage", "op": "eq", "value": "late"}},
                 ]
             },
-            "sql": member_of(k + "onc-webinar")
+            "sql": member_of(k + "onc-webinar" + sfx)
             + " AND "
-            + rx(p3, "trx", 6, 1)
+            + rx(p3, "trx", 6, 1 + v % 3)
             + " AND NOT "
             + attr("t.value = 'late'"),
         },

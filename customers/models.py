@@ -142,7 +142,14 @@ class Interaction(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["customer", "occurred_at"]),
-            models.Index(fields=["channel", "kind", "occurred_at"]),
+            # Covering (PostgreSQL): a segment's event count over the whole
+            # population ("2 rep visits in 30 days") is an index-only scan of
+            # one channel's window; kind is filtered in the index.
+            models.Index(
+                fields=["channel", "occurred_at"],
+                include=["customer", "kind"],
+                name="interaction_channel_covering",
+            ),
             models.Index(fields=["customer", "channel", "kind", "occurred_at"]),
         ]
         constraints = [
@@ -176,9 +183,21 @@ class RxFact(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["customer", "month", "product"], name="unique_rx_fact"),
+            # The metrics ride along (PostgreSQL), so one customer's rx sums
+            # are index-only reads, and so are one product's per month.
+            models.UniqueConstraint(
+                fields=["customer", "month", "product"],
+                include=["nrx", "trx", "new_patient_starts"],
+                name="unique_rx_fact",
+            ),
         ]
-        indexes = [models.Index(fields=["product", "month"])]
+        indexes = [
+            models.Index(
+                fields=["product", "month"],
+                include=["customer", "nrx", "trx", "new_patient_starts"],
+                name="rxfact_product_month_covering",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.product} {self.month:%Y-%m}"

@@ -97,11 +97,26 @@ class SegmentVersion(models.Model):
         return f"{self.segment.key} v{self.number} ({self.state})"
 
 
+# Membership and history rows are only ever written by the recompute engine,
+# which selects their customer, version and run from the parent tables in the
+# same transaction (docs/architecture.md). They carry no row-level foreign-key
+# constraint (``db_constraint=False``): at national scale the deferred checks
+# cost about half of a full recompute (bench/README.md). Deleting a customer,
+# version or run still cascades, through Django's collector; a test checks that
+# no row ever points at a missing parent. Indexes: (version, customer) is the
+# key; the version-only and duplicate customer indexes were covered by others.
+_NO_CONSTRAINT = {"db_constraint": False, "db_index": False}
+
+
 class Membership(models.Model):
     """A customer currently in a version. ``entered_at`` is the as_of of the run that added them."""
 
-    version = models.ForeignKey(SegmentVersion, on_delete=models.CASCADE, related_name="members")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    version = models.ForeignKey(
+        SegmentVersion, on_delete=models.CASCADE, related_name="members", **_NO_CONSTRAINT
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="memberships", **_NO_CONSTRAINT
+    )
     entered_at = models.DateTimeField()
 
     class Meta:
@@ -157,14 +172,19 @@ class Direction(models.TextChoices):
 class MembershipChange(models.Model):
     """One customer entering or leaving a version: the membership history."""
 
-    version = models.ForeignKey(SegmentVersion, on_delete=models.CASCADE, related_name="changes")
+    version = models.ForeignKey(
+        SegmentVersion, on_delete=models.CASCADE, related_name="changes", **_NO_CONSTRAINT
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="membership_changes"
+        Customer, on_delete=models.CASCADE, related_name="membership_changes", **_NO_CONSTRAINT
     )
     direction = models.CharField(max_length=8, choices=Direction.choices)
     as_of = models.DateTimeField()
     recorded_at = models.DateTimeField()
-    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="changes")
+    # Indexed: deleting a run (with its version) finds its rows through it.
+    run = models.ForeignKey(
+        RecomputeRun, on_delete=models.CASCADE, related_name="changes", db_constraint=False
+    )
 
     class Meta:
         ordering = ["recorded_at", "id"]

@@ -106,7 +106,9 @@ def run_request(*, request_id: int) -> int | None:
     if not claimed:
         return None
     request = RecomputeRequest.objects.get(pk=request_id)
-    results = recompute_for_customers(customer_ids=request.customer_ids)
+    results = recompute_for_customers(
+        customer_ids=request.customer_ids, source=request.source or None
+    )
     RecomputeRequest.objects.filter(pk=request_id).update(
         done_at=timezone.now(), attempts=request.attempts + 1
     )

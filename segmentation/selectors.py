@@ -15,7 +15,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from core.errors import NotFound
 
 from .models import Membership, MembershipChange, Segment, SegmentVersion, VersionState
-from .rules import referenced_segments
+from .rules import get_field, referenced_segments
 
 
 def segment_get(*, key: str) -> Segment:
@@ -243,15 +243,68 @@ def time_windowed_active_versions() -> list[SegmentVersion]:
         for k, v in by_key.items()
         if rule_is_time_windowed(v.entry_rule) or rule_is_time_windowed(v.exit_rule)
     }
+    return _with_dependents(by_key, windowed)
+
+
+def _with_dependents(by_key: dict[str, SegmentVersion], seed: set[str]) -> list[SegmentVersion]:
+    """The versions in ``seed`` and, transitively, every version referencing one or under one."""
+    chosen = set(seed)
     edges = {k: version_edges(v) for k, v in by_key.items()}
     changed = True
     while changed:
         changed = False
-        for k in by_key.keys() - windowed:
-            if edges[k] & windowed:
-                windowed.add(k)
+        for k in by_key.keys() - chosen:
+            if edges[k] & chosen:
+                chosen.add(k)
                 changed = True
-    return [by_key[k] for k in sorted(windowed)]
+    return [by_key[k] for k in sorted(chosen)]
+
+
+# What each kind of customer data feeds in a rule: the suffix of
+# ``customers_changed``'s ``source`` ("import:interactions", "api:interactions")
+# names the data that changed. A customers import is absent on purpose: it may
+# create customers, and a new customer can match any rule (a "never" event
+# count, a negated field), so it affects every segment.
+CONDITIONS_FED_BY = {
+    "interactions": frozenset({"event"}),
+    "rx": frozenset({"rx"}),
+    "accounts": frozenset({"account"}),
+}
+
+
+def rule_condition_kinds(rule: Any) -> set[str]:
+    """Kinds of data a rule reads: event, rx, customer, account, attr (references not included)."""
+    kinds: set[str] = set()
+    for cond in _walk_conditions(rule):
+        if "event" in cond:
+            kinds.add("event")
+        elif "rx" in cond:
+            kinds.add("rx")
+        elif "field" in cond:
+            spec = get_field(cond["field"]) if isinstance(cond["field"], str) else None
+            kinds.add(spec.scope if spec is not None else "customer")
+    return kinds
+
+
+def active_versions_affected_by(source: str | None) -> list[SegmentVersion]:
+    """Active versions whose membership can change when the data named by ``source`` changes.
+
+    A version is affected when its own rules read that kind of data, or when a
+    segment it references (or its parent) is affected (docs/architecture.md,
+    "How a customer change becomes a membership change"). An unknown or
+    missing source affects every active version.
+    """
+    versions = active_versions()
+    fed = CONDITIONS_FED_BY.get((source or "").rpartition(":")[2])
+    if fed is None:
+        return versions
+    by_key = {v.segment.key: v for v in versions}
+    direct = {
+        k
+        for k, v in by_key.items()
+        if (rule_condition_kinds(v.entry_rule) | rule_condition_kinds(v.exit_rule)) & fed
+    }
+    return _with_dependents(by_key, direct)
 
 
 # --- members and history -------------------------------------------------

@@ -108,7 +108,7 @@ def _dispatch_on_worker_start(**kwargs) -> None:
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def recompute_customers_task(customer_ids: list[int]) -> int:
-    """Incremental recompute of every active version for the customers whose data changed."""
-    results = recompute_for_customers(customer_ids=customer_ids)
+def recompute_customers_task(customer_ids: list[int], source: str | None = None) -> int:
+    """Incremental recompute, for the customers whose data changed, of the versions it can move."""
+    results = recompute_for_customers(customer_ids=customer_ids, source=source)
     return sum(1 for r in results if r.changed)

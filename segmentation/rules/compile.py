@@ -49,7 +49,7 @@ from django.db.models.lookups import (
 )
 
 from core.time import as_utc
-from customers.models import Account, CustomerAttribute, Interaction, RxFact
+from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
 from segmentation.models import Membership
 
 from .catalog import BOOLEAN, DATE, DECIMAL, INTEGER, FieldSpec, get_field
@@ -371,6 +371,8 @@ def _grouped_q(rows, aggregate, op: str, k: int, ctx: _Context) -> Q:
     # window: an incremental recompute of a few ids then reads a few index
     # ranges. Customers outside the restriction are never asked about.
     rows = ctx.restrict(rows)
+    if ctx.narrow is not None:
+        rows = rows.filter(customer_id__in=ctx.narrow)
     ids = (
         rows.order_by()
         .values("customer_id")
@@ -401,7 +403,8 @@ def _event(node: dict, ctx: _Context) -> Compiled:
         count["op"],
         count["value"],
         lambda: _q(Exists(rows)),
-        lambda op, k: _grouped_q(plain, Count("id"), op, k, ctx),
+        # COUNT(*), not COUNT(id): the grouped scan can stay index-only.
+        lambda op, k: _grouped_q(plain, Count("*"), op, k, ctx),
     )
 
 
@@ -461,6 +464,18 @@ class _Context:
         self.as_of = as_of
         self.segment_version_id = segment_version_id
         self.customer_ids = customer_ids
+        # Customers (a Customer query of ids) outside which the node being
+        # compiled is false whatever its grouped subqueries say: see _all.
+        self.narrow: QuerySet | None = None
+
+    def narrowed(self, condition: Q) -> _Context:
+        """A copy whose grouped subqueries aggregate only customers satisfying ``condition``."""
+        ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids)
+        ids = Customer.objects.filter(condition)
+        if self.narrow is not None:
+            ids = ids.filter(pk__in=self.narrow)
+        ctx.narrow = ids.order_by().values("pk")
+        return ctx
 
     def restrict(self, rows: QuerySet) -> QuerySet:
         """Limit per-customer rows to the restriction, if any.
@@ -474,9 +489,42 @@ class _Context:
         return rows.filter(customer_id__in=self.customer_ids)
 
 
+def _customer_only(node: dict) -> bool:
+    """True for a node made only of conditions on the customer's own columns."""
+    if "all" in node or "any" in node:
+        return all(_customer_only(c) for c in node.get("all", node.get("any")))
+    if "not" in node:
+        return _customer_only(node["not"])
+    if "field" in node:
+        spec = get_field(node["field"])
+        return spec is not None and spec.scope == "customer"
+    return False
+
+
+def _all(children: list[dict], ctx: _Context) -> Compiled:
+    """AND of the children; their customer-column conditions narrow the grouped subqueries.
+
+    A customer failing the customer-column children fails the whole ``all``
+    whatever the other children say, so the event counts and rx sums under
+    it need to aggregate only the customers passing them (rules.md's example:
+    the rep visits of ~4% of customers, not of all). The result is the same
+    two-valued predicate for every customer. Only when the scope is the whole
+    population: an incremental scope already bounds those subqueries.
+    """
+    plain = [c for c in children if _customer_only(c)]
+    other = [c for c in children if not _customer_only(c)]
+    head = _and([_compile(c, ctx) for c in plain])
+    if head is False:
+        return False
+    inner = ctx
+    if isinstance(head, Q) and other and ctx.customer_ids is None:
+        inner = ctx.narrowed(head)
+    return _and([head, *(_compile(c, inner) for c in other)])
+
+
 def _compile(node: dict, ctx: _Context) -> Compiled:
     if "all" in node:
-        return _and([_compile(child, ctx) for child in node["all"]])
+        return _all(node["all"], ctx)
     if "any" in node:
         return _or([_compile(child, ctx) for child in node["any"]])
     if "not" in node:

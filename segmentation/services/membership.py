@@ -6,10 +6,17 @@ M the members before the run and P the parent's current members:
 * no exit rule:   M' = E            (intersected with P when there is a parent)
 * with exit rule: M' = (M ∪ E) \\ X  (intersected with P when there is a parent)
 
-The rule compiler's ``customer_filter`` gives a ``Q`` over Customer; M' and M
-are written once into two temporary tables, and the differences M' \\ M and
-M \\ M' become history rows (``INSERT ... SELECT``) and membership changes (one
-``INSERT ... SELECT``, one ``DELETE``). No Python loop over customers.
+The rule compiler's ``customer_filter`` gives a ``Q`` over Customer.
+
+* A full run evaluates M' once, in one statement that full-joins it with M
+  and keeps only the differences (M' \\ M as entries, M \\ M' as exits) in a
+  temporary table: with unchanged data that table is empty and nothing else
+  is written. The differences then become history rows (one
+  ``INSERT ... SELECT``) and membership changes (one ``INSERT ... SELECT``,
+  one ``DELETE``). No Python loop over customers.
+* A scoped (incremental) run reads M' and M for at most a few thousand
+  customers into Python sets and writes the differences in bulk: no temporary
+  table, no ANALYZE per segment (bench/README.md, "Incremental").
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from customers.models import Customer
 
 from .. import selectors
 from ..models import (
+    Direction,
     Membership,
     MembershipChange,
     RecomputeRun,
@@ -89,18 +97,18 @@ def target_query(
     return qs
 
 
-TARGET_TABLE = "segmentation_recompute_target"
-CURRENT_TABLE = "segmentation_recompute_current"
+DIFF_TABLE = "segmentation_recompute_diff"
 SCOPE_TABLE = "segmentation_recompute_scope"
 
 
 def write_scope(scope: list[int]) -> RawSQL:
-    """Write the scope's ids into a temporary table; return a subquery selecting them.
+    """Write the run's scope ids into a temporary table; return a subquery selecting them.
 
-    Every place that needs the scope (the target query, each grouped
-    subquery of the rule, the current members) reads this one table, so the
-    statements carry no id parameters at all (SQLite's parameter limit) and
-    PostgreSQL plans them from the table's statistics.
+    Written once per incremental run and shared by every segment of it. Every
+    place that needs the scope (the target query, each grouped subquery of the
+    rule, the current members) reads this one table, so the statements carry
+    no id parameters (SQLite's parameter limit) and PostgreSQL plans them from
+    the table's statistics.
     """
     ops = connection.ops
     s = ops.quote_name(SCOPE_TABLE)
@@ -115,101 +123,150 @@ def write_scope(scope: list[int]) -> RawSQL:
     return RawSQL(f"SELECT id FROM {s}", ())
 
 
-def materialise(
-    *, target: QuerySet[Customer], version: SegmentVersion, scope: RawSQL | None
-) -> None:
-    """Write M' and M (restricted to the scope) into per-connection temporary tables.
+def drop_scope() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(SCOPE_TABLE)}")
 
-    Both sides of every difference are then small, freshly analysed tables, so
-    the planner picks hash anti-joins even when the statistics of the large
-    membership and history tables lag behind a bulk load.
+
+# --- full runs: one statement finds the differences ---------------------------------
+
+
+def differences_sql(
+    *, target: QuerySet[Customer], version: SegmentVersion, scope_sql: RawSQL | None = None
+) -> tuple[str, list]:
+    """One SELECT of (id, direction): M' \\ M as entries and M \\ M' as exits.
+
+    ``target FULL OUTER JOIN current``: a hash full join on PostgreSQL, so M'
+    and M are each read once and unchanged members go nowhere. (SQLite has
+    FULL OUTER JOIN since 3.39.) With ``scope_sql``, M is read for the scope only.
     """
     sql, params = target.values(cid=F("pk")).query.sql_with_params()
     ops = connection.ops
-    t, c = ops.quote_name(TARGET_TABLE), ops.quote_name(CURRENT_TABLE)
     membership = ops.quote_name(Membership._meta.db_table)
     in_scope = ""
-    if scope is not None:
-        in_scope = f" AND customer_id IN (SELECT id FROM {ops.quote_name(SCOPE_TABLE)})"
-    with connection.cursor() as cursor:
-        for table in (t, c):
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint PRIMARY KEY)")
-        cursor.execute(f"INSERT INTO {t} (id) SELECT src.cid FROM ({sql}) src", params)
-        cursor.execute(
-            f"INSERT INTO {c} (id) SELECT customer_id FROM {membership} "
-            f"WHERE version_id = %s{in_scope}",
-            [version.pk],
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {t}")  # temp tables are never auto-analysed
-            cursor.execute(f"ANALYZE {c}")
-
-
-def drop_temporaries() -> None:
-    with connection.cursor() as cursor:
-        for table in (TARGET_TABLE, CURRENT_TABLE, SCOPE_TABLE):
-            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}")
-
-
-def difference_queries() -> tuple[tuple[str, list], tuple[str, list]]:
-    """SQL for M' \\ M (entered) and M \\ M' (exited), each selecting ``cid``."""
-    t = connection.ops.quote_name(TARGET_TABLE)
-    c = connection.ops.quote_name(CURRENT_TABLE)
-    entered = (
-        f"SELECT a.id AS cid FROM {t} a WHERE NOT EXISTS (SELECT 1 FROM {c} b WHERE b.id = a.id)",
-        [],
+    if scope_sql is not None:
+        in_scope = f" AND customer_id IN ({scope_sql.sql})"
+    return (
+        "SELECT COALESCE(t.cid, m.customer_id) AS id, "
+        f"CASE WHEN m.customer_id IS NULL THEN '{Direction.ENTRY}' "
+        f"ELSE '{Direction.EXIT}' END AS direction "
+        f"FROM ({sql}) t FULL OUTER JOIN "
+        f"(SELECT customer_id FROM {membership} WHERE version_id = %s{in_scope}) m "
+        "ON m.customer_id = t.cid WHERE t.cid IS NULL OR m.customer_id IS NULL",
+        [*params, version.pk],
     )
-    exited = (
-        f"SELECT a.id AS cid FROM {c} a WHERE NOT EXISTS (SELECT 1 FROM {t} b WHERE b.id = a.id)",
-        [],
-    )
-    return entered, exited
 
 
-def insert_changes(
+def materialise_differences(
+    *, target: QuerySet[Customer], version: SegmentVersion
+) -> tuple[int, int]:
+    """Evaluate M' once and keep only its differences from M in a temporary table.
+
+    With unchanged data the table stays empty and nothing else is written.
+    Returns (entered, exited).
+    """
+    sql, params = differences_sql(target=target, version=version)
+    d = connection.ops.quote_name(DIFF_TABLE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {d}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {d} AS {sql}", params)
+        cursor.execute(f"SELECT direction, COUNT(*) FROM {d} GROUP BY direction")
+        counts = dict(cursor.fetchall())
+    return counts.get(Direction.ENTRY, 0), counts.get(Direction.EXIT, 0)
+
+
+def write_differences(
     *,
-    source: tuple[str, list],
-    run: RecomputeRun,
     version: SegmentVersion,
-    direction: str,
+    run: RecomputeRun,
     as_of: datetime,
     recorded_at: datetime,
-) -> int:
-    """INSERT ... SELECT one history row per customer id the ``source`` SQL yields (as cid)."""
-    sql, params = source
-    table = MembershipChange._meta.db_table
+    exited: int,
+) -> None:
+    """History rows for every difference, then membership: one INSERT ... SELECT, one DELETE.
+
+    Rows go in customer order, so the (version, customer) key grows at its
+    right edge instead of splitting pages all over the index.
+    """
     ops = connection.ops
+    d = ops.quote_name(DIFF_TABLE)
+    membership = ops.quote_name(Membership._meta.db_table)
+    history = ops.quote_name(MembershipChange._meta.db_table)
+    as_of_db = ops.adapt_datetimefield_value(as_of)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ops.quote_name(table)} "
+            f"INSERT INTO {history} "
             "(version_id, customer_id, direction, as_of, recorded_at, run_id) "
-            f"SELECT %s, src.cid, %s, %s, %s, %s FROM ({sql}) src",
-            [
-                version.pk,
-                direction,
-                ops.adapt_datetimefield_value(as_of),
-                ops.adapt_datetimefield_value(recorded_at),
-                run.pk,
-                *params,
-            ],
+            f"SELECT %s, id, direction, %s, %s, %s FROM {d} ORDER BY id",
+            [version.pk, as_of_db, ops.adapt_datetimefield_value(recorded_at), run.pk],
         )
-        return cursor.rowcount
-
-
-def apply_changes(*, version: SegmentVersion, as_of: datetime) -> None:
-    """Apply the differences to the membership table: one INSERT ... SELECT, one DELETE."""
-    ops = connection.ops
-    membership = ops.quote_name(Membership._meta.db_table)
-    (entered_sql, _), (exited_sql, _) = difference_queries()
-    with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {membership} (version_id, customer_id, entered_at) "
-            f"SELECT %s, src.cid, %s FROM ({entered_sql}) src",
-            [version.pk, ops.adapt_datetimefield_value(as_of)],
+            f"SELECT %s, id, %s FROM {d} WHERE direction = %s ORDER BY id",
+            [version.pk, as_of_db, Direction.ENTRY],
         )
-        cursor.execute(
-            f"DELETE FROM {membership} WHERE version_id = %s AND customer_id IN "
-            f"(SELECT src.cid FROM ({exited_sql}) src)",
-            [version.pk],
+        if exited:
+            cursor.execute(
+                f"DELETE FROM {membership} WHERE version_id = %s AND customer_id IN "
+                f"(SELECT id FROM {d} WHERE direction = %s)",
+                [version.pk, Direction.EXIT],
+            )
+
+
+def drop_differences() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(DIFF_TABLE)}")
+
+
+# --- scoped runs: a few thousand customers at most ---------------------------------
+
+
+def scoped_differences(
+    *, target: QuerySet[Customer], version: SegmentVersion, scope_sql: RawSQL
+) -> tuple[list[int], list[int]]:
+    """(M' \\ M, M \\ M') for the customers in the scope, in one statement, as sorted id lists.
+
+    Both sides are bounded by the scope (``INCREMENTAL_CHUNK`` ids), so holding
+    them in memory keeps the worker's memory flat.
+    """
+    sql, params = differences_sql(target=target, version=version, scope_sql=scope_sql)
+    entered: list[int] = []
+    exited: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for cid, direction in cursor.fetchall():
+            (entered if direction == Direction.ENTRY else exited).append(cid)
+    return sorted(entered), sorted(exited)
+
+
+def write_scoped_differences(
+    *,
+    version: SegmentVersion,
+    run: RecomputeRun,
+    entered: list[int],
+    exited: list[int],
+    as_of: datetime,
+    recorded_at: datetime,
+) -> None:
+    """History rows, then membership rows, for a scoped run's differences (bulk statements)."""
+    MembershipChange.objects.bulk_create(
+        [
+            MembershipChange(
+                version_id=version.pk,
+                customer_id=cid,
+                direction=direction,
+                as_of=as_of,
+                recorded_at=recorded_at,
+                run_id=run.pk,
+            )
+            for direction, ids in ((Direction.ENTRY, entered), (Direction.EXIT, exited))
+            for cid in ids
+        ]
+    )
+    Membership.objects.bulk_create(
+        [Membership(version_id=version.pk, customer_id=cid, entered_at=as_of) for cid in entered]
+    )
+    if exited:
+        Membership.objects.filter(version_id=version.pk, customer_id__in=exited)._raw_delete(
+            connection.alias
         )

@@ -149,7 +149,7 @@ def preview_rule(
         # All missing shares (and the total) in one pass over the customers.
         resolver = selectors.ReferenceResolver()
         counts = Customer.objects.order_by().aggregate(
-            total=Count("pk"),
+            total=Count("*"),
             **{
                 f"missing_{i}": Count(
                     "pk",

@@ -25,7 +25,6 @@ from core.time import as_utc, iso_z
 
 from .. import selectors
 from ..models import (
-    Direction,
     Membership,
     RecomputeRun,
     RecomputeTrigger,
@@ -33,14 +32,15 @@ from ..models import (
 )
 from ..signals import membership_changed
 from .membership import (
-    apply_changes,
-    difference_queries,
-    drop_temporaries,
-    insert_changes,
-    materialise,
+    drop_differences,
+    drop_scope,
+    materialise_differences,
+    scoped_differences,
     target_query,
     without_jit,
+    write_differences,
     write_scope,
+    write_scoped_differences,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,118 +95,187 @@ def recompute_version(
     if user is not None:
         require(user, "recompute_segment")
     as_of = as_utc(as_of) or timezone.now()
-    scope = None if customer_ids is None else sorted({int(i) for i in customer_ids})
+    if customer_ids is not None:
+        results = _recompute_scoped(
+            [version], customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
+        )
+        return (
+            results[0] if results else _unchanged(version, as_of, trigger, time.perf_counter(), [])
+        )
     started_at = timezone.now()
     t0 = time.perf_counter()
     with transaction.atomic():
-        version = (
-            SegmentVersion.objects.select_for_update(of=("self",))
-            .select_related("segment", "parent")
-            .get(pk=version.pk)
-        )
-        if scope is not None and not scope:
-            return _unchanged(version, as_of, trigger, t0, scope)
-        scope_sql = None
-        if scope is not None:
-            without_jit()
-            scope_sql = write_scope(scope)
-        # Evaluate M' once into a temp table; both differences are then cheap
-        # anti-joins against it and the membership table.
-        materialise(
-            target=target_query(version=version, as_of=as_of, scope=scope, scope_sql=scope_sql),
+        version = _locked([version])[0]
+        # M' is evaluated once; only its differences from M are kept.
+        n_in, n_out = materialise_differences(
+            target=target_query(version=version, as_of=as_of, scope=None, scope_sql=None),
             version=version,
-            scope=scope_sql,
-        )
-        entered, exited = difference_queries()
-
-        savepoint = transaction.savepoint()
-        run = RecomputeRun.objects.create(
-            version=version,
-            as_of=as_of,
-            trigger=trigger,
-            started_at=started_at,
-            user=user if getattr(user, "pk", None) else None,
-            scope_size=len(scope) if scope is not None else None,
-        )
-        recorded_at = timezone.now()
-        n_in = insert_changes(
-            source=entered,
-            run=run,
-            version=version,
-            direction=Direction.ENTRY,
-            as_of=as_of,
-            recorded_at=recorded_at,
-        )
-        n_out = insert_changes(
-            source=exited,
-            run=run,
-            version=version,
-            direction=Direction.EXIT,
-            as_of=as_of,
-            recorded_at=recorded_at,
         )
         if n_in == 0 and n_out == 0:
             # Unchanged data and as_of change nothing and record nothing (docs/rules.md).
-            transaction.savepoint_rollback(savepoint)
-            drop_temporaries()
-            return _unchanged(version, as_of, trigger, t0, scope)
-        transaction.savepoint_commit(savepoint)
-
-        apply_changes(version=version, as_of=as_of)
-        drop_temporaries()
+            drop_differences()
+            return _unchanged(version, as_of, trigger, t0, None)
+        run = _new_run(version, as_of, trigger, started_at, user, None)
+        recorded_at = timezone.now()
+        write_differences(
+            version=version, run=run, as_of=as_of, recorded_at=recorded_at, exited=n_out
+        )
+        drop_differences()
         member_count = Membership.objects.filter(version_id=version.pk).count()
-        duration_ms = int((time.perf_counter() - t0) * 1000)
-        RecomputeRun.objects.filter(pk=run.pk).update(
-            entered=n_in, exited=n_out, member_count=member_count, duration_ms=duration_ms
+        return _record(version, run, (n_in, n_out), member_count, recorded_at, t0, user)
+
+
+def _locked(versions: list[SegmentVersion]) -> list[SegmentVersion]:
+    """Lock the versions' rows (in id order: no deadlock between runs) and reload them."""
+    locked = {
+        v.pk: v
+        for v in SegmentVersion.objects.select_for_update(of=("self",))
+        .select_related("segment", "parent")
+        .filter(pk__in=[v.pk for v in versions])
+        .order_by("pk")
+    }
+    return [locked[v.pk] for v in versions if v.pk in locked]
+
+
+def _new_run(
+    version: SegmentVersion,
+    as_of: datetime,
+    trigger: str,
+    started_at: datetime,
+    user,
+    scope_size: int | None,
+) -> RecomputeRun:
+    run = RecomputeRun.objects.create(
+        version=version,
+        as_of=as_of,
+        trigger=trigger,
+        started_at=started_at,
+        user=user if getattr(user, "pk", None) else None,
+        scope_size=scope_size,
+    )
+    return run
+
+
+def _record(
+    version: SegmentVersion,
+    run: RecomputeRun,
+    counts: tuple[int, int],
+    member_count: int,
+    recorded_at: datetime,
+    t0: float,
+    user,
+) -> RecomputeResult:
+    """Finish a run that changed membership: its figures, the version's, audit, announcement."""
+    n_in, n_out = counts
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    RecomputeRun.objects.filter(pk=run.pk).update(
+        entered=n_in, exited=n_out, member_count=member_count, duration_ms=duration_ms
+    )
+    SegmentVersion.objects.filter(pk=version.pk).update(
+        member_count=member_count, last_recomputed_at=recorded_at, last_as_of=run.as_of
+    )
+    result = RecomputeResult(
+        segment=version.segment.key,
+        version=version.number,
+        version_id=version.pk,
+        as_of=run.as_of,
+        entered=n_in,
+        exited=n_out,
+        member_count=member_count,
+        duration_ms=duration_ms,
+        trigger=str(run.trigger),
+        run_id=run.pk,
+        scope_size=run.scope_size,
+    )
+    record_event(
+        actor=user if getattr(user, "pk", None) else None,
+        action="segment.recomputed",
+        object_type="segment",
+        object_id=version.segment.key,
+        after={
+            "segment": version.segment.key,
+            "version": version.number,
+            "as_of": result.as_dict()["as_of"],
+            "entered": n_in,
+            "exited": n_out,
+            "member_count": member_count,
+            "duration_ms": duration_ms,
+            "trigger": str(run.trigger),
+            "scope_size": run.scope_size,
+            "run": run.pk,
+        },
+    )
+    state = version.state
+    transaction.on_commit(
+        lambda: membership_changed.send(
+            sender=recompute_version,
+            version_id=result.version_id,
+            segment_key=result.segment,
+            version_number=result.version,
+            state=state,
+            run_id=result.run_id,
+            entered=result.entered,
+            exited=result.exited,
+            as_of=result.as_of,
         )
-        SegmentVersion.objects.filter(pk=version.pk).update(
-            member_count=member_count, last_recomputed_at=recorded_at, last_as_of=as_of
-        )
-        result = RecomputeResult(
-            segment=version.segment.key,
-            version=version.number,
-            version_id=version.pk,
-            as_of=as_of,
-            entered=n_in,
-            exited=n_out,
-            member_count=member_count,
-            duration_ms=duration_ms,
-            trigger=str(trigger),
-            run_id=run.pk,
-            scope_size=run.scope_size,
-        )
-        record_event(
-            actor=user if getattr(user, "pk", None) else None,
-            action="segment.recomputed",
-            object_type="segment",
-            object_id=version.segment.key,
-            after={
-                "segment": version.segment.key,
-                "version": version.number,
-                "as_of": result.as_dict()["as_of"],
-                "entered": n_in,
-                "exited": n_out,
-                "member_count": member_count,
-                "duration_ms": duration_ms,
-                "trigger": str(trigger),
-                "scope_size": run.scope_size,
-                "run": run.pk,
-            },
-        )
-        transaction.on_commit(
-            lambda: membership_changed.send(
-                sender=recompute_version,
-                version_id=result.version_id,
-                segment_key=result.segment,
-                version_number=result.version,
-                state=version.state,
-                run_id=result.run_id,
-                entered=result.entered,
-                exited=result.exited,
-                as_of=result.as_of,
-            )
-        )
+    )
     return result
+
+
+def _recompute_scoped(
+    versions: list[SegmentVersion],
+    *,
+    customer_ids: Iterable[int],
+    as_of: datetime,
+    trigger: str,
+    user=None,
+) -> list[RecomputeResult]:
+    """Recompute ``versions`` for these customers only: one scope, one transaction.
+
+    The scope's ids are written once into a temporary table shared by every
+    version; the versions go level by level (dependency order), so a
+    reference or a child reads the membership this run has just written for
+    the same customers. Each version reads M' and M for the scope and writes
+    its differences in bulk (``membership.scoped_differences``); its member
+    count moves by entered - exited from the count its last run recorded.
+    """
+    scope = sorted({int(i) for i in customer_ids})
+    results: list[RecomputeResult] = []
+    if not scope or not versions:
+        return [_unchanged(v, as_of, trigger, time.perf_counter(), scope) for v in versions]
+    started_at = timezone.now()
+    with transaction.atomic():
+        without_jit()
+        locked = {v.pk: v for v in _locked(list(versions))}
+        scope_sql = write_scope(scope)
+        for level in selectors.dependency_levels(list(locked.values())):
+            for version in level:
+                t0 = time.perf_counter()
+                entered, exited = scoped_differences(
+                    target=target_query(
+                        version=version, as_of=as_of, scope=scope, scope_sql=scope_sql
+                    ),
+                    version=version,
+                    scope_sql=scope_sql,
+                )
+                if not entered and not exited:
+                    results.append(_unchanged(version, as_of, trigger, t0, scope))
+                    continue
+                run = _new_run(version, as_of, trigger, started_at, user, len(scope))
+                recorded_at = timezone.now()
+                write_scoped_differences(
+                    version=version,
+                    run=run,
+                    entered=entered,
+                    exited=exited,
+                    as_of=as_of,
+                    recorded_at=recorded_at,
+                )
+                counts = (len(entered), len(exited))
+                member_count = version.member_count + counts[0] - counts[1]
+                results.append(_record(version, run, counts, member_count, recorded_at, t0, user))
+        drop_scope()
+    return results
 
 
 def _unchanged(
@@ -235,16 +304,21 @@ def _recompute_in_order(
     user=None,
     customer_ids: Iterable[int] | None = None,
 ) -> list[RecomputeResult]:
-    """Recompute versions level by level so references see this run's membership."""
+    """Recompute versions level by level so references see this run's membership.
+
+    With ``customer_ids`` the whole run is one scoped transaction
+    (``_recompute_scoped``); without, one transaction per version.
+    """
     as_of = as_utc(as_of) or timezone.now()
-    ids = None if customer_ids is None else sorted({int(i) for i in customer_ids})
+    if customer_ids is not None:
+        return _recompute_scoped(
+            list(versions), customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
+        )
     results: list[RecomputeResult] = []
     for level in selectors.dependency_levels(list(versions)):
         for version in level:
             results.append(
-                recompute_version(
-                    version=version, as_of=as_of, trigger=trigger, user=user, customer_ids=ids
-                )
+                recompute_version(version=version, as_of=as_of, trigger=trigger, user=user)
             )
     return results
 
@@ -320,15 +394,27 @@ def recompute_everything(
     )
 
 
-def recompute_for_customers(*, customer_ids: Iterable[int]) -> list[RecomputeResult]:
-    """Incremental recompute after a data change: every active version, for these customers.
+def recompute_for_customers(
+    *, customer_ids: Iterable[int], source: str | None = None
+) -> list[RecomputeResult]:
+    """Incremental recompute after a data change: the affected active versions, for these customers.
 
-    Runs in dependency order, so a segment referencing another (or with a
-    parent) sees the referenced segment's membership already updated for the
-    same customers. With an exit rule, M ∪ E is taken over the touched
-    customers only; members outside the scope are untouched.
+    ``source`` is the ``customers_changed`` source ("import:interactions",
+    "api:interactions", ...): only versions whose rules read that kind of data,
+    directly or through a reference or their parent, can change and are
+    recomputed (``selectors.active_versions_affected_by``); without a source,
+    every active version is. One scope and one transaction for the whole run,
+    in dependency order, so a segment referencing another (or with a parent)
+    sees the referenced segment's membership already updated for the same
+    customers. With an exit rule, M ∪ E is taken over the touched customers
+    only; members outside the scope are untouched.
     """
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return []
-    return recompute_all(trigger=RecomputeTrigger.DATA_CHANGE, customer_ids=ids)
+    return _recompute_scoped(
+        selectors.active_versions_affected_by(source),
+        customer_ids=ids,
+        as_of=timezone.now(),
+        trigger=RecomputeTrigger.DATA_CHANGE,
+    )

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "segmentation",
     "content",
     "governance",
+    "discovery",
 ]
 
 MIDDLEWARE = [

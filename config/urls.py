@@ -9,6 +9,8 @@ api_v1 = [
     path("", include("segmentation.api_urls")),
     path("", include("content.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include("core.api_urls")),
+    path("", include("discovery.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,4 +24,5 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("audit.urls")),
     path("", include("customers.urls")),
+    path("", include("discovery.urls")),
 ]

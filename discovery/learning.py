@@ -143,6 +143,14 @@ class _Masks:
 
     def __init__(self, d: Design, rows: np.ndarray) -> None:
         self.d, self.rows, self.cache = d, rows, {}
+        self.values: dict[int, np.ndarray] = {}
+
+    def observed(self, col: int) -> np.ndarray:
+        """Sorted distinct non-missing values of a numeric column over the rows."""
+        if col not in self.values:
+            v = self.d.x[self.rows, col]
+            self.values[col] = np.unique(v[~np.isnan(v)])
+        return self.values[col]
 
     def literal(self, lit: Literal) -> np.ndarray:
         if lit not in self.cache:
@@ -330,7 +338,10 @@ def _simplify(
 
     paths = _merge_category_paths(paths)
     current = f1(paths)
-    # Remove literals and paths that do not help (redundant or contradicted by another path).
+    # Remove literals and paths that do not help (redundant or contradicted by another
+    # path), and widen literals while that helps: the list is a sample of the group, so
+    # the customers it left out look like non-members to the tree, which then draws its
+    # boundaries too tight (decile >= 8 where the group is decile >= 7).
     improved = True
     while improved:
         improved = False
@@ -339,6 +350,17 @@ def _simplify(
             if score >= current - EPS:
                 paths, current, improved = candidate, score, True
                 break
+        if improved:
+            continue
+        best = None
+        for candidate in _widenings(d, paths, masks):
+            score = f1(candidate)
+            if score >= current - EPS and (best is None or score > best[0] + EPS):
+                best = (score, candidate)
+        if best is not None:
+            current, paths = best
+            paths = _merge_category_paths(paths)
+            improved = True
     # Respect the budget: remove what costs least.
     while rule_conditions(d, paths) > max_conditions:
         best: tuple[float, int, list[Path]] | None = None
@@ -350,6 +372,35 @@ def _simplify(
             break
         paths = best[2]
     return [p for p in paths if p is not None]
+
+
+def _widenings(d: Design, paths: list[Path], masks: _Masks):
+    """Every rule with one literal widened by one step: one more category level, or a
+    numeric bound moved to the next observed value outward."""
+    for i, path in enumerate(paths):
+        for lit in path:
+            for wider in _wider(d, lit, masks):
+                new_path = tuple(wider if x == lit else x for x in path)
+                yield paths[:i] + [new_path] + paths[i + 1 :]
+
+
+def _wider(d: Design, lit: Literal, masks: _Masks):
+    if lit.is_cat:
+        for level in range(len(d.cat_levels[lit.col])):
+            if level not in lit.levels:
+                yield Literal(col=lit.col, is_cat=True, levels=lit.levels | {level})
+        return
+    if lit.lo == math.inf:
+        return
+    observed = masks.observed(lit.col)
+    if lit.lo is not None:
+        below = observed[observed < lit.lo]
+        if len(below):
+            yield Literal(lit.col, False, float(below[-1]), lit.hi, lit.missing)
+    if lit.hi is not None:
+        above = observed[observed > lit.hi]
+        if len(above):
+            yield Literal(lit.col, False, lit.lo, float(above[0]), lit.missing)
 
 
 def _removals(paths: list[Path]):

@@ -18,6 +18,7 @@ NAV = (
     ("Segments", "segmentation:segment_list", "view_segments"),
     ("Reviews", "governance:review_list", "view_reviews"),
     ("Content", "content:asset_list", "view_assets"),
+    ("Discovery", "discovery:home", "run_discovery"),
     ("Mappings", "governance:mapping_list", "view_mapping_queue"),
     ("Territories", "customers:territory_list", "view_territories"),
     ("Audit", "audit:audit_list", "view_audit"),

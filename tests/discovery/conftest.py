@@ -1,4 +1,4 @@
-"""Shared data for discovery tests: a generated population and planted rules evaluated by the engine."""
+"""Shared data for discovery tests: a generated population and planted rules."""
 
 from __future__ import annotations
 

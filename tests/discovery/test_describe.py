@@ -1,4 +1,4 @@
-"""Describe a list: planted rules are recovered, the answer is measured by the engine, deterministic."""
+"""Describe a list: planted rules recovered, measured by the engine, deterministic."""
 
 from __future__ import annotations
 

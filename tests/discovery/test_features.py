@@ -31,7 +31,7 @@ def _engine_ids(rule) -> set[int]:
         "event:rep_visit:90d",
         "event:webinar:90d",
         "rx:all:trx:3m",
-        "rx:all:nrx:12m",
+        "rx:all:nrx:6m",
         "decile",
     ],
 )

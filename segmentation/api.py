@@ -11,6 +11,7 @@ import csv
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +25,7 @@ from rest_framework.views import APIView
 from accounts.permissions import allowed
 from core.api import StandardPagination
 from core.errors import ErrorDetail, ValidationFailed
+from core.jobs import start_job
 from core.time import as_utc
 
 from . import selectors, services
@@ -36,7 +38,7 @@ from .serializers import (
     SegmentOut,
     SegmentPatchIn,
 )
-from .tasks import recompute_version_task
+from .tasks import recompute_job_task
 
 
 def action_permission(action: str) -> type[BasePermission]:
@@ -191,10 +193,12 @@ class RecomputeView(APIView):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             result = services.recompute_version(version=version, as_of=as_of, user=request.user)
             return Response(result.as_dict())
-        async_result = recompute_version_task.delay(
-            version.pk, as_of.isoformat() if as_of else None, "manual", request.user.pk
+        job = start_job(kind="segment.recompute", owner=request.user)
+        as_of_iso = as_of.isoformat() if as_of else None
+        transaction.on_commit(
+            lambda: recompute_job_task.delay(str(job.id), version.pk, as_of_iso, request.user.pk)
         )
-        return Response({"task_id": async_result.id}, status=status.HTTP_202_ACCEPTED)
+        return Response({"task_id": str(job.id)}, status=status.HTTP_202_ACCEPTED)
 
 
 def _version_param(request, segment):

@@ -73,7 +73,7 @@ def design_from_table(table: FeatureTable, rows: np.ndarray | None = None) -> De
     names = list(table.numeric.columns)
     frame = table.numeric if rows is None else table.numeric.iloc[rows]
     x = frame.to_numpy(dtype=np.float32, na_value=np.nan) if names else np.zeros((len(frame), 0))
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    x = np.asfortranarray(x, dtype=np.float32)  # column-major: learners read by feature
     exact = {
         j: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
         for j, name in enumerate(names)
@@ -199,7 +199,7 @@ def rule_conditions(d: Design, paths: list[Path]) -> int:
 def _tree_matrix(d: Design, rows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list]:
     """Numeric columns (missing as a sentinel below the minimum), then ranked categories."""
     p, c = d.x.shape[1], d.cat_codes.shape[1]
-    out = np.empty((len(rows), p + c), dtype=np.float32)
+    out = np.empty((len(rows), p + c), dtype=np.float32, order="F")
     ranks: list = []
     for j in range(p):
         v = d.x[rows, j]

@@ -180,6 +180,30 @@ def list_ids(npis: list[str], population: Population) -> tuple[np.ndarray, RawSQ
     return ids, subquery
 
 
+SAMPLE_TABLE = "discovery_sample"
+
+
+def population_ids(population: Population) -> np.ndarray:
+    """The population's customer ids, ascending."""
+    ids = population.customers.order_by("pk").values_list("pk", flat=True)
+    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+
+
+def sample_population(ids: np.ndarray) -> QuerySet[Customer]:
+    """Customers with these ids (written to a temporary table: no parameter limits)."""
+    t = connection.ops.quote_name(SAMPLE_TABLE)
+    values = [int(i) for i in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {t}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {t} (id bigint PRIMARY KEY)")
+        for start in range(0, len(values), 1000):
+            chunk = values[start : start + 1000]
+            cursor.execute(f"INSERT INTO {t} (id) VALUES {', '.join(['(%s)'] * len(chunk))}", chunk)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {t}")
+    return Customer.objects.filter(pk__in=RawSQL(f"SELECT id FROM {t}", ()))
+
+
 def valid_rule(rule: dict) -> None:
     """Every suggestion is a rule the engine accepts (docs/rules.md)."""
     validate_rule(rule, path="entry_rule", segment_exists=lambda key: False)

@@ -41,8 +41,10 @@ from .common import (
     list_ids,
     no_progress,
     npis_sha256,
+    population_ids,
     population_of,
     resolve_as_of,
+    sample_population,
     sample_rows,
     valid_rule,
 )
@@ -50,7 +52,7 @@ from .common import (
 DEFAULT_MAX_CONDITIONS = 4
 MAX_CONDITIONS_RANGE = (1, 8)
 # Rows the tree learns from; above it, a stratified sample with weights (docs/discovery.md).
-LEARN_ROWS = 120_000
+LEARN_ROWS = 40_000
 TOP_FEATURES = 10
 METHOD = "decision_tree"
 
@@ -108,14 +110,19 @@ def describe_list(
             path="npis",
         )
     progress(0.05)
-    table = build_features(population=population.customers, as_of=as_of)
+    # Large populations: the tree learns from every list customer and a weighted
+    # sample of the others, so features are built for that sample only.
+    everyone = population_ids(population)
+    y_all = np.isin(everyone, ids)
+    rows, weights = sample_rows(y_all, limit=LEARN_ROWS, seed=RANDOM_STATE)
+    learners = population.customers
+    if len(rows) < len(everyone):
+        learners = sample_population(everyone[rows])
+    table = build_features(population=learners, as_of=as_of)
     check_constant(table)
     progress(0.35)
-
-    y_all = np.isin(table.ids, ids)
-    rows, weights = sample_rows(y_all, limit=LEARN_ROWS, seed=RANDOM_STATE)
-    design = design_from_table(table, rows)
-    y = y_all[rows]
+    design = design_from_table(table)
+    y = np.isin(table.ids, ids)
     learned = learn_rule(design, y, weights, max_conditions=max_conditions)
     rule = rule_document(design, learned.paths)
     valid_rule(rule)

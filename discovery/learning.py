@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier
@@ -620,18 +621,28 @@ def standardize(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return z.astype(np.float32), [c for c, k in zip(frame.columns, keep, strict=True) if k]
 
 
+PCA_COMPONENTS = 20
+
+
 def cluster(
-    z: np.ndarray, *, k: int | None, ks: range = range(2, 9), fit_rows: int = 20000
+    z: np.ndarray, *, k: int | None, ks: range = range(2, 9), fit_rows: int = 10000
 ) -> Clustering:
     """k-means on standardized features; k by silhouette on a sample when not given.
 
-    The model is fitted on a fixed random sample of at most ``fit_rows`` rows
-    (all rows when fewer) and every row is assigned to its nearest centre, so
-    sizes add up to the population. Clusters are renumbered largest first.
+    The standardized features are first reduced to at most 20 principal
+    components (fitted on the sample), which keeps distances meaningful and
+    k-means fast. The model is fitted on a fixed random sample of at most
+    ``fit_rows`` rows (all rows when fewer) and every row is assigned to its
+    nearest centre, so sizes add up to the population. Clusters are
+    renumbered largest first.
     """
     rng = np.random.default_rng(RANDOM_STATE)
     n = z.shape[0]
     fit = np.sort(rng.choice(n, size=min(n, fit_rows), replace=False))
+    components = min(PCA_COMPONENTS, z.shape[1], len(fit))
+    if components < z.shape[1]:
+        pca = PCA(n_components=components, random_state=RANDOM_STATE).fit(z[fit])
+        z = pca.transform(z).astype(np.float32)
     silhouettes: dict[int, float] = {}
     if k is None:
         sample = np.sort(rng.choice(n, size=min(n, 2000), replace=False))
@@ -670,13 +681,17 @@ class Difference:
     outside_mean: float
 
 
-def standardized_differences(frame: pd.DataFrame, inside: np.ndarray) -> list[Difference]:
+def standardized_differences(
+    frame: pd.DataFrame, inside: np.ndarray, values: np.ndarray | None = None
+) -> list[Difference]:
     """Standardized mean difference of every non-constant column, largest |SMD| first.
 
     SMD = (mean inside - mean outside) / sqrt((var inside + var outside) / 2);
-    missing values are left out of each mean.
+    missing values are left out of each mean. ``values`` may hold the frame
+    as a float array already (when called once per persona).
     """
-    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    if values is None:
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     a, b = values[inside], values[~inside]
     if len(a) == 0 or len(b) == 0:
         return []

@@ -160,6 +160,27 @@ def persona_label(table: FeatureTable, frame: pd.DataFrame, inside: np.ndarray, 
     return f"{label}{decile}"
 
 
+# Personas cluster on a compact view of engagement and prescribing: channels (not each
+# channel and kind) over 90 and 365 days, and 12-month rx sums; every profile feature.
+PERSONA_WINDOWS = (90, 365)
+PERSONA_MONTHS = (12,)
+
+
+def persona_frame(table: FeatureTable, families: tuple[str, ...]) -> pd.DataFrame:
+    """The features personas are clustered and profiled on (see PERSONA_WINDOWS)."""
+    frame = table.onehot(families=families)
+    keep = []
+    for name in frame.columns:
+        spec = table.spec_for(name)
+        if spec.kind == "count":
+            if "kind" in (spec.event or {}) or spec.within_days not in PERSONA_WINDOWS:
+                continue
+        if spec.kind == "sum" and spec.months not in PERSONA_MONTHS:
+            continue
+        keep.append(name)
+    return frame[keep]
+
+
 def find_personas(
     *,
     user,
@@ -179,7 +200,7 @@ def find_personas(
     table = build_features(population=population.customers, as_of=as_of, families=families)
     check_constant(table)
     progress(0.3)
-    frame = table.onehot(families=families)
+    frame = persona_frame(table, families)
     z, columns = standardize(frame)
     if not columns:
         raise ValidationFailed(
@@ -194,15 +215,18 @@ def find_personas(
     clustering = cluster(z, k=k, ks=AUTO_K)
     progress(0.5)
 
-    # Small populations: one design for every persona; large ones: a sample per persona.
-    design_all = design_from_table(table) if size <= LEARN_ROWS else None
+    # One design for every persona; each rule learns from its persona and (in large
+    # populations) a weighted sample of the rest.
+    design = design_from_table(table)
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     personas = []
     means = frame.mean(axis=0, skipna=True)
     for c in range(clustering.k):
         inside = clustering.labels == c
         rows, weights = sample_rows(inside, limit=LEARN_ROWS, seed=RANDOM_STATE + c)
-        design = design_all if design_all is not None else design_from_table(table, rows)
-        learned = learn_rule(design, inside[rows], weights, max_conditions=PERSONA_CONDITIONS)
+        w = np.zeros(len(inside))
+        w[rows] = weights
+        learned = learn_rule(design, inside, w, max_conditions=PERSONA_CONDITIONS, rows=rows)
         rule = rule_document(design, learned.paths)
         valid_rule(rule)
         selected_ids = np.fromiter(
@@ -212,7 +236,7 @@ def find_personas(
         members = table.ids[inside]
         hits = int(np.isin(selected_ids, members).sum())
         fidelity = scores(hits, len(selected_ids) - hits, len(members) - hits)
-        differences = standardized_differences(frame, inside)
+        differences = standardized_differences(frame, inside, values)
         profile = [
             {
                 "feature": d.feature,

@@ -124,3 +124,16 @@ def test_a_run_is_stored_and_audited(population, describe):
     event = AuditEvent.objects.get(action="discovery_run.created")
     assert event.object_type == "discovery_run"
     assert event.object_id == str(body["id"])
+
+
+def test_a_large_population_learns_from_a_sample_but_measures_everyone(
+    population, describe, monkeypatch
+):
+    from discovery.services import describe as describe_module
+
+    monkeypatch.setattr(describe_module, "LEARN_ROWS", 600)
+    members = members_of({"field": "specialty", "op": "eq", "value": "oncology"})
+    body = describe(npis=_given(members, 0.7)).json()
+    assert body["model"]["learned_on"] == 600
+    assert f1(set(members_of(body["entry_rule"])), set(members)) >= 0.95
+    assert body["selected"] == len(members_of(body["entry_rule"]))

@@ -38,6 +38,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "activate_segment": frozenset({AD, B}),
     "retire_segment": frozenset({AD, B}),
     "view_members": frozenset({AD, B, A, M, C}),
+    # discovery (docs/discovery.md): run it and save suggestions; differentiators
+    # are seen by whoever may view the segment
+    "run_discovery": frozenset({AD, B}),
+    "view_differentiators": frozenset({AD, B, A, M, C}),
     # content and mappings
     "view_assets": frozenset({AD, B, C}),
     "create_asset": frozenset({AD, C}),

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "governance",
     "field",
     "demo",
+    "discovery",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ api_v1 = [
     path("", include("content.api_urls")),
     path("", include("governance.api_urls")),
     path("", include("field.api_urls")),
+    path("", include("core.api_urls")),
+    path("", include("discovery.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,4 +23,5 @@ urlpatterns = [
     path("", include("content.urls")),
     path("", include("governance.urls")),
     path("", include("field.urls")),
+    path("", include("discovery.urls")),
 ]

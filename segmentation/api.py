@@ -8,6 +8,7 @@ calls one service or selector. Refusals raise DomainError subclasses, which
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +23,7 @@ from accounts.permissions import action_permission
 from core.api import CsvRenderer, StandardPagination, paginated, validated
 from core.csv import csv_response
 from core.errors import ErrorDetail, ValidationFailed
+from core.jobs import start_job
 from core.time import as_utc
 
 from . import selectors, services
@@ -35,7 +37,7 @@ from .serializers import (
     SegmentOut,
     SegmentPatchIn,
 )
-from .tasks import recompute_version_task
+from .tasks import recompute_job_task
 
 
 def _int_param(request, name: str) -> int | None:
@@ -151,10 +153,12 @@ class RecomputeView(APIView):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             result = services.recompute_version(version=version, as_of=as_of, user=request.user)
             return Response(result.as_dict())
-        async_result = recompute_version_task.delay(
-            version.pk, as_of.isoformat() if as_of else None, "manual", request.user.pk
+        job = start_job(kind="segment.recompute", owner=request.user)
+        as_of_iso = as_of.isoformat() if as_of else None
+        transaction.on_commit(
+            lambda: recompute_job_task.delay(str(job.id), version.pk, as_of_iso, request.user.pk)
         )
-        return Response({"task_id": async_result.id}, status=status.HTTP_202_ACCEPTED)
+        return Response({"task_id": str(job.id)}, status=status.HTTP_202_ACCEPTED)
 
 
 def _version_param(request, segment):

@@ -44,6 +44,8 @@ class SegmentForm(forms.Form):
     parent = forms.ChoiceField(required=False, help_text="Members must also be in this segment.")
     entry_rule = JSONRuleField()
     exit_rule = JSONRuleField(required=False, help_text="Optional. Blank: no exit rule.")
+    # Set by "Open as draft" from a discovery suggestion (docs/discovery.md).
+    provenance = JSONRuleField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, editing: Segment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,6 +53,7 @@ class SegmentForm(forms.Form):
         if editing is not None:
             keys = keys.exclude(pk=editing.pk)
             del self.fields["key"]
+            del self.fields["provenance"]
         self.fields["parent"].choices = [("", "— none —")] + [(k, k) for k in keys]
 
     def clean_indications(self) -> list[str]:
@@ -61,7 +64,29 @@ class SegmentForm(forms.Form):
         """The cleaned values as the segment services take them."""
         data = dict(self.cleaned_data)
         data["parent"] = data.get("parent") or None
+        if "provenance" in data and data["provenance"] is None:
+            del data["provenance"]
         return data
+
+
+def initial_from_query(params) -> dict:
+    """Initial values of a new segment prefilled from the query string ("Open as draft").
+
+    ``entry_rule`` and ``provenance`` are JSON; malformed JSON is ignored (the
+    services validate whatever is finally submitted).
+    """
+    initial: dict = {"entry_rule": {"all": []}, "purpose": "promotional"}
+    for name in ("name", "description", "key"):
+        if params.get(name):
+            initial[name] = params[name]
+    for name in ("entry_rule", "provenance"):
+        raw = params.get(name)
+        if raw:
+            try:
+                initial[name] = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+    return initial
 
 
 def initial_from_version(version) -> dict:

@@ -77,6 +77,9 @@ class SegmentVersion(models.Model):
     member_count = models.PositiveIntegerField(default=0)
     last_recomputed_at = models.DateTimeField(null=True, blank=True)
     last_as_of = models.DateTimeField(null=True, blank=True)
+    # Where the definition came from (a discovery suggestion), resolved when saved;
+    # ``edited: true`` once the rule was changed afterwards (docs/discovery.md).
+    provenance = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["segment", "number"]

@@ -50,6 +50,7 @@ class VersionOut(serializers.Serializer):
     previewed_at = serializers.DateTimeField(allow_null=True)
     last_recomputed_at = serializers.DateTimeField(allow_null=True)
     last_as_of = serializers.DateTimeField(allow_null=True)
+    provenance = serializers.JSONField(allow_null=True)
 
     def get_parent(self, obj: SegmentVersion) -> str | None:
         return obj.parent.key if obj.parent_id else None
@@ -120,6 +121,8 @@ class _DefinitionFields(serializers.Serializer):
 
 class SegmentCreateIn(_DefinitionFields):
     key = serializers.CharField()
+    # {"discovery": ID, "persona"?: INDEX}; checked by the registered resolver (provenance.py)
+    provenance = serializers.JSONField(required=False, allow_null=True)
 
 
 class SegmentPatchIn(_DefinitionFields):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
+from core.jobs import run_job
 
 from . import outbox
 from .models import RecomputeTrigger, SegmentVersion
@@ -35,6 +36,22 @@ def recompute_version_task(
     as_of = parse_datetime(as_of_iso) if as_of_iso else None
     user = User.objects.filter(pk=user_id).first() if user_id else None
     return recompute_version(version=version, as_of=as_of, trigger=trigger, user=user).as_dict()
+
+
+@shared_task(acks_late=True)
+def recompute_job_task(
+    job_id: str, version_id: int, as_of_iso: str | None = None, user_id: int | None = None
+) -> dict | None:
+    """A recompute the API started, as a job readable at ``GET /api/v1/tasks/{id}/``."""
+    version = SegmentVersion.objects.get(pk=version_id)
+    as_of = parse_datetime(as_of_iso) if as_of_iso else None
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    return run_job(
+        job_id=job_id,
+        work=lambda progress: recompute_version(
+            version=version, as_of=as_of, trigger=RecomputeTrigger.MANUAL, user=user
+        ).as_dict(),
+    )
 
 
 def _levels_signature(versions, *, as_of_iso: str | None, trigger: str):

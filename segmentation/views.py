@@ -26,7 +26,7 @@ from core.errors import DomainError, ErrorDetail
 from customers.vocabularies import Channel, InteractionKind, Topic
 
 from . import presentation, services
-from .forms import SegmentForm, initial_from_version
+from .forms import SegmentForm, initial_from_query, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 from .rules import field_catalog
 
@@ -174,7 +174,7 @@ def segment_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Draft version 1 saved.")
                 return redirect("segmentation:segment_detail", key=form.cleaned_data["key"])
     else:
-        form = SegmentForm(initial={"entry_rule": {"all": []}, "purpose": "promotional"})
+        form = SegmentForm(initial=initial_from_query(request.GET))
     status = 400 if request.method == "POST" else 200
     return render(
         request,

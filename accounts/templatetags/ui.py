@@ -18,6 +18,7 @@ NAV = (
     ("Segments", "segmentation:segment_list", "view_segments"),
     ("Reviews", "governance:review_list", "view_reviews"),
     ("Content", "content:asset_list", "view_assets"),
+    ("Discovery", "discovery:home", "run_discovery"),
     ("Mappings", "content:mapping_list", "view_mapping_queue"),
     ("Territories", "field:territory_list", "view_territories"),
     ("Audit", "governance:audit_list", "view_audit"),

@@ -31,6 +31,8 @@ from ..models import (
     SegmentVersion,
     VersionState,
 )
+from ..provenance import edited as edited_provenance
+from ..provenance import resolve_provenance
 from ..rules import referenced_segments, validate_rule
 
 logger = logging.getLogger(__name__)
@@ -98,12 +100,15 @@ def version_content(version: SegmentVersion) -> dict[str, Any]:
 
 
 def _snapshot(version: SegmentVersion) -> dict[str, Any]:
-    return {
+    out = {
         "version": version.number,
         "state": version.state,
         **version_content(version),
         "content_hash": version.content_hash,
     }
+    if version.provenance:
+        out["provenance"] = version.provenance
+    return out
 
 
 def _clean_definition(
@@ -257,14 +262,19 @@ def segment_create(
     description: str = "",
     therapy_area: str = "",
     indications: Iterable[str] = (),
+    provenance: Any = None,
 ) -> Segment:
     """Create a segment with draft version 1 authored by ``user``.
 
     Validates the key, the definition (rules through the engine's
     ``validate_rule``) and that no cycle of references and parents appears;
-    every problem is reported at once with its field path.
+    every problem is reported at once with its field path. ``provenance``
+    (``{"discovery": ID, "persona"?: INDEX}``) is resolved by the resolver a
+    higher floor registered (``segmentation.provenance``) and stored on the
+    version; the save is audited against the discovery run too.
     """
     require(user, "edit_segment")
+    resolved = resolve_provenance(user=user, provenance=provenance, entry_rule=entry_rule)
     key_errors: list[ErrorDetail] = []
     if not isinstance(key, str) or not KEY_RE.match(key):
         key_errors.append(
@@ -300,6 +310,7 @@ def segment_create(
             state=VersionState.DRAFT,
             author=user,
             content_hash=_hash_of(cleaned),
+            provenance=resolved,
             **cleaned,
         )
         record_event(
@@ -309,6 +320,14 @@ def segment_create(
             object_id=key,
             after=_snapshot(version),
         )
+        if resolved:
+            record_event(
+                actor=user,
+                action="discovery_run.saved",
+                object_type="discovery_run",
+                object_id=resolved.get("discovery"),
+                after={"segment": key, "version": 1, "provenance": resolved},
+            )
     return segment
 
 
@@ -339,9 +358,15 @@ def segment_update(*, user, segment: Segment, **changes: Any) -> SegmentVersion:
         if latest.state == VersionState.IN_REVIEW:
             raise Conflict("only a draft can be edited; reject it or wait for the review", path="")
         data = version_content(latest)
+        data_before = dict(data)
         data.update(changes)
         cleaned = _validated(data, key=segment.key)
         new_hash = _hash_of(cleaned)
+        rule_changed = (
+            any(cleaned[f] != data_before[f] for f in ("entry_rule", "exit_rule"))
+            or (cleaned["parent"].key if cleaned["parent"] else None) != data_before["parent"]
+        )
+        provenance = edited_provenance(latest.provenance) if rule_changed else latest.provenance
 
         if latest.state == VersionState.DRAFT:
             before = _snapshot(latest)
@@ -350,6 +375,7 @@ def segment_update(*, user, segment: Segment, **changes: Any) -> SegmentVersion:
             for name, value in cleaned.items():
                 setattr(latest, name, value)
             latest.content_hash = new_hash
+            latest.provenance = provenance
             latest.save()
             record_event(
                 actor=user,
@@ -367,6 +393,7 @@ def segment_update(*, user, segment: Segment, **changes: Any) -> SegmentVersion:
             state=VersionState.DRAFT,
             author=user,
             content_hash=new_hash,
+            provenance=provenance,
             **cleaned,
         )
         record_event(

@@ -20,6 +20,7 @@ from governance import services as governance
 from governance.models import Signature
 from segmentation.models import SegmentVersion
 from tests.factories import TerritoryFactory
+from tests.factories.discovery import make_population
 from tests.governance.support import PASSWORD, active_segment, approve_all, asset, draft
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,8 @@ EXPECTED = {
     "decide_mapping": {"compliance"},
     "audit": {"compliance", "admin"},
     "territory_view": {"field_lead", "admin"},
+    "run_discovery": {"brand", "admin"},
+    "differentiators": {"brand", "access", "medical", "compliance", "admin"},
 }
 
 
@@ -161,6 +164,13 @@ def setup_and_request(action, make_user, role):
         )
     if action == "audit":
         return "get", "/api/v1/audit/", None
+    if action == "run_discovery":
+        make_population(40)
+        return "post", "/api/v1/discovery/personas/", {"k": 2}
+    if action == "differentiators":
+        make_population(40)
+        draft(make_user("brand"), "cardio")
+        return "get", "/api/v1/segments/cardio/differentiators/", None
     if action == "territory_view":
         TerritoryFactory(code="NE-01")
         return "get", "/api/v1/territories/NE-01/segments/", None

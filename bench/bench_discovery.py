@@ -1,0 +1,250 @@
+"""Discovery benchmark (run by hand, on PostgreSQL). Prints figures; changes only bench data.
+
+    DATABASE_URL=postgres://app:app@127.0.0.1:55433/app_disc \\
+        .venv/bin/python bench/bench_discovery.py --customers 100000 --interactions 2000000
+
+Measures, through the services the API calls (docs/discovery.md):
+  (a) describe: a planted 3-condition rule, 70% of its members as the list;
+      wall time, F1 of the returned rule against the planted members, peak RSS;
+  (b) personas: k chosen by silhouette; wall time, k, peak RSS;
+  (c) with ``--recovery``: 20 planted rules of 1 to 4 conditions, each
+      described from 50%, 70% and 100% of its members (a fixed random sample);
+      the F1 of the returned rule's selection (by the segment engine) against
+      the planted members.
+
+Data: the synthetic generator of bench_recompute.py (generate_series; NPIs
+start with 2). Peak RSS is the process's ``ru_maxrss`` after each step (it
+only grows, so each figure bounds everything run before it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_recompute import generate  # noqa: E402  (sets Django up)
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from customers.models import Customer, Interaction  # noqa: E402
+from discovery import services  # noqa: E402
+from segmentation.rules import customer_filter  # noqa: E402
+from segmentation.selectors import ReferenceResolver  # noqa: E402
+
+
+def ev(channel: str, days: int, n: int, kind: str | None = None) -> dict:
+    event = {"channel": channel} | ({"kind": kind} if kind else {})
+    return {"event": event, "within_days": days, "count": {"op": "gte", "value": n}}
+
+
+def f(path: str, op: str, value) -> dict:
+    return {"field": path, "op": op, "value": value}
+
+
+def rx(metric: str, months: int, n: int, product: str | None = None) -> dict:
+    return {
+        "rx": {"product": product} if product else {},
+        "metric": metric,
+        "months": months,
+        "sum": {"op": "gte", "value": n},
+    }
+
+
+PLANTED: list[tuple[str, dict]] = [
+    ("1: specialty", f("specialty", "eq", "cardiology")),
+    ("1: decile", f("decile", "gte", 9)),
+    ("1: specialty in 3", f("specialty", "in", ["oncology", "hematology", "neurology"])),
+    ("1: rep visits", ev("rep_visit", 90, 3)),
+    ("1: account type", f("account.account_type", "in", ["hospital", "academic_center"])),
+    ("2: specialty, decile", {"all": [f("specialty", "eq", "cardiology"), f("decile", "gte", 7)]}),
+    ("2: state, webinar", {"all": [f("state", "in", ["CA", "NY"]), ev("webinar", 90, 2)]}),
+    ("2: trx, specialty", {"all": [rx("trx", 6, 60), f("specialty", "eq", "endocrinology")]}),
+    ("2: decile, email", {"all": [f("decile", "lte", 3), ev("email", 30, 2)]}),
+    ("2: credential, rx", {"all": [f("credential", "in", ["MD", "DO"]), rx("nrx", 3, 12)]}),
+    (
+        "3: example",
+        {
+            "all": [
+                f("specialty", "in", ["cardiology", "endocrinology"]),
+                f("decile", "gte", 7),
+                ev("rep_visit", 90, 2),
+            ]
+        },
+    ),
+    (
+        "3: state, dec, trx",
+        {"all": [f("state", "eq", "TX"), f("decile", "gte", 5), rx("trx", 12, 100)]},
+    ),
+    (
+        "3: acct, spec, phone",
+        {
+            "all": [
+                f("account.account_type", "eq", "clinic"),
+                f("specialty", "in", ["oncology", "hematology"]),
+                ev("phone", 180, 2),
+            ]
+        },
+    ),
+    (
+        "3: role, dec, congress",
+        {"all": [f("role", "eq", "prescriber"), f("decile", "gte", 6), ev("congress", 365, 3)]},
+    ),
+    (
+        "3: or of two",
+        {
+            "any": [
+                {"all": [f("specialty", "eq", "oncology"), f("decile", "gte", 8)]},
+                f("specialty", "eq", "rheumatology"),
+            ]
+        },
+    ),
+    (
+        "4: example + state",
+        {
+            "all": [
+                f("specialty", "in", ["cardiology", "endocrinology"]),
+                f("decile", "gte", 7),
+                ev("rep_visit", 90, 2),
+                f("state", "ne", "CA"),
+            ]
+        },
+    ),
+    (
+        "4: spec, dec, trx, email",
+        {
+            "all": [
+                f("specialty", "in", ["cardiology", "nephrology", "internal_medicine"]),
+                f("decile", "gte", 5),
+                rx("trx", 6, 40),
+                ev("email", 90, 1),
+            ]
+        },
+    ),
+    (
+        "4: acct, state, dec, web",
+        {
+            "all": [
+                f("account.account_type", "in", ["hospital", "health_system"]),
+                f("state", "in", ["CA", "TX", "FL"]),
+                f("decile", "gte", 4),
+                ev("webinar", 180, 1),
+            ]
+        },
+    ),
+    (
+        "4: cred, spec, rep, nrx",
+        {
+            "all": [
+                f("credential", "eq", "MD"),
+                f("specialty", "in", ["oncology", "neurology"]),
+                ev("rep_visit", 180, 2),
+                rx("nrx", 12, 30),
+            ]
+        },
+    ),
+    (
+        "4: two paths",
+        {
+            "any": [
+                {"all": [f("specialty", "eq", "cardiology"), f("decile", "gte", 9)]},
+                {"all": [f("specialty", "eq", "endocrinology"), ev("rep_visit", 90, 3)]},
+            ]
+        },
+    ),
+]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def members(rule: dict, as_of: datetime) -> list[str]:
+    q = customer_filter(rule, as_of=as_of, segment_version_id=ReferenceResolver())
+    return list(Customer.objects.filter(q).values_list("npi", flat=True))
+
+
+def f1(selected: set[str], truth: set[str]) -> float:
+    hits = len(selected & truth)
+    return 2 * hits / (len(selected) + len(truth)) if selected or truth else 1.0
+
+
+def describe_once(user, rule: dict, share: float, as_of: datetime, seed: int = 0):
+    truth = members(rule, as_of)
+    rng = random.Random(seed)
+    given = rng.sample(truth, max(10, int(len(truth) * share)))
+    t0 = time.perf_counter()
+    run = services.describe_list(user=user, npis=given, as_of=as_of)
+    elapsed = time.perf_counter() - t0
+    recovered = set(members(run.result["entry_rule"], as_of))
+    return elapsed, f1(recovered, set(truth)), len(truth), run.result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=2_000_000)
+    parser.add_argument("--rx-share", type=float, default=0.3)
+    parser.add_argument("--recovery", action="store_true")
+    parser.add_argument("--skip-personas", action="store_true")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")
+    call_command("migrate", verbosity=0)
+    have = Customer.objects.count()
+    if have < args.customers:
+        generate(args.customers - have, args.interactions, args.rx_share, datetime.now(UTC))
+    as_of = Interaction.objects.order_by("-occurred_at").values_list("occurred_at", flat=True)[0]
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{len(__import__('os').sched_getaffinity(0))} cores; python {platform.python_version()}"
+    )
+    print(
+        f"data: {Customer.objects.count():,} customers, {Interaction.objects.count():,} "
+        f"interactions; as_of {as_of:%Y-%m-%d %H:%M}"
+    )
+    user, _ = User.objects.get_or_create(
+        username="bench-discovery", defaults={"is_superuser": True, "full_name": "Bench"}
+    )
+    example = PLANTED[10][1]
+    elapsed, score, n, result = describe_once(user, example, 0.7, as_of)
+    print(
+        f"describe: {elapsed:6.1f} s  F1 {score:.3f}  members {n:,}  selected "
+        f"{result['selected']:,}  learned on {result['model']['learned_on']:,} rows  "
+        f"peak RSS {peak_mb():,.0f} MB",
+        flush=True,
+    )
+    if not args.skip_personas:
+        t0 = time.perf_counter()
+        run = services.find_personas(user=user, as_of=as_of)
+        elapsed = time.perf_counter() - t0
+        labels = "; ".join(p["label"] for p in run.result["personas"])
+        print(
+            f"personas: {elapsed:6.1f} s  k={run.result['k']}  peak RSS {peak_mb():,.0f} MB  "
+            f"[{labels}]",
+            flush=True,
+        )
+    if args.recovery:
+        print("\n| planted rule | members | F1 from 50% | F1 from 70% | F1 from 100% |")
+        print("|---|---:|---:|---:|---:|")
+        for name, rule in PLANTED:
+            scores = []
+            for share in (0.5, 0.7, 1.0):
+                _, score, n, _ = describe_once(user, rule, share, as_of)
+                scores.append(score)
+            print(
+                f"| {name} | {n:,} | " + " | ".join(f"{s:.3f}" for s in scores) + " |", flush=True
+            )
+        print(f"peak RSS {peak_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""What every discovery job shares: input checks, the population, the list, the engine's count.
+
+docs/discovery.md: the population is every customer, or the current members
+of a ``parent`` segment; a list is matched to customers by NPI through a
+temporary table (no parameter limits, one join); rules are measured by the
+segment engine itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from core.errors import ErrorDetail, NotFound, ValidationFailed
+from core.time import as_utc
+from customers.models import Customer
+from segmentation.models import Membership
+from segmentation.rules import customer_filter, validate_rule
+from segmentation.selectors import ReferenceResolver, current_version, segment_get
+
+from ..table import FeatureTable
+
+Progress = Callable[[float], None]
+LIST_TABLE = "discovery_list"
+MIN_NPIS, MAX_NPIS = 10, 200_000
+MAX_LISTED = 20  # offending NPIs named in an error
+
+
+def no_progress(value: float) -> None:
+    """The progress callback when nobody listens."""
+
+
+@dataclass
+class Population:
+    """The customers discovery learns over: a queryset and the Q that selects them."""
+
+    parent: str | None
+    customers: QuerySet[Customer]
+    q: Q | None  # None: every customer
+
+    def count(self) -> int:
+        return self.customers.count()
+
+
+def resolve_as_of(as_of: dt.datetime | None) -> dt.datetime:
+    return as_utc(as_of) if as_of is not None else timezone.now()
+
+
+def population_of(parent: str | None) -> Population:
+    """Every customer, or the current members of segment ``parent`` (400 when unknown)."""
+    if parent in (None, ""):
+        return Population(parent=None, customers=Customer.objects.all(), q=None)
+    if not isinstance(parent, str):
+        raise ValidationFailed("must be a segment key", path="parent")
+    try:
+        segment = segment_get(key=parent)
+    except NotFound:
+        raise ValidationFailed(f"unknown segment '{parent}'", path="parent") from None
+    version = current_version(segment)
+    members = Membership.objects.filter(version=version).values("customer_id")
+    q = Q(pk__in=members)
+    return Population(parent=parent, customers=Customer.objects.filter(q), q=q)
+
+
+def check_population(population: Population) -> int:
+    size = population.count()
+    if size == 0:
+        where = (
+            f"segment '{population.parent}' has no members"
+            if population.parent
+            else ("there are no customers")
+        )
+        raise ValidationFailed(
+            f"the population is empty ({where}); choose another parent or load customers",
+            path="parent" if population.parent else "",
+        )
+    return size
+
+
+def check_constant(table: FeatureTable) -> None:
+    """400 when no feature varies over the population: there is nothing to learn from."""
+    varying = any(table.numeric[c].nunique(dropna=False) > 1 for c in table.numeric.columns)
+    varying = varying or any(len(set(v.tolist())) > 1 for v in table.categories.values())
+    if not varying:
+        raise ValidationFailed(
+            "every feature is constant over this population, so nothing tells customers apart; "
+            "widen the population (another parent, or none)",
+            path="parent" if len(table) else "",
+        )
+
+
+def clean_npis(npis) -> list[str]:
+    """The distinct NPIs of a request, in order; 400 for a wrong type or size."""
+    if not isinstance(npis, list):
+        raise ValidationFailed("must be a list of NPIs (strings)", path="npis")
+    if len(npis) > MAX_NPIS:
+        raise ValidationFailed(
+            f"{len(npis)} NPIs given; at most {MAX_NPIS:,} are accepted", path="npis"
+        )
+    bad = [i for i, n in enumerate(npis) if not isinstance(n, str)]
+    if bad:
+        raise ValidationFailed(
+            errors=[ErrorDetail(f"npis[{i}]", "must be a string") for i in bad[:MAX_LISTED]]
+        )
+    distinct = list(dict.fromkeys(n.strip() for n in npis if n.strip()))
+    if len(distinct) < MIN_NPIS:
+        raise ValidationFailed(
+            f"{len(distinct)} distinct NPIs given; at least {MIN_NPIS} are needed", path="npis"
+        )
+    return distinct
+
+
+def npis_sha256(npis: list[str]) -> str:
+    """SHA-256 of the sorted NPIs joined by newlines (what provenance records)."""
+    return hashlib.sha256("\n".join(sorted(npis)).encode("ascii", "replace")).hexdigest()
+
+
+def write_list(npis: list[str]) -> RawSQL:
+    """Write the NPIs to a temporary table; return a subquery of their customer ids."""
+    t = connection.ops.quote_name(LIST_TABLE)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {t}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {t} (npi varchar(32) PRIMARY KEY, id bigint)")
+        for start in range(0, len(npis), 500):
+            chunk = npis[start : start + 500]
+            cursor.execute(
+                f"INSERT INTO {t} (npi) VALUES {', '.join(['(%s)'] * len(chunk))}", chunk
+            )
+        cursor.execute(
+            f"UPDATE {t} SET id = (SELECT c.id FROM {customers} c WHERE c.npi = {t}.npi)"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {t}")
+    return RawSQL(f"SELECT id FROM {t} WHERE id IS NOT NULL", ())
+
+
+def list_ids(npis: list[str], population: Population) -> tuple[np.ndarray, RawSQL]:
+    """Customer ids of the list; 400 naming (at most 20) unknown or out-of-population NPIs."""
+    subquery = write_list(npis)
+    t = connection.ops.quote_name(LIST_TABLE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT npi FROM {t} WHERE id IS NULL ORDER BY npi")
+        unknown = [row[0] for row in cursor.fetchall()]
+    if unknown:
+        shown = ", ".join(unknown[:MAX_LISTED])
+        more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
+        raise ValidationFailed(
+            f"{len(unknown)} NPIs match no customer: {shown}{more}; remove them or import "
+            "those customers first",
+            path="npis",
+        )
+    ids = np.array(sorted(Customer.objects.filter(pk__in=subquery).values_list("pk", flat=True)))
+    if population.q is not None:
+        inside = set(population.customers.filter(pk__in=subquery).values_list("pk", flat=True))
+        outside = [int(i) for i in ids if int(i) not in inside]
+        if outside:
+            npis_out = sorted(
+                Customer.objects.filter(pk__in=outside[: MAX_LISTED * 5]).values_list(
+                    "npi", flat=True
+                )
+            )[:MAX_LISTED]
+            more = (
+                f" and {len(outside) - len(npis_out)} more" if len(outside) > len(npis_out) else ""
+            )
+            raise ValidationFailed(
+                f"{len(outside)} NPIs are not in the population (members of "
+                f"'{population.parent}'): {', '.join(npis_out)}{more}; remove them or choose "
+                "another parent",
+                path="npis",
+            )
+    return ids, subquery
+
+
+SAMPLE_TABLE = "discovery_sample"
+
+
+def population_ids(population: Population) -> np.ndarray:
+    """The population's customer ids, ascending."""
+    ids = population.customers.order_by("pk").values_list("pk", flat=True)
+    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+
+
+def sample_population(ids: np.ndarray) -> QuerySet[Customer]:
+    """Customers with these ids (written to a temporary table: no parameter limits)."""
+    t = connection.ops.quote_name(SAMPLE_TABLE)
+    values = [int(i) for i in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {t}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {t} (id bigint PRIMARY KEY)")
+        for start in range(0, len(values), 1000):
+            chunk = values[start : start + 1000]
+            cursor.execute(f"INSERT INTO {t} (id) VALUES {', '.join(['(%s)'] * len(chunk))}", chunk)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {t}")
+    return Customer.objects.filter(pk__in=RawSQL(f"SELECT id FROM {t}", ()))
+
+
+def valid_rule(rule: dict) -> None:
+    """Every suggestion is a rule the engine accepts (docs/rules.md)."""
+    validate_rule(rule, path="entry_rule", segment_exists=lambda key: False)
+
+
+def engine_selection(rule: dict, *, as_of: dt.datetime, population: Population) -> QuerySet:
+    """The customers of the population that ``rule`` selects at ``as_of``, by the segment engine."""
+    q = customer_filter(rule, as_of=as_of, segment_version_id=ReferenceResolver())
+    qs = Customer.objects.filter(q)
+    if population.q is not None:
+        qs = qs.filter(population.q)
+    return qs
+
+
+def sample_rows(y: np.ndarray, *, limit: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to learn from and their weights: everything when small, else a stratified sample.
+
+    Each class keeps at most ``limit // 2`` rows (the smaller class keeps all
+    of its rows if it fits); weights are the inverse sampling rates, so the
+    learner still sees the population's proportions.
+    """
+    n = len(y)
+    if n <= limit:
+        return np.arange(n), np.ones(n)
+    rng = np.random.default_rng(seed)
+    rows, weights = [], []
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    small, large = (pos, neg) if len(pos) <= len(neg) else (neg, pos)
+    keep_small = (
+        small
+        if len(small) <= limit // 2
+        else np.sort(rng.choice(small, size=limit // 2, replace=False))
+    )
+    keep_large = np.sort(rng.choice(large, size=limit - len(keep_small), replace=False))
+    for full, kept in ((small, keep_small), (large, keep_large)):
+        rows.append(kept)
+        weights.append(np.full(len(kept), len(full) / len(kept)))
+    rows_all = np.concatenate(rows)
+    w_all = np.concatenate(weights)
+    order = np.argsort(rows_all)
+    return rows_all[order], w_all[order]

@@ -1,0 +1,316 @@
+"""Personas: k-means on standardized features, each cluster described by a rule (docs/discovery.md).
+
+k is chosen by silhouette (on a fixed sample) between 2 and 8 when not
+given. Each persona's rule is learned as in Describe (the cluster against
+the rest) and its fidelity (precision and recall against the cluster) is
+measured by evaluating the rule with the segment engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+from django.db import transaction
+
+from accounts.permissions import require
+from audit.services import record_event
+from core.errors import ValidationFailed
+from core.time import iso_z
+from segmentation.presentation import describe_rule
+
+from ..features import build_features
+from ..learning import (
+    RANDOM_STATE,
+    cluster,
+    design_from_table,
+    learn_rule,
+    rule_document,
+    scores,
+    standardize,
+    standardized_differences,
+)
+from ..models import DiscoveryKind, DiscoveryRun
+from ..table import FAMILIES, FeatureTable
+from .common import (
+    Progress,
+    check_constant,
+    check_population,
+    engine_selection,
+    no_progress,
+    population_of,
+    resolve_as_of,
+    sample_rows,
+    valid_rule,
+)
+
+K_RANGE = (2, 12)
+AUTO_K = range(2, 9)
+PERSONA_CONDITIONS = 4
+PROFILE_SIZE = 5
+LEARN_ROWS = 40_000
+METHOD = "kmeans"
+
+SPECIALTY_NOUNS = {
+    "cardiology": "cardiologists",
+    "oncology": "oncologists",
+    "hematology": "hematologists",
+    "endocrinology": "endocrinologists",
+    "neurology": "neurologists",
+    "rheumatology": "rheumatologists",
+    "nephrology": "nephrologists",
+    "pulmonology": "pulmonologists",
+    "gastroenterology": "gastroenterologists",
+    "dermatology": "dermatologists",
+    "psychiatry": "psychiatrists",
+    "infectious_disease": "infectious disease specialists",
+    "internal_medicine": "internists",
+    "family_medicine": "family physicians",
+    "pediatrics": "pediatricians",
+    "obstetrics_gynecology": "OB/GYNs",
+    "pharmacy": "pharmacists",
+    "nurse_practitioner": "nurse practitioners",
+}
+
+
+def check_k(k: Any) -> int | None:
+    lo, hi = K_RANGE
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise ValidationFailed(f"must be an integer from {lo} to {hi}", path="k")
+    if not lo <= k <= hi:
+        raise ValidationFailed(f"{k} is out of range; choose k from {lo} to {hi}", path="k")
+    return k
+
+
+def check_families(families: Any) -> tuple[str, ...]:
+    if families is None:
+        return FAMILIES
+    if not isinstance(families, list) or not families:
+        raise ValidationFailed(
+            f"must be a non-empty list of {', '.join(FAMILIES)}", path="families"
+        )
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise ValidationFailed(
+            f"unknown families {unknown!r} (expected some of {', '.join(FAMILIES)})",
+            path="families",
+        )
+    return tuple(f for f in FAMILIES if f in families)
+
+
+def check_personas(*, user, k: Any = None, parent: str | None = None, families: Any = None) -> None:
+    """The checks that need no learning (the API runs them before queueing)."""
+    require(user, "run_discovery")
+    check_k(k)
+    check_families(families)
+    check_population(population_of(parent))
+
+
+def _short(table: FeatureTable, name: str) -> str:
+    spec = table.spec_for(name)
+    if spec.kind == "count":
+        event = spec.event or {}
+        what = event.get("channel", "").replace("_", "-")
+        if event.get("kind"):
+            what += f" {event['kind'].replace('_', ' ')}"
+        return what
+    if spec.kind == "sum":
+        product = (spec.rx or {}).get("product") or "all-product"
+        return f"{product} {spec.metric.upper().replace('_', ' ').lower()}"
+    return spec.label.lower()
+
+
+def persona_label(table: FeatureTable, frame: pd.DataFrame, inside: np.ndarray, differences) -> str:
+    """A short readable name: "High rep-visit cardiologists, decile 8+"."""
+    noun = "HCPs"
+    if "specialty" in table.categories:
+        values = table.categories["specialty"][inside]
+        if len(values):
+            top, count = (
+                pd.Series(values).value_counts().index[0],
+                pd.Series(values).value_counts().iloc[0],
+            )
+            if top and count / len(values) >= 0.5:
+                noun = SPECIALTY_NOUNS.get(top, f"{top.replace('_', ' ')} HCPs")
+    activity = ""
+    for diff in differences:
+        spec = table.spec_for(diff.feature)
+        if spec.kind in ("count", "sum") and abs(diff.smd) >= 0.3:
+            activity = f"{'High' if diff.smd > 0 else 'Low'} {_short(table, diff.feature)}"
+            break
+    decile = ""
+    if "decile" in frame.columns:
+        inside_decile = frame["decile"].to_numpy()[inside]
+        inside_decile = inside_decile[~np.isnan(inside_decile)]
+        overall = frame["decile"].to_numpy()
+        overall = overall[~np.isnan(overall)]
+        if len(inside_decile) and len(overall) and overall.std() > 0:
+            shift = (inside_decile.mean() - overall.mean()) / overall.std()
+            if shift >= 0.3:
+                decile = f", decile {int(np.percentile(inside_decile, 25))}+"
+            elif shift <= -0.3:
+                decile = f", decile {int(np.percentile(inside_decile, 75))} or lower"
+    label = f"{activity} {noun}" if activity else noun
+    label = label[0].upper() + label[1:]
+    return f"{label}{decile}"
+
+
+# Personas cluster on a compact view of engagement and prescribing: channels (not each
+# channel and kind) over 90 and 365 days, and 12-month rx sums; every profile feature.
+PERSONA_WINDOWS = (90, 365)
+PERSONA_MONTHS = (12,)
+
+
+def persona_frame(table: FeatureTable, families: tuple[str, ...]) -> pd.DataFrame:
+    """The features personas are clustered and profiled on (see PERSONA_WINDOWS)."""
+    frame = table.onehot(families=families)
+    keep = []
+    for name in frame.columns:
+        spec = table.spec_for(name)
+        if spec.kind == "count":
+            if "kind" in (spec.event or {}) or spec.within_days not in PERSONA_WINDOWS:
+                continue
+        if spec.kind == "sum" and spec.months not in PERSONA_MONTHS:
+            continue
+        keep.append(name)
+    return frame[keep]
+
+
+def find_personas(
+    *,
+    user,
+    k: Any = None,
+    parent: str | None = None,
+    as_of: dt.datetime | None = None,
+    families: Any = None,
+    progress: Progress = no_progress,
+) -> DiscoveryRun:
+    """Cluster the population into personas, each with a rule, fidelity, profile and label."""
+    require(user, "run_discovery")
+    k = check_k(k)
+    families = check_families(families)
+    as_of = resolve_as_of(as_of)
+    population = population_of(parent)
+    size = check_population(population)
+    table = build_features(population=population.customers, as_of=as_of, families=families)
+    check_constant(table)
+    progress(0.3)
+    frame = persona_frame(table, families)
+    z, columns = standardize(frame)
+    if not columns:
+        raise ValidationFailed(
+            "every feature is constant over this population; widen it or add families",
+            path="families",
+        )
+    wanted = k or min(AUTO_K)
+    if size < max(wanted, 3) * 2:
+        raise ValidationFailed(
+            f"the population has {size} customers, too few for {wanted} personas", path="k"
+        )
+    clustering = cluster(z, k=k, ks=AUTO_K)
+    progress(0.5)
+
+    # One design for every persona; each rule learns from its persona and (in large
+    # populations) a weighted sample of the rest.
+    design = design_from_table(table)
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    personas = []
+    means = frame.mean(axis=0, skipna=True)
+    for c in range(clustering.k):
+        inside = clustering.labels == c
+        rows, weights = sample_rows(inside, limit=LEARN_ROWS, seed=RANDOM_STATE + c)
+        w = np.zeros(len(inside))
+        w[rows] = weights
+        learned = learn_rule(design, inside, w, max_conditions=PERSONA_CONDITIONS, rows=rows)
+        rule = rule_document(design, learned.paths)
+        valid_rule(rule)
+        selected_ids = np.fromiter(
+            engine_selection(rule, as_of=as_of, population=population).values_list("pk", flat=True),
+            dtype=np.int64,
+        )
+        members = table.ids[inside]
+        hits = int(np.isin(selected_ids, members).sum())
+        fidelity = scores(hits, len(selected_ids) - hits, len(members) - hits)
+        differences = standardized_differences(frame, inside, values)
+        profile = [
+            {
+                "feature": d.feature,
+                "label": table.spec_for(d.feature).label,
+                "persona_mean": round(d.inside_mean, 4),
+                "population_mean": round(float(means[d.feature]), 4),
+                "smd": round(d.smd, 3),
+            }
+            for d in differences[:PROFILE_SIZE]
+        ]
+        personas.append(
+            {
+                "index": c,
+                "label": persona_label(table, frame, inside, differences),
+                "size": int(inside.sum()),
+                "entry_rule": rule,
+                "plain_english": describe_rule(rule),
+                "fidelity": {"precision": fidelity.precision, "recall": fidelity.recall},
+                "profile": profile,
+            }
+        )
+        progress(0.5 + 0.45 * (c + 1) / clustering.k)
+    _unique_labels(personas)
+    result = {
+        "k": clustering.k,
+        "method": METHOD,
+        "k_chosen_by": "request" if k else "silhouette",
+        "silhouette": {str(key): v for key, v in clustering.silhouette.items()},
+        "personas": personas,
+        "model": {
+            "method": METHOD,
+            "library_version": f"scikit-learn {sklearn.__version__}",
+            "as_of": iso_z(as_of),
+            "population": size,
+            "families": list(families),
+            "features": len(columns),
+            "random_state": RANDOM_STATE,
+        },
+    }
+    with transaction.atomic():
+        run = DiscoveryRun.objects.create(
+            kind=DiscoveryKind.PERSONAS,
+            user=user,
+            as_of=as_of,
+            parent_key=population.parent or "",
+            method=METHOD,
+            population=size,
+            request={"k": k, "parent": population.parent, "families": list(families)},
+            result=result,
+        )
+        run.result = {"id": run.pk, **result}
+        run.save(update_fields=["result"])
+        record_event(
+            actor=user,
+            action="discovery_run.created",
+            object_type="discovery_run",
+            object_id=run.pk,
+            after={
+                "kind": run.kind,
+                "as_of": iso_z(as_of),
+                "parent": population.parent,
+                "population": size,
+                "k": clustering.k,
+                "labels": [p["label"] for p in personas],
+            },
+        )
+    progress(1.0)
+    return run
+
+
+def _unique_labels(personas: list[dict]) -> None:
+    seen: dict[str, int] = {}
+    for persona in personas:
+        label = persona["label"]
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            persona["label"] = f"{label} ({seen[label]})"

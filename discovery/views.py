@@ -1,0 +1,169 @@
+"""Discovery pages (docs/discovery.md): "Start from a list", "Find personas", differentiators.
+
+Views parse the form, call one service and render; a refusal (DomainError) is
+shown next to the form. Results are rendered as htmx fragments, or inside the
+full page when the browser posts without htmx.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.mixins import page_permission
+from core.errors import DomainError, ErrorDetail, ValidationFailed
+from segmentation.selectors import segment_get, segment_list
+
+from . import services
+from .table import FAMILIES
+
+TOKEN_SPLIT = re.compile(r"[\s,;]+")
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+
+
+def draft_url(*, rule: dict, provenance: dict, name: str) -> str:
+    """The rule builder's new-segment page prefilled with a suggestion ("Open as draft")."""
+    query = urlencode(
+        {
+            "name": name[:200],
+            "entry_rule": json.dumps(rule),
+            "provenance": json.dumps(provenance),
+        }
+    )
+    return f"{reverse('segmentation:segment_new')}?{query}"
+
+
+def _npis_from(request: HttpRequest) -> list[str]:
+    """NPIs pasted and/or uploaded (a text or CSV file); a header cell "npi" is skipped."""
+    text = request.POST.get("npis", "")
+    upload = request.FILES.get("file")
+    if upload is not None:
+        text += "\n" + upload.read(MAX_UPLOAD_BYTES).decode("utf-8", "replace")
+    tokens = [t.strip().strip('"') for t in TOKEN_SPLIT.split(text)]
+    return [t for t in tokens if t and t.lower() != "npi"]
+
+
+def _int_or_none(raw: str | None, path: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{raw}' is not a whole number", path=path) from None
+
+
+def _as_of(raw: str | None):
+    if not raw:
+        return None
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        raise ValidationFailed(f"'{raw}' is not an ISO 8601 date-time", path="as_of")
+    return parsed
+
+
+def _context(**extra) -> dict:
+    return {
+        "segments": [s.key for s in segment_list()],
+        "families": FAMILIES,
+        **extra,
+    }
+
+
+def _answer(request: HttpRequest, partial: str, context: dict, status: int) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return render(request, partial, context, status=status)
+    return render(request, "discovery/home.html", _context(**context), status=status)
+
+
+@require_GET
+@page_permission("run_discovery")
+def discovery_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "discovery/home.html", _context())
+
+
+def _profile_rows(profile: list[dict]) -> list[dict]:
+    rows = []
+    for item in profile:
+        top = max(abs(item["persona_mean"]), abs(item["population_mean"])) or 1.0
+        rows.append(
+            {
+                **item,
+                "persona_width": round(abs(item["persona_mean"]) / top * 100),
+                "population_width": round(abs(item["population_mean"]) / top * 100),
+            }
+        )
+    return rows
+
+
+@require_POST
+@page_permission("run_discovery")
+def describe_page(request: HttpRequest) -> HttpResponse:
+    errors: list[ErrorDetail] = []
+    result = None
+    try:
+        run = services.describe_list(
+            user=request.user,
+            npis=_npis_from(request),
+            parent=request.POST.get("parent") or None,
+            max_conditions=_int_or_none(request.POST.get("max_conditions"), "max_conditions"),
+            as_of=_as_of(request.POST.get("as_of")),
+        )
+        result = run.result
+        result["draft_url"] = draft_url(
+            rule=result["entry_rule"],
+            provenance={"discovery": run.pk},
+            name=f"Suggested from a list of {run.list_size} NPIs",
+        )
+    except DomainError as exc:
+        errors = exc.errors
+    context = {"describe": result, "describe_errors": errors}
+    return _answer(
+        request, "discovery/partials/describe_result.html", context, 400 if errors else 200
+    )
+
+
+@require_POST
+@page_permission("run_discovery")
+def personas_page(request: HttpRequest) -> HttpResponse:
+    errors: list[ErrorDetail] = []
+    result = None
+    try:
+        families = request.POST.getlist("families") or None
+        run = services.find_personas(
+            user=request.user,
+            k=_int_or_none(request.POST.get("k"), "k"),
+            parent=request.POST.get("parent") or None,
+            families=families,
+            as_of=_as_of(request.POST.get("as_of")),
+        )
+        result = run.result
+        for persona in result["personas"]:
+            persona["draft_url"] = draft_url(
+                rule=persona["entry_rule"],
+                provenance={"discovery": run.pk, "persona": persona["index"]},
+                name=persona["label"],
+            )
+            persona["profile_rows"] = _profile_rows(persona["profile"])
+    except DomainError as exc:
+        errors = exc.errors
+    context = {"personas": result, "personas_errors": errors}
+    return _answer(
+        request, "discovery/partials/personas_result.html", context, 400 if errors else 200
+    )
+
+
+@require_GET
+@page_permission("view_differentiators")
+def differentiators_partial(request: HttpRequest, key: str) -> HttpResponse:
+    """The differentiators table of a version, as a fragment for the segment and review pages."""
+    segment = segment_get(key=key)
+    number = _int_or_none(request.GET.get("version"), "version")
+    answer = services.segment_differentiators(user=request.user, segment=segment, number=number)
+    return render(request, "discovery/partials/differentiators.html", {"answer": answer})

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("segmentation.api_urls")),
     path("", include("content.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include("activation.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,4 +23,5 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("audit.urls")),
     path("", include("customers.urls")),
+    path("", include("activation.urls")),
 ]

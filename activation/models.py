@@ -1,0 +1,199 @@
+"""Destinations, publications, what each destination holds, numbered syncs and deliveries.
+
+See docs/activation.md. The destination's set is kept as rows (``SentMember``)
+so every sync's difference is computed set-based in SQL against the active
+version's membership; each sync's changes are kept as rows (``SyncChange``) and
+the message is rendered from them, identically at every delivery attempt.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from customers.models import Customer
+from customers.vocabularies import Channel
+from segmentation.models import Segment, SegmentVersion
+
+
+class DestinationKind(models.TextChoices):
+    WEBHOOK = "webhook"
+    FILE = "file"
+
+
+class Destination(models.Model):
+    """A company system that receives syncs: a webhook or a directory (a CRM or SFTP drop)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=32, choices=Channel.choices)
+    kind = models.CharField(max_length=16, choices=DestinationKind.choices)
+    url = models.CharField(max_length=1000, blank=True)
+    directory = models.CharField(max_length=1000, blank=True)
+    # Write-only: never serialised, logged or audited (docs/activation.md).
+    secret = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=DestinationKind.values), name="destination_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="destination_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PublicationState(models.TextChoices):
+    LIVE = "live"
+    PAUSED = "paused"
+
+
+class Publication(models.Model):
+    """A segment sent to one destination, with a fixed holdout percentage."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="publications")
+    destination = models.ForeignKey(
+        Destination, on_delete=models.PROTECT, related_name="publications"
+    )
+    holdout_percent = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(
+        max_length=16, choices=PublicationState.choices, default=PublicationState.LIVE
+    )
+    paused_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The number of the last sync made (0 before the first).
+    last_sync = models.PositiveIntegerField(default=0)
+    # The approved asset codes the last sync carried, to notice a content change.
+    content = models.JSONField(default=list, blank=True)
+    # A lease on delivery, so one worker at a time delivers this publication's syncs in order.
+    delivery_lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(holdout_percent__gte=0, holdout_percent__lte=50),
+                name="publication_holdout_0_50",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PublicationState.values),
+                name="publication_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"publication {self.pk}: {self.segment_id} -> {self.destination_id}"
+
+
+class SentMember(models.Model):
+    """A customer the destination holds now: entered by sync ``entered_sync``, not exited since."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="sent")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    entered_sync = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "customer"], name="unique_sent_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} at {self.publication_id}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Sync(models.Model):
+    """One numbered message of a publication and the state of its delivery."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="syncs")
+    number = models.PositiveIntegerField()
+    version = models.ForeignKey(
+        SegmentVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version_number = models.PositiveIntegerField(default=0)
+    as_of = models.DateTimeField()
+    content = models.JSONField(default=list, blank=True)
+    trigger = models.CharField(max_length=32, blank=True)
+    entered_count = models.PositiveIntegerField(default=0)
+    exited_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["publication", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "number"], name="unique_sync_number"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="sync_number_positive"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=DeliveryState.values), name="sync_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "next_retry_at"])]
+
+    def __str__(self) -> str:
+        return f"sync {self.number} of publication {self.publication_id}"
+
+
+class ChangeAction(models.TextChoices):
+    ENTER = "enter"
+    EXIT = "exit"
+
+
+class SyncChange(models.Model):
+    """One customer entered or exited by a sync. The NPI is copied so the record stands alone."""
+
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="changes")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    npi = models.CharField(max_length=10)
+    action = models.CharField(max_length=8, choices=ChangeAction.choices)
+    reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sync", "action", "npi"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.npi} in {self.sync_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at delivering a sync: the log behind the delivery page."""
+
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    ok = models.BooleanField(default=False)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt} of {self.sync_id}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import tempfile
@@ -103,8 +104,9 @@ def _post_webhook(sync: Sync) -> tuple[bool, int | None, str]:
         return False, None, f"timed out after {settings.ACTIVATION_WEBHOOK_TIMEOUT:g} s"
     except urllib.error.URLError as exc:
         return False, None, f"connection failed: {exc.reason}"[:300]
-    except (OSError, ValueError) as exc:
-        return False, None, f"{type(exc).__name__}: {exc}"[:300]
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # Garbage for an answer (not HTTP, a broken status line): a failed attempt.
+        return False, None, f"invalid answer: {type(exc).__name__}"[:300]
     if 200 <= status < 300:
         return True, status, ""
     return False, status, f"HTTP {status}"

@@ -190,3 +190,21 @@ def test_file_cells_are_neutralised(brand, settings):
     deliver_publication(publication_id=publication.pk)
     text = (directory / f"cardio-{publication.pk}-000001.csv").read_text()
     assert "'=HYPERLINK(1)|US-CARD-0042" in text
+
+
+def test_beat_job_retries_due_failures(brand, receiver):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from activation.tasks import retry_due_deliveries
+
+    _, publication = webhook_publication(brand, receiver, cardiologists(1))
+    sync_publication(publication_id=publication.pk, trigger="test")
+    receiver.script = ["fail"]
+    deliver_publication(publication_id=publication.pk)
+    Sync.objects.filter(publication=publication).update(
+        next_retry_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert retry_due_deliveries() == 1
+    assert Sync.objects.get(publication=publication).state == "delivered"

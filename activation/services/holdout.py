@@ -38,8 +38,8 @@ def bucket_sql(connection, *, publication_id: int, npi_column: str) -> str:
     pid = int(publication_id)
     if connection.vendor == "postgresql":
         return (
-            "(('x' || substr(encode(sha256(convert_to("
-            f"'{pid}:' || {npi_column}, 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint % 100)"
+            "mod(('x' || substr(encode(sha256(convert_to("
+            f"'{pid}:' || {npi_column}, 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint, 100)"
         )
     connection.ensure_connection()
     connection.connection.create_function(SQLITE_FUNCTION, 2, _sqlite_bucket, deterministic=True)

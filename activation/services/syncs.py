@@ -39,6 +39,7 @@ from ..models import (
 from .holdout import bucket_sql
 
 RETIRED = "retired"
+ANALYZE_AFTER = 10_000  # rows changed by one sync
 CONTENT_REVOKED = "content_revoked"
 
 
@@ -179,12 +180,16 @@ def _insert_exits(publication: Publication, sync: Sync, gate: Gate) -> int:
 def _apply_to_sent_set(publication: Publication, sync: Sync) -> None:
     """The destination's set after this sync: remove the exits, add the entries (set-based)."""
     t = _tables()
+    if connection.vendor == "postgresql":
+        # A join, not IN (subquery): PostgreSQL probes the unique (publication, customer) index.
+        delete = f"""DELETE FROM {t["sent"]} s USING {t["change"]} x
+            WHERE s.publication_id = %s AND x.sync_id = %s AND x.action = %s
+              AND s.customer_id = x.customer_id"""
+    else:
+        delete = f"""DELETE FROM {t["sent"]} WHERE publication_id = %s AND customer_id IN (
+            SELECT customer_id FROM {t["change"]} WHERE sync_id = %s AND action = %s)"""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""DELETE FROM {t["sent"]} WHERE publication_id = %s AND customer_id IN (
-                    SELECT customer_id FROM {t["change"]} WHERE sync_id = %s AND action = %s)""",
-            [publication.pk, sync.pk, ChangeAction.EXIT.value],
-        )
+        cursor.execute(delete, [publication.pk, sync.pk, ChangeAction.EXIT.value])
         cursor.execute(
             f"""INSERT INTO {t["sent"]} (publication_id, customer_id, entered_sync)
                 SELECT %s, customer_id, %s FROM {t["change"]} WHERE sync_id = %s AND action = %s""",
@@ -238,6 +243,12 @@ def sync_publication(*, publication_id: int, trigger: str, user=None) -> Sync | 
             sync = None
         else:
             _apply_to_sent_set(publication, sync)
+            if entered + exited >= ANALYZE_AFTER and connection.vendor == "postgresql":
+                # A big sync (a first one) changes the tables' shape: refresh the planner's
+                # statistics now, so the next delta is not planned on an empty table.
+                with connection.cursor() as cursor:
+                    tables = _tables()
+                    cursor.execute(f"ANALYZE {tables['sent']}, {tables['change']}")
             sync.entered_count, sync.exited_count = entered, exited
             sync.save(update_fields=["entered_count", "exited_count"])
             publication.last_sync = sync.number

@@ -1,9 +1,10 @@
 """Destinations, publications, what each destination holds, numbered syncs and deliveries.
 
-See docs/activation.md. The destination's set is kept as rows (``SentMember``)
-so every sync's difference is computed set-based in SQL against the active
-version's membership; each sync's changes are kept as rows (``SyncChange``) and
-the message is rendered from them, identically at every delivery attempt.
+See docs/activation.md. What each destination holds is kept as rows
+(``PublicationMember`` in state ``sent``) so every sync's difference is
+computed set-based in SQL against the active version's membership; each
+sync's changes are kept as rows (``SyncChange``) and the message is rendered
+from them, identically at every delivery attempt.
 """
 
 from __future__ import annotations
@@ -98,20 +99,42 @@ class Publication(models.Model):
         return f"publication {self.pk}: {self.segment_id} -> {self.destination_id}"
 
 
-class SentMember(models.Model):
-    """A customer the destination holds now: entered by sync ``entered_sync``, not exited since."""
+class MemberState(models.TextChoices):
+    SENT = "sent"  # the destination holds this customer
+    HOLDOUT = "holdout"  # never sent: the holdout rule picked them
+    SUPPRESSED = "suppressed"  # not sent: email opt-out on an email destination
 
-    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="sent")
+
+class PublicationMember(models.Model):
+    """What the publication decided for a current member of the active version.
+
+    The destination's set is the rows in state ``sent``. Holdout and
+    suppressed members are kept too, so a delta only looks at customers who
+    joined or left, and measurement reads both groups from one table.
+    ``since`` is when the row reached its state (entry for ``sent``).
+    """
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="members", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=12, choices=MemberState.choices)
     entered_sync = models.PositiveIntegerField()
+    since = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["publication", "customer"], name="unique_sent_member"),
+            models.UniqueConstraint(
+                fields=["publication", "customer"], name="unique_publication_member"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=MemberState.values),
+                name="publication_member_state_valid",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} at {self.publication_id}"
+        return f"{self.customer_id} {self.state} at {self.publication_id}"
 
 
 class DeliveryState(models.TextChoices):
@@ -166,7 +189,8 @@ class ChangeAction(models.TextChoices):
 class SyncChange(models.Model):
     """One customer entered or exited by a sync. The NPI is copied so the record stands alone."""
 
-    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="changes")
+    # The (sync, action, npi) index serves lookups by sync; no separate FK index.
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="changes", db_index=False)
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )

@@ -79,7 +79,7 @@ def sync_on_customers_change(sender, *, customer_ids, **kwargs) -> None:
             chunk = ids[start : start + CHUNK]
             found.update(
                 email.filter(
-                    Q(sent__customer_id__in=chunk)
+                    Q(members__customer_id__in=chunk)
                     | Q(
                         segment__versions__state=VersionState.ACTIVE,
                         segment__versions__members__customer_id__in=chunk,

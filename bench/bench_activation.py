@@ -38,7 +38,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from activation.models import Destination, Publication, SentMember  # noqa: E402
+from activation.models import Destination, Publication, PublicationMember  # noqa: E402
 from activation.services import deliver_publication, holdout, sync_publication  # noqa: E402
 from activation.services import syncs as sync_services  # noqa: E402
 from content.models import ContentAsset, ContentMapping  # noqa: E402
@@ -193,7 +193,7 @@ def main() -> None:
     assert same is None
 
     # The invariant, checked in SQL against the Python rule on a sample.
-    held = SentMember.objects.filter(publication=publication).count()
+    held = PublicationMember.objects.filter(publication=publication, state="sent").count()
     sample = list(
         Membership.objects.filter(version=version).values_list(
             "customer__npi", "customer__email_opt_out"
@@ -203,8 +203,8 @@ def main() -> None:
         npi for npi, out in sample if not out and not holdout.in_holdout(publication.pk, npi, 10)
     }
     got_sample = set(
-        SentMember.objects.filter(
-            publication=publication, customer__npi__in=[n for n, _ in sample]
+        PublicationMember.objects.filter(
+            publication=publication, state="sent", customer__npi__in=[n for n, _ in sample]
         ).values_list("customer__npi", flat=True)
     )
     assert got_sample == expected_sample, "invariant broken on the sample"

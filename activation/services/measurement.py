@@ -20,10 +20,8 @@ from scipy import stats
 
 from customers.models import Customer, Interaction
 from customers.vocabularies import Channel
-from segmentation.models import Membership, SegmentVersion, VersionState
 
-from ..models import Publication, SentMember, Sync
-from .holdout import bucket_sql
+from ..models import MemberState, Publication, PublicationMember
 
 MIN_GROUP = 30
 MAX_WEEKS = 26
@@ -38,7 +36,6 @@ METHOD = (
 class _Vendor:
     weeks_since: str  # weeks from g.entered_at to the %s parameter
     week_index: str  # whole weeks from g.entered_at to i.occurred_at
-    later_of: str  # the later of two datetimes
 
 
 def _vendor() -> _Vendor:
@@ -46,41 +43,31 @@ def _vendor() -> _Vendor:
         return _Vendor(
             weeks_since="EXTRACT(EPOCH FROM (%s - g.entered_at)) / 604800.0",
             week_index="FLOOR(EXTRACT(EPOCH FROM (i.occurred_at - g.entered_at)) / 604800)",
-            later_of="GREATEST({a}, {b})",
         )
     return _Vendor(
         weeks_since="(julianday(%s) - julianday(g.entered_at)) / 7.0",
         week_index="CAST((julianday(i.occurred_at) - julianday(g.entered_at)) / 7 AS INTEGER)",
-        later_of="MAX({a}, {b})",
     )
 
 
-def _groups_sql(publication: Publication, version: SegmentVersion | None) -> tuple[str, list]:
-    """A CTE body: (customer_id, grp, entered_at) for sent members and holdout members."""
-    vendor = _vendor()
-    sent = f"""
-        SELECT s.customer_id AS customer_id, 'sent' AS grp, sy.created_at AS entered_at
-        FROM {SentMember._meta.db_table} s
-        JOIN {Sync._meta.db_table} sy
-          ON sy.publication_id = s.publication_id AND sy.number = s.entered_sync
-        WHERE s.publication_id = %s"""
-    params: list = [publication.pk]
-    if version is None or publication.holdout_percent == 0:
-        return sent, params
-    bucket = bucket_sql(connection, publication_id=publication.pk, npi_column="c.npi")
-    later = vendor.later_of.format(a="m.entered_at", b="%s")
-    suppressed = (
-        "AND c.email_opt_out = %s" if publication.destination.channel == Channel.EMAIL else ""
-    )
-    holdout = f"""
-        SELECT m.customer_id, 'holdout', {later}
-        FROM {Membership._meta.db_table} m
-        JOIN {Customer._meta.db_table} c ON c.id = m.customer_id
-        WHERE m.version_id = %s AND {bucket} < %s {suppressed}"""
-    params += [publication.created_at, version.pk, publication.holdout_percent]
-    if suppressed:
-        params.append(False)
-    return f"{sent} UNION ALL {holdout}", params
+def _groups_sql(publication: Publication) -> tuple[str, list]:
+    """A CTE body: (customer_id, grp, entered_at) for sent and holdout members.
+
+    Both come from the publication's decided members, from the time each reached
+    that state; for email, holdout customers who opted out are left out, as they
+    would have been from the sent side.
+    """
+    params: list = [publication.pk, MemberState.SENT.value, MemberState.HOLDOUT.value]
+    suppressed = ""
+    if publication.destination.channel == Channel.EMAIL:
+        suppressed = "AND (p.state = %s OR c.email_opt_out = %s)"
+        params += [MemberState.SENT.value, False]
+    sql = f"""
+        SELECT p.customer_id AS customer_id, p.state AS grp, p.since AS entered_at
+        FROM {PublicationMember._meta.db_table} p
+        JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
+        WHERE p.publication_id = %s AND p.state IN (%s, %s) {suppressed}"""
+    return sql, params
 
 
 def _welch(a: np.ndarray, b: np.ndarray) -> dict:
@@ -115,11 +102,8 @@ def publication_measurement(*, publication: Publication, now=None) -> dict:
     """Weekly engagement per customer of sent and holdout members, and the lift."""
     now = now or timezone.now()
     channel = publication.destination.channel
-    version = SegmentVersion.objects.filter(
-        segment_id=publication.segment_id, state=VersionState.ACTIVE
-    ).first()
     vendor = _vendor()
-    groups, group_params = _groups_sql(publication, version)
+    groups, group_params = _groups_sql(publication)
     interactions = Interaction._meta.db_table
     per_customer_sql = f"""
         WITH g AS ({groups})

@@ -2,10 +2,11 @@
 
 See docs/activation.md, "Syncs" and "The compliance gate". One sync is made
 under a lock on the publication row, so concurrent requests are serialised and
-numbers never repeat. The difference is computed in SQL between what the
-destination holds (``SentMember``) and the target set: the active version's
-members, minus the holdout, minus suppressed customers (``email_opt_out`` for
-the email channel). When approved content for the channel is gone, or the
+numbers never repeat. The difference is computed in SQL between the
+publication's decided members (``PublicationMember``: sent, holdout or
+suppressed) and the active version's members; the destination's set is the
+``sent`` rows, i.e. the members minus the holdout minus suppressed customers
+(``email_opt_out`` for the email channel). When approved content for the channel is gone, or the
 segment has no active version any more, the target set is empty: the sync
 exits everyone with ``content_revoked`` or ``retired`` and the publication pauses.
 """
@@ -30,9 +31,10 @@ from segmentation.models import Membership, SegmentVersion, VersionState
 from ..models import (
     ChangeAction,
     DeliveryState,
+    MemberState,
     Publication,
+    PublicationMember,
     PublicationState,
-    SentMember,
     Sync,
     SyncChange,
 )
@@ -89,112 +91,180 @@ def publication_gate(publication: Publication) -> Gate:
     return Gate(version=version, content=content)
 
 
+NEW_TABLE = "activation_sync_new"
+GONE_TABLE = "activation_sync_gone"
+
+
 def _tables() -> dict[str, str]:
     return {
-        "sent": SentMember._meta.db_table,
+        "pm": PublicationMember._meta.db_table,
         "change": SyncChange._meta.db_table,
         "member": Membership._meta.db_table,
         "customer": Customer._meta.db_table,
+        "new": NEW_TABLE,
+        "gone": GONE_TABLE,
     }
 
 
-def _insert_entries(publication: Publication, sync: Sync, gate: Gate) -> int:
-    """Members of the active version the destination does not hold, minus holdout/suppressed."""
-    t = _tables()
-    conditions = []
-    params: list = [sync.pk, ChangeAction.ENTER.value, "", gate.version.pk, publication.pk]
+def _run(sql: str, params: list | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return max(cursor.rowcount, 0)
+
+
+def _temporary(name: str, columns: str) -> None:
+    _run(f"DROP TABLE IF EXISTS {name}")
+    _run(f"CREATE TEMPORARY TABLE {name} ({columns})")
+
+
+def _analyze(*tables: str) -> None:
+    if connection.vendor == "postgresql":
+        for table in tables:
+            _run(f"ANALYZE {table}")  # temporary tables are never auto-analysed
+
+
+def _decision_sql(publication: Publication) -> tuple[str, list]:
+    """CASE giving a new member's state: holdout first (the fixed rule), then opt-out."""
+    cases, params = [], []
     if publication.holdout_percent > 0:
         bucket = bucket_sql(connection, publication_id=publication.pk, npi_column="c.npi")
-        conditions.append(f"AND {bucket} >= %s")
-        params.append(publication.holdout_percent)
+        cases.append(f"WHEN {bucket} < %s THEN %s")
+        params += [publication.holdout_percent, MemberState.HOLDOUT.value]
     if publication.destination.channel == Channel.EMAIL:
-        conditions.append("AND c.email_opt_out = %s")
-        params.append(False)
-    sql = f"""
-        INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
-        SELECT %s, c.id, c.npi, %s, %s
-        FROM {t["member"]} m JOIN {t["customer"]} c ON c.id = m.customer_id
-        WHERE m.version_id = %s
-          AND NOT EXISTS (
-            SELECT 1 FROM {t["sent"]} s
-            WHERE s.publication_id = %s AND s.customer_id = m.customer_id)
-          {" ".join(conditions)}
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        cases.append("WHEN c.email_opt_out = %s THEN %s")
+        params += [True, MemberState.SUPPRESSED.value]
+    if not cases:
+        return "%s", [MemberState.SENT.value]
+    return f"CASE {' '.join(cases)} ELSE %s END", [*params, MemberState.SENT.value]
 
 
-def _insert_exits(publication: Publication, sync: Sync, gate: Gate) -> int:
-    """Customers the destination holds that are no longer in the target set, with the reason.
+def _difference(publication: Publication, gate: Gate) -> None:
+    """Two small temporary tables: members the publication has not decided on yet (with
+    their state), and decided customers who are no longer members (with their old state).
 
-    The holdout is not re-checked here: the rule and the percentage are fixed,
-    so a customer who was sent is never in the holdout.
+    One anti-join each way over the unique (version, customer) and (publication,
+    customer) indexes; the holdout hash runs only for the new members.
     """
     t = _tables()
-    if not gate.open:
-        sql = f"""
-            INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
-            SELECT %s, c.id, c.npi, %s, %s
-            FROM {t["sent"]} s JOIN {t["customer"]} c ON c.id = s.customer_id
-            WHERE s.publication_id = %s
-        """
-        params = [sync.pk, ChangeAction.EXIT.value, gate.closed_reason, publication.pk]
-    elif publication.destination.channel == Channel.EMAIL:
-        sql = f"""
-            INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
-            SELECT %s, c.id, c.npi, %s,
-                   CASE WHEN c.email_opt_out = %s THEN %s ELSE %s END
-            FROM {t["sent"]} s JOIN {t["customer"]} c ON c.id = s.customer_id
-            WHERE s.publication_id = %s
-              AND (c.email_opt_out = %s OR NOT EXISTS (
+    _temporary(t["new"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
+    _temporary(t["gone"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
+    decision, decision_params = _decision_sql(publication)
+    new_ids = f"""
+        SELECT m.customer_id AS id FROM {t["member"]} m
+        WHERE m.version_id = %s AND NOT EXISTS (
+            SELECT 1 FROM {t["pm"]} p
+            WHERE p.publication_id = %s AND p.customer_id = m.customer_id)"""
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1 OFFSET 0"
+    _run(
+        f"""INSERT INTO {t["new"]} (id, npi, state)
+            SELECT c.id, c.npi, {decision}
+            FROM ({new_ids}{fence}) n JOIN {t["customer"]} c ON c.id = n.id""",
+        [*decision_params, gate.version.pk, publication.pk],
+    )
+    _run(
+        f"""INSERT INTO {t["gone"]} (id, npi, state)
+            SELECT p.customer_id, c.npi, p.state
+            FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
+            WHERE p.publication_id = %s AND NOT EXISTS (
                 SELECT 1 FROM {t["member"]} m
-                WHERE m.version_id = %s AND m.customer_id = s.customer_id))
-        """
-        params = [
-            sync.pk,
-            ChangeAction.EXIT.value,
-            True,
-            "suppressed",
-            "exit",
-            publication.pk,
-            True,
-            gate.version.pk,
-        ]
-    else:
-        sql = f"""
-            INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
-            SELECT %s, c.id, c.npi, %s, %s
-            FROM {t["sent"]} s JOIN {t["customer"]} c ON c.id = s.customer_id
-            WHERE s.publication_id = %s
-              AND NOT EXISTS (
-                SELECT 1 FROM {t["member"]} m
-                WHERE m.version_id = %s AND m.customer_id = s.customer_id)
-        """
-        params = [sync.pk, ChangeAction.EXIT.value, "exit", publication.pk, gate.version.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+                WHERE m.version_id = %s AND m.customer_id = p.customer_id)""",
+        [publication.pk, gate.version.pk],
+    )
+    _analyze(t["new"], t["gone"])
 
 
-def _apply_to_sent_set(publication: Publication, sync: Sync) -> None:
-    """The destination's set after this sync: remove the exits, add the entries (set-based)."""
+def _delete_members(publication: Publication, source: str, params: list) -> None:
+    """Delete the publication's rows for the customer ids that ``source`` selects."""
     t = _tables()
     if connection.vendor == "postgresql":
         # A join, not IN (subquery): PostgreSQL probes the unique (publication, customer) index.
-        delete = f"""DELETE FROM {t["sent"]} s USING {t["change"]} x
-            WHERE s.publication_id = %s AND x.sync_id = %s AND x.action = %s
-              AND s.customer_id = x.customer_id"""
-    else:
-        delete = f"""DELETE FROM {t["sent"]} WHERE publication_id = %s AND customer_id IN (
-            SELECT customer_id FROM {t["change"]} WHERE sync_id = %s AND action = %s)"""
-    with connection.cursor() as cursor:
-        cursor.execute(delete, [publication.pk, sync.pk, ChangeAction.EXIT.value])
-        cursor.execute(
-            f"""INSERT INTO {t["sent"]} (publication_id, customer_id, entered_sync)
-                SELECT %s, customer_id, %s FROM {t["change"]} WHERE sync_id = %s AND action = %s""",
-            [publication.pk, sync.number, sync.pk, ChangeAction.ENTER.value],
+        _run(
+            f"""DELETE FROM {t["pm"]} p USING ({source}) x
+                WHERE p.publication_id = %s AND p.customer_id = x.id""",
+            [*params, publication.pk],
         )
+    else:
+        _run(
+            f"""DELETE FROM {t["pm"]} WHERE publication_id = %s AND customer_id IN (
+                SELECT id FROM ({source}) x)""",
+            [publication.pk, *params],
+        )
+
+
+def _apply_open(publication: Publication, sync: Sync, gate: Gate) -> tuple[int, int]:
+    """The delta while the gate is open. Returns (entered, exited)."""
+    t = _tables()
+    _difference(publication, gate)
+    enter, leave = ChangeAction.ENTER.value, ChangeAction.EXIT.value
+    sent = MemberState.SENT.value
+    # Members who left: the destination loses those it held; every decision is forgotten.
+    exited = _run(
+        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+            SELECT %s, id, npi, %s, %s FROM {t["gone"]} WHERE state = %s""",
+        [sync.pk, leave, "exit", sent],
+    )
+    _delete_members(publication, f"SELECT id FROM {t['gone']}", [])
+    entered = 0
+    if publication.destination.channel == Channel.EMAIL:
+        # Opted out while held: exit as suppressed. Opted back in: enter again.
+        suppressed = MemberState.SUPPRESSED.value
+        for old, new, opt_out, action, reason in (
+            (sent, suppressed, True, leave, "suppressed"),
+            (suppressed, sent, False, enter, ""),
+        ):
+            flipped = _run(
+                f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+                    SELECT %s, c.id, c.npi, %s, %s
+                    FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
+                    WHERE p.publication_id = %s AND p.state = %s AND c.email_opt_out = %s""",
+                [sync.pk, action, reason, publication.pk, old, opt_out],
+            )
+            if flipped:
+                _run(
+                    f"""UPDATE {t["pm"]} SET state = %s, entered_sync = %s, since = %s
+                        WHERE publication_id = %s AND state = %s AND customer_id IN (
+                            SELECT customer_id FROM {t["change"]}
+                            WHERE sync_id = %s AND action = %s)""",
+                    [new, sync.number, sync.created_at, publication.pk, old, sync.pk, action],
+                )
+            if action == enter:
+                entered += flipped
+            else:
+                exited += flipped
+    # New members: record the decision for every one, send those decided `sent`.
+    entered += _run(
+        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+            SELECT %s, id, npi, %s, %s FROM {t["new"]} WHERE state = %s""",
+        [sync.pk, enter, "", sent],
+    )
+    _run(
+        f"""INSERT INTO {t["pm"]} (publication_id, customer_id, state, entered_sync, since)
+            SELECT %s, id, state, %s, %s FROM {t["new"]}""",
+        [publication.pk, sync.number, sync.created_at],
+    )
+    for table in (t["new"], t["gone"]):
+        _run(f"DROP TABLE IF EXISTS {table}")
+    return entered, exited
+
+
+def _apply_closed(publication: Publication, sync: Sync, gate: Gate) -> int:
+    """The final sync of a closed gate: exit everyone held, forget every decision."""
+    t = _tables()
+    exited = _run(
+        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+            SELECT %s, c.id, c.npi, %s, %s
+            FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
+            WHERE p.publication_id = %s AND p.state = %s""",
+        [
+            sync.pk,
+            ChangeAction.EXIT.value,
+            gate.closed_reason,
+            publication.pk,
+            MemberState.SENT.value,
+        ],
+    )
+    PublicationMember.objects.filter(publication=publication).delete()
+    return exited
 
 
 def _last_version_number(publication: Publication) -> int:
@@ -221,7 +291,9 @@ def sync_publication(*, publication_id: int, trigger: str, user=None) -> Sync | 
         gate = publication_gate(publication)
         if publication.state == PublicationState.PAUSED and gate.open:
             return None
-        holds_anyone = SentMember.objects.filter(publication=publication).exists()
+        holds_anyone = PublicationMember.objects.filter(
+            publication=publication, state=MemberState.SENT
+        ).exists()
         if publication.state == PublicationState.PAUSED and not holds_anyone:
             return None
         now = timezone.now()
@@ -236,19 +308,20 @@ def sync_publication(*, publication_id: int, trigger: str, user=None) -> Sync | 
             trigger=trigger,
             created_at=now,
         )
-        entered = _insert_entries(publication, sync, gate) if gate.open else 0
-        exited = _insert_exits(publication, sync, gate) if holds_anyone else 0
+        if gate.open:
+            entered, exited = _apply_open(publication, sync, gate)
+        else:
+            entered, exited = 0, _apply_closed(publication, sync, gate)
         if entered == 0 and exited == 0 and gate.content == list(publication.content or []):
             sync.delete()
             sync = None
         else:
-            _apply_to_sent_set(publication, sync)
             if entered + exited >= ANALYZE_AFTER and connection.vendor == "postgresql":
                 # A big sync (a first one) changes the tables' shape: refresh the planner's
                 # statistics now, so the next delta is not planned on an empty table.
                 with connection.cursor() as cursor:
                     tables = _tables()
-                    cursor.execute(f"ANALYZE {tables['sent']}, {tables['change']}")
+                    cursor.execute(f"ANALYZE {tables['pm']}, {tables['change']}")
             sync.entered_count, sync.exited_count = entered, exited
             sync.save(update_fields=["entered_count", "exited_count"])
             publication.last_sync = sync.number

@@ -10,7 +10,7 @@ from django.utils import timezone
 from scipy import stats
 
 from activation import services
-from activation.models import Publication, Sync
+from activation.models import Publication, PublicationMember
 from activation.services import in_holdout, publication_measurement, sync_publication
 from customers.models import Interaction
 from tests.factories.activation import DestinationFactory
@@ -36,7 +36,7 @@ def setup(brand, n, holdout=50):
     Publication.objects.filter(pk=publication.pk).update(created_at=start)
     publication.refresh_from_db()
     sync_publication(publication_id=publication.pk, trigger="test")
-    Sync.objects.filter(publication=publication).update(created_at=start)
+    PublicationMember.objects.filter(publication=publication).update(since=start)
     return people, publication, start
 
 

@@ -114,8 +114,15 @@ class PublicationMember(models.Model):
     ``since`` is when the row reached its state (entry for ``sent``).
     """
 
+    # No database-level constraint (the ORM still cascades): the rows are written
+    # set-based by the sync under a lock on the publication, and half a million
+    # deferred foreign-key checks at commit would double a first sync's time.
     publication = models.ForeignKey(
-        Publication, on_delete=models.CASCADE, related_name="members", db_index=False
+        Publication,
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,
+        db_constraint=False,
     )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     state = models.CharField(max_length=12, choices=MemberState.choices)
@@ -190,7 +197,10 @@ class SyncChange(models.Model):
     """One customer entered or exited by a sync. The NPI is copied so the record stands alone."""
 
     # The (sync, action, npi) index serves lookups by sync; no separate FK index.
-    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="changes", db_index=False)
+    # No database-level constraint, for the reason given on PublicationMember.publication.
+    sync = models.ForeignKey(
+        Sync, on_delete=models.CASCADE, related_name="changes", db_index=False, db_constraint=False
+    )
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )

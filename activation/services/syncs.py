@@ -91,7 +91,9 @@ def publication_gate(publication: Publication) -> Gate:
     return Gate(version=version, content=content)
 
 
+DIFF_TABLE = "activation_sync_diff"
 NEW_TABLE = "activation_sync_new"
+FLIP_TABLE = "activation_sync_flip"
 GONE_TABLE = "activation_sync_gone"
 
 
@@ -101,8 +103,10 @@ def _tables() -> dict[str, str]:
         "change": SyncChange._meta.db_table,
         "member": Membership._meta.db_table,
         "customer": Customer._meta.db_table,
+        "diff": DIFF_TABLE,
         "new": NEW_TABLE,
         "gone": GONE_TABLE,
+        "flip": FLIP_TABLE,
     }
 
 
@@ -142,33 +146,56 @@ def _difference(publication: Publication, gate: Gate) -> None:
     """Two small temporary tables: members the publication has not decided on yet (with
     their state), and decided customers who are no longer members (with their old state).
 
-    One anti-join each way over the unique (version, customer) and (publication,
-    customer) indexes; the holdout hash runs only for the new members.
+    The comparison reads only the two id sets (membership of the version, decided
+    members of the publication): on PostgreSQL one full join, on SQLite one
+    anti-join each way. Customers are joined, and the holdout hash computed, only
+    for the few rows that differ.
     """
     t = _tables()
+    _temporary(t["diff"], "id bigint PRIMARY KEY, state varchar(12), is_new boolean")
     _temporary(t["new"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
     _temporary(t["gone"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
+    version_id, publication_id = gate.version.pk, publication.pk
+    if connection.vendor == "postgresql":
+        _run(
+            f"""INSERT INTO {t["diff"]} (id, state, is_new)
+                SELECT COALESCE(m.customer_id, p.customer_id), p.state, p.customer_id IS NULL
+                FROM (SELECT customer_id FROM {t["member"]} WHERE version_id = %s) m
+                FULL JOIN (SELECT customer_id, state FROM {t["pm"]} WHERE publication_id = %s) p
+                  ON p.customer_id = m.customer_id
+                WHERE m.customer_id IS NULL OR p.customer_id IS NULL""",
+            [version_id, publication_id],
+        )
+    else:
+        _run(
+            f"""INSERT INTO {t["diff"]} (id, state, is_new)
+                SELECT m.customer_id, NULL, %s FROM {t["member"]} m
+                WHERE m.version_id = %s AND NOT EXISTS (
+                    SELECT 1 FROM {t["pm"]} p
+                    WHERE p.publication_id = %s AND p.customer_id = m.customer_id)""",
+            [True, version_id, publication_id],
+        )
+        _run(
+            f"""INSERT INTO {t["diff"]} (id, state, is_new)
+                SELECT p.customer_id, p.state, %s FROM {t["pm"]} p
+                WHERE p.publication_id = %s AND NOT EXISTS (
+                    SELECT 1 FROM {t["member"]} m
+                    WHERE m.version_id = %s AND m.customer_id = p.customer_id)""",
+            [False, publication_id, version_id],
+        )
+    _analyze(t["diff"])
     decision, decision_params = _decision_sql(publication)
-    new_ids = f"""
-        SELECT m.customer_id AS id FROM {t["member"]} m
-        WHERE m.version_id = %s AND NOT EXISTS (
-            SELECT 1 FROM {t["pm"]} p
-            WHERE p.publication_id = %s AND p.customer_id = m.customer_id)"""
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1 OFFSET 0"
     _run(
         f"""INSERT INTO {t["new"]} (id, npi, state)
             SELECT c.id, c.npi, {decision}
-            FROM ({new_ids}{fence}) n JOIN {t["customer"]} c ON c.id = n.id""",
-        [*decision_params, gate.version.pk, publication.pk],
+            FROM {t["diff"]} d JOIN {t["customer"]} c ON c.id = d.id WHERE d.is_new = %s""",
+        [*decision_params, True],
     )
     _run(
         f"""INSERT INTO {t["gone"]} (id, npi, state)
-            SELECT p.customer_id, c.npi, p.state
-            FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
-            WHERE p.publication_id = %s AND NOT EXISTS (
-                SELECT 1 FROM {t["member"]} m
-                WHERE m.version_id = %s AND m.customer_id = p.customer_id)""",
-        [publication.pk, gate.version.pk],
+            SELECT c.id, c.npi, d.state
+            FROM {t["diff"]} d JOIN {t["customer"]} c ON c.id = d.id WHERE d.is_new = %s""",
+        [False],
     )
     _analyze(t["new"], t["gone"])
 
@@ -206,31 +233,9 @@ def _apply_open(publication: Publication, sync: Sync, gate: Gate) -> tuple[int, 
     _delete_members(publication, f"SELECT id FROM {t['gone']}", [])
     entered = 0
     if publication.destination.channel == Channel.EMAIL:
-        # Opted out while held: exit as suppressed. Opted back in: enter again.
-        suppressed = MemberState.SUPPRESSED.value
-        for old, new, opt_out, action, reason in (
-            (sent, suppressed, True, leave, "suppressed"),
-            (suppressed, sent, False, enter, ""),
-        ):
-            flipped = _run(
-                f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
-                    SELECT %s, c.id, c.npi, %s, %s
-                    FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
-                    WHERE p.publication_id = %s AND p.state = %s AND c.email_opt_out = %s""",
-                [sync.pk, action, reason, publication.pk, old, opt_out],
-            )
-            if flipped:
-                _run(
-                    f"""UPDATE {t["pm"]} SET state = %s, entered_sync = %s, since = %s
-                        WHERE publication_id = %s AND state = %s AND customer_id IN (
-                            SELECT customer_id FROM {t["change"]}
-                            WHERE sync_id = %s AND action = %s)""",
-                    [new, sync.number, sync.created_at, publication.pk, old, sync.pk, action],
-                )
-            if action == enter:
-                entered += flipped
-            else:
-                exited += flipped
+        entered_back, suppressed_now = _apply_opt_outs(publication, sync)
+        entered += entered_back
+        exited += suppressed_now
     # New members: record the decision for every one, send those decided `sent`.
     entered += _run(
         f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
@@ -242,8 +247,47 @@ def _apply_open(publication: Publication, sync: Sync, gate: Gate) -> tuple[int, 
             SELECT %s, id, state, %s, %s FROM {t["new"]}""",
         [publication.pk, sync.number, sync.created_at],
     )
-    for table in (t["new"], t["gone"]):
+    for table in (t["diff"], t["new"], t["gone"], t["flip"]):
         _run(f"DROP TABLE IF EXISTS {table}")
+    return entered, exited
+
+
+def _apply_opt_outs(publication: Publication, sync: Sync) -> tuple[int, int]:
+    """Email: exit held customers who opted out (``suppressed``); enter those who opted back in.
+
+    One pass over the publication's decided members finds both kinds of flip.
+    Returns (entered, exited).
+    """
+    t = _tables()
+    sent, suppressed = MemberState.SENT.value, MemberState.SUPPRESSED.value
+    _temporary(t["flip"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
+    flips = _run(
+        f"""INSERT INTO {t["flip"]} (id, npi, state)
+            SELECT c.id, c.npi, p.state
+            FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
+            WHERE p.publication_id = %s
+              AND ((p.state = %s AND c.email_opt_out = %s)
+                   OR (p.state = %s AND c.email_opt_out = %s))""",
+        [publication.pk, sent, True, suppressed, False],
+    )
+    if not flips:
+        return 0, 0
+    exited = _run(
+        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+            SELECT %s, id, npi, %s, %s FROM {t["flip"]} WHERE state = %s""",
+        [sync.pk, ChangeAction.EXIT.value, "suppressed", sent],
+    )
+    entered = _run(
+        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+            SELECT %s, id, npi, %s, %s FROM {t["flip"]} WHERE state = %s""",
+        [sync.pk, ChangeAction.ENTER.value, "", suppressed],
+    )
+    _run(
+        f"""UPDATE {t["pm"]}
+            SET state = CASE WHEN state = %s THEN %s ELSE %s END, entered_sync = %s, since = %s
+            WHERE publication_id = %s AND customer_id IN (SELECT id FROM {t["flip"]})""",
+        [sent, suppressed, sent, sync.number, sync.created_at, publication.pk],
+    )
     return entered, exited
 
 

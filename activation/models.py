@@ -144,6 +144,28 @@ class PublicationMember(models.Model):
         return f"{self.customer_id} {self.state} at {self.publication_id}"
 
 
+class OptOutCheck(models.Model):
+    """A customer whose data changed while an email publication had decided on them.
+
+    Written by the ``customers_changed`` receiver inside the data change's own
+    transaction, so it commits with the change; the next sync of the publication
+    re-checks these customers' opt-out and deletes the rows it checked.
+    """
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "customer"], name="unique_opt_out_check")
+        ]
+
+    def __str__(self) -> str:
+        return f"check {self.customer_id} for {self.publication_id}"
+
+
 class DeliveryState(models.TextChoices):
     PENDING = "pending"
     DELIVERED = "delivered"

@@ -13,7 +13,6 @@ anything, to send.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 from django.dispatch import receiver
 
 from content.signals import mappings_changed
@@ -23,7 +22,7 @@ from governance.signals import version_state_changed
 from segmentation.models import VersionState
 from segmentation.signals import membership_changed
 
-from .models import Publication, PublicationState
+from .models import OptOutCheck, Publication, PublicationMember, PublicationState
 from .tasks import sync_publication_task
 
 CHUNK = 2000
@@ -67,27 +66,25 @@ def sync_on_version_state_change(sender, *, segment_key: str, state: str, **kwar
 
 @receiver(customers_changed, dispatch_uid="activation.sync_on_customers_change")
 def sync_on_customers_change(sender, *, customer_ids, **kwargs) -> None:
-    """Email publications must stop holding customers who opted out (``suppressed``)."""
+    """Email publications must stop holding customers who opted out (``suppressed``).
+
+    Runs inside the data change's transaction: it records which decided members
+    of email publications to re-check (``OptOutCheck``, committed with the
+    change), and queues their syncs for after the commit.
+    """
     ids = list(customer_ids)
-
-    def enqueue() -> None:
-        found: set[int] = set()
-        email = Publication.objects.filter(
-            state=PublicationState.LIVE, destination__channel=Channel.EMAIL
+    found: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        pairs = list(
+            PublicationMember.objects.filter(
+                customer_id__in=chunk, publication__destination__channel=Channel.EMAIL
+            ).values_list("publication_id", "customer_id")
         )
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            found.update(
-                email.filter(
-                    Q(members__customer_id__in=chunk)
-                    | Q(
-                        segment__versions__state=VersionState.ACTIVE,
-                        segment__versions__members__customer_id__in=chunk,
-                    )
-                ).values_list("pk", flat=True)
-            )
-        for publication_id in sorted(found):
-            sync_publication_task.delay(publication_id, "customers_changed")
-
-    if ids:
-        transaction.on_commit(enqueue)
+        OptOutCheck.objects.bulk_create(
+            (OptOutCheck(publication_id=p, customer_id=c) for p, c in pairs),
+            ignore_conflicts=True,
+        )
+        found.update(p for p, _ in pairs)
+    live = Publication.objects.filter(pk__in=found, state=PublicationState.LIVE)
+    _queue(live.values_list("pk", flat=True), "customers_changed")

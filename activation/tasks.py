@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .models import Publication
+from .models import Publication, PublicationState
 from .services import deliver_publication, due_publication_ids, sync_publication
 
 MAX_DELIVERY_RETRIES = 50
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def sync_publication_task(publication_id: int, trigger: str = "") -> int | None:
+def sync_publication_task(publication_id: int, trigger: str = "", full: bool = False) -> int | None:
     """Make the publication's next sync if anything differs; its delivery is queued on commit."""
     if not Publication.objects.filter(pk=publication_id).exists():
         return None
-    sync = sync_publication(publication_id=publication_id, trigger=trigger)
+    sync = sync_publication(publication_id=publication_id, trigger=trigger, full=full)
     return sync.number if sync is not None else None
 
 
@@ -34,6 +34,15 @@ def deliver_publication_task(self, publication_id: int, force: bool = False) -> 
         if self.request.retries < MAX_DELIVERY_RETRIES:
             raise self.retry(countdown=max(outcome.retry_in, 1.0))
     return outcome.as_dict()
+
+
+@shared_task
+def reconcile_publications() -> int:
+    """Nightly: a full sync of every live publication (every held customer's opt-out re-read)."""
+    ids = list(Publication.objects.filter(state=PublicationState.LIVE).values_list("pk", flat=True))
+    for publication_id in ids:
+        sync_publication_task.delay(publication_id, "reconcile", True)
+    return len(ids)
 
 
 @shared_task

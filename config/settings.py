@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "content.tasks.expire_assets",
         "schedule": timedelta(minutes=5),
     },
+    "activation-reconcile-nightly": {
+        "task": "activation.tasks.reconcile_publications",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "activation-retry-due-deliveries": {
         "task": "activation.tasks.retry_due_deliveries",
         "schedule": timedelta(minutes=1),

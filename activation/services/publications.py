@@ -50,11 +50,11 @@ def _holdout(value) -> int:
     return value
 
 
-def _queue_sync(publication_id: int, trigger: str) -> None:
+def _queue_sync(publication_id: int, trigger: str, *, full: bool = False) -> None:
     # tasks.py imports the services; the service queues the task: import here to break the cycle.
     from ..tasks import sync_publication_task
 
-    transaction.on_commit(lambda: sync_publication_task.delay(publication_id, trigger))
+    transaction.on_commit(lambda: sync_publication_task.delay(publication_id, trigger, full))
 
 
 def create_publication(
@@ -156,7 +156,7 @@ def resume_publication(*, user, publication: Publication) -> Publication:
             before=before,
             after=publication_snapshot(publication),
         )
-        _queue_sync(publication.pk, "resumed")
+        _queue_sync(publication.pk, "resumed", full=True)
     return publication
 
 

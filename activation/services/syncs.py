@@ -32,6 +32,7 @@ from ..models import (
     ChangeAction,
     DeliveryState,
     MemberState,
+    OptOutCheck,
     Publication,
     PublicationMember,
     PublicationState,
@@ -94,6 +95,7 @@ def publication_gate(publication: Publication) -> Gate:
 DIFF_TABLE = "activation_sync_diff"
 NEW_TABLE = "activation_sync_new"
 FLIP_TABLE = "activation_sync_flip"
+CHECKED_TABLE = "activation_sync_checked"
 GONE_TABLE = "activation_sync_gone"
 
 
@@ -107,6 +109,8 @@ def _tables() -> dict[str, str]:
         "new": NEW_TABLE,
         "gone": GONE_TABLE,
         "flip": FLIP_TABLE,
+        "check": OptOutCheck._meta.db_table,
+        "checked": CHECKED_TABLE,
     }
 
 
@@ -218,7 +222,7 @@ def _delete_members(publication: Publication, source: str, params: list) -> None
         )
 
 
-def _apply_open(publication: Publication, sync: Sync, gate: Gate) -> tuple[int, int]:
+def _apply_open(publication: Publication, sync: Sync, gate: Gate, *, full: bool) -> tuple[int, int]:
     """The delta while the gate is open. Returns (entered, exited)."""
     t = _tables()
     _difference(publication, gate)
@@ -233,7 +237,7 @@ def _apply_open(publication: Publication, sync: Sync, gate: Gate) -> tuple[int, 
     _delete_members(publication, f"SELECT id FROM {t['gone']}", [])
     entered = 0
     if publication.destination.channel == Channel.EMAIL:
-        entered_back, suppressed_now = _apply_opt_outs(publication, sync)
+        entered_back, suppressed_now = _apply_opt_outs(publication, sync, full=full)
         entered += entered_back
         exited += suppressed_now
     # New members: record the decision for every one, send those decided `sent`.
@@ -247,28 +251,39 @@ def _apply_open(publication: Publication, sync: Sync, gate: Gate) -> tuple[int, 
             SELECT %s, id, state, %s, %s FROM {t["new"]}""",
         [publication.pk, sync.number, sync.created_at],
     )
-    for table in (t["diff"], t["new"], t["gone"], t["flip"]):
+    for table in (t["diff"], t["new"], t["gone"], t["flip"], t["checked"]):
         _run(f"DROP TABLE IF EXISTS {table}")
     return entered, exited
 
 
-def _apply_opt_outs(publication: Publication, sync: Sync) -> tuple[int, int]:
+def _apply_opt_outs(publication: Publication, sync: Sync, *, full: bool) -> tuple[int, int]:
     """Email: exit held customers who opted out (``suppressed``); enter those who opted back in.
 
-    One pass over the publication's decided members finds both kinds of flip.
-    Returns (entered, exited).
+    A full check reads every decided member; otherwise only the customers whose
+    data changed since the last sync (``OptOutCheck`` rows, written in the data
+    change's transaction). The checked rows are deleted. Returns (entered, exited).
     """
     t = _tables()
     sent, suppressed = MemberState.SENT.value, MemberState.SUPPRESSED.value
+    _temporary(t["checked"], "id bigint PRIMARY KEY, customer_id bigint")
+    _run(
+        f"""INSERT INTO {t["checked"]} (id, customer_id)
+            SELECT id, customer_id FROM {t["check"]} WHERE publication_id = %s""",
+        [publication.pk],
+    )
+    scope = "" if full else f"AND p.customer_id IN (SELECT customer_id FROM {t['checked']})"
     _temporary(t["flip"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
     flips = _run(
         f"""INSERT INTO {t["flip"]} (id, npi, state)
             SELECT c.id, c.npi, p.state
             FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
-            WHERE p.publication_id = %s
+            WHERE p.publication_id = %s {scope}
               AND ((p.state = %s AND c.email_opt_out = %s)
                    OR (p.state = %s AND c.email_opt_out = %s))""",
         [publication.pk, sent, True, suppressed, False],
+    )
+    _run(
+        f"DELETE FROM {t['check']} WHERE id IN (SELECT id FROM {t['checked']})",
     )
     if not flips:
         return 0, 0
@@ -308,6 +323,7 @@ def _apply_closed(publication: Publication, sync: Sync, gate: Gate) -> int:
         ],
     )
     PublicationMember.objects.filter(publication=publication).delete()
+    OptOutCheck.objects.filter(publication=publication).delete()
     return exited
 
 
@@ -316,13 +332,16 @@ def _last_version_number(publication: Publication) -> int:
     return last or 0
 
 
-def sync_publication(*, publication_id: int, trigger: str, user=None) -> Sync | None:
+def sync_publication(
+    *, publication_id: int, trigger: str, user=None, full: bool = False
+) -> Sync | None:
     """Make the next sync of a publication if anything differs; None when nothing does.
 
     A paused publication sends nothing, except the final sync that exits
     everyone when its compliance gate has closed. A live publication whose gate
     closed sends that final sync and becomes paused. Delivery is queued when the
-    sync commits.
+    sync commits. ``full`` re-checks every held customer's email opt-out, not only
+    those whose data changed since the last sync (on demand, on resume, nightly).
     """
     # Expire what is due first, so an asset past its date never reaches a message.
     expire_due_assets()
@@ -353,7 +372,7 @@ def sync_publication(*, publication_id: int, trigger: str, user=None) -> Sync | 
             created_at=now,
         )
         if gate.open:
-            entered, exited = _apply_open(publication, sync, gate)
+            entered, exited = _apply_open(publication, sync, gate, full=full)
         else:
             entered, exited = 0, _apply_closed(publication, sync, gate)
         if entered == 0 and exited == 0 and gate.content == list(publication.content or []):
@@ -423,7 +442,9 @@ def request_sync(*, user, publication: Publication) -> dict:
     require(user, "sync_publication")
     if publication.state == PublicationState.PAUSED:
         raise Conflict(f"publication {publication.pk} is paused: resume it before syncing", path="")
-    sync = sync_publication(publication_id=publication.pk, trigger="on_demand", user=user)
+    sync = sync_publication(
+        publication_id=publication.pk, trigger="on_demand", user=user, full=True
+    )
     outcome = deliver_publication(publication_id=publication.pk, force=True)
     publication.refresh_from_db()
     return {

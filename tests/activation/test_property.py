@@ -2,7 +2,8 @@
 
 After each sync, replaying every message (entered minus later exited) gives
 exactly the active version's members, minus the holdout, minus opted-out
-customers for email; no NPI is entered twice without an exit between.
+customers for email; no NPI is entered twice without an exit between. Opt-out
+changes are announced with ``customers_changed``, as every import does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from activation import services
 from activation.services import in_holdout, sync_publication
 from customers.models import Customer
+from customers.signals import announce_customers_changed
 from tests.factories.activation import DestinationFactory
 
 from .support import active_version, approved_mapping, cardiologists, held_npis, members
@@ -60,6 +62,8 @@ def test_destination_holds_members_minus_holdout_minus_suppressed(world, steps, 
             Customer.objects.filter(pk__in=[customers[i].pk for i in opted_out_ids]).update(
                 email_opt_out=True
             )
+            # As an import does, in the same transaction: announce whose data changed.
+            announce_customers_changed(customer_ids=[c.pk for c in customers], source="test")
             sync_publication(publication_id=publication.pk, trigger="property")
             expected = {
                 customers[i].npi

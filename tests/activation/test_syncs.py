@@ -11,6 +11,7 @@ from activation import services
 from activation.models import Publication, Sync
 from activation.services import holdout_bucket, in_holdout, sync_message, sync_publication
 from content import services as content_services
+from customers.models import Customer
 from governance import services as governance
 from segmentation.models import SegmentVersion
 from tests.factories.activation import DestinationFactory
@@ -299,3 +300,30 @@ def test_publishing_queues_the_first_sync_on_commit(brand, django_capture_on_com
             user=brand, segment=version.segment, destination_key=destination.key
         )
     assert held_npis(publication) == npis(people)
+
+
+def test_an_unannounced_opt_out_is_caught_by_a_full_sync(brand):
+    a, b = cardiologists(2)
+    version = active_version(brand, customers=[a, b])
+    approved_mapping(version, brand)
+    publication = publish(brand, version)
+    sync(publication)
+    Customer.objects.filter(pk=a.pk).update(email_opt_out=True)  # no announcement
+    assert sync(publication) is None
+    final = sync_publication(publication_id=publication.pk, trigger="reconcile", full=True)
+    assert reasons(final) == {a.npi: "suppressed"}
+
+
+def test_an_opt_in_enters_again(brand, django_capture_on_commit_callbacks):
+    from customers.signals import announce_customers_changed
+
+    (a,) = cardiologists(1, email_opt_out=True)
+    version = active_version(brand, customers=[a])
+    approved_mapping(version, brand)
+    publication = publish(brand, version)
+    sync(publication)
+    assert held_npis(publication) == set()
+    Customer.objects.filter(pk=a.pk).update(email_opt_out=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        announce_customers_changed(customer_ids=[a.pk], source="test")
+    assert held_npis(publication) == {a.npi}

@@ -218,7 +218,8 @@ def main() -> None:
         assert outcome.delivered == [1, 2], outcome
     print(
         f"\nfirst sync {t_first:.2f} s (target < 30 s); delta {t_delta:.3f} s (target < 1 s); "
-        f"peak RSS {peak_mb():.0f} MB"
+        f"peak RSS {peak_mb():.0f} MB; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores"
     )
 
 

@@ -35,6 +35,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -138,11 +139,15 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-def timed(label: str, fn):
-    t0 = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - t0
+def timed(label: str, fn, *, slowest: int = 4):
+    """Run ``fn``; print its time, the peak RSS and its slowest SQL statements."""
+    with CaptureQueriesContext(connection) as queries:
+        t0 = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - t0
     print(f"{label:<44} {seconds:8.2f} s   peak RSS {peak_mb():6.0f} MB", flush=True)
+    for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:slowest]:
+        print(f"      {float(query['time']):6.2f} s  {' '.join(query['sql'].split())[:90]}")
     return result, seconds
 
 

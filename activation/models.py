@@ -124,7 +124,10 @@ class PublicationMember(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # No database-level constraint either (the ORM still cascades a customer's deletion).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     state = models.CharField(max_length=12, choices=MemberState.choices)
     entered_sync = models.PositiveIntegerField()
     since = models.DateTimeField()

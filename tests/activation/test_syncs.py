@@ -327,3 +327,15 @@ def test_an_opt_in_enters_again(brand, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         announce_customers_changed(customer_ids=[a.pk], source="test")
     assert held_npis(publication) == {a.npi}
+
+
+def test_deleting_a_customer_forgets_the_publication_decision(brand):
+    from activation.models import PublicationMember
+
+    (a,) = cardiologists(1)
+    version = active_version(brand, customers=[a])
+    approved_mapping(version, brand)
+    publication = publish(brand, version)
+    sync(publication)
+    Customer.objects.get(pk=a.pk).delete()
+    assert not PublicationMember.objects.filter(publication=publication).exists()

@@ -62,6 +62,16 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "view_territories": frozenset({AD, F}),
     # the /mappings/ compliance queue (brand proposes elsewhere; docs/api.md pages)
     "view_mapping_queue": frozenset({AD, C}),
+    # activation (docs/activation.md): admins manage destinations, brand publishes;
+    # compliance and admin may stop any publication; field leads see none of it.
+    "view_destinations": frozenset({AD, B, C}),
+    "manage_destinations": frozenset({AD}),
+    "view_publications": frozenset({AD, B, A, M, C}),
+    "publish_segment": frozenset({B}),
+    "sync_publication": frozenset({B}),
+    "pause_publication": frozenset({AD, B, C}),
+    "resume_publication": frozenset({B}),
+    "view_deliveries": frozenset({AD, B, C}),
 }
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "field",
     "demo",
     "discovery",
+    "activation",
 ]
 
 MIDDLEWARE = [
@@ -271,7 +272,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.verify_audit_log",
         "schedule": crontab(minute=30),
     },
+    "activation-reconcile-nightly": {
+        "task": "activation.tasks.reconcile_publications",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "activation-retry-due-deliveries": {
+        "task": "activation.tasks.retry_due_deliveries",
+        "schedule": timedelta(minutes=1),
+    },
 }
+
+# Activation (docs/activation.md): file destinations must lie inside this root;
+# webhooks time out after this many seconds; failed deliveries are retried after
+# base * 2**(attempts-1) seconds, at most max.
+ACTIVATION_FILE_ROOT = Path(os.environ.get("ACTIVATION_FILE_ROOT", BASE_DIR / "var" / "activation"))
+ACTIVATION_WEBHOOK_TIMEOUT = float(os.environ.get("ACTIVATION_WEBHOOK_TIMEOUT", "5"))
+ACTIVATION_RETRY_BASE_SECONDS = int(os.environ.get("ACTIVATION_RETRY_BASE_SECONDS", "10"))
+ACTIVATION_RETRY_MAX_SECONDS = int(os.environ.get("ACTIVATION_RETRY_MAX_SECONDS", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("field.api_urls")),
     path("", include("core.api_urls")),
     path("", include("discovery.api_urls")),
+    path("", include("activation.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,4 +25,5 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("field.urls")),
     path("", include("discovery.urls")),
+    path("", include("activation.urls")),
 ]

@@ -1,0 +1,271 @@
+"""Delivery of syncs, in order per publication, with retries (docs/activation.md, "Delivery").
+
+One worker at a time delivers a publication: it takes a short lease on the
+publication row (an UPDATE ... WHERE the lease is free), so no transaction is
+held open during a network call. It delivers the oldest undelivered sync,
+then the next; a failure records the attempt, schedules the retry with
+exponential backoff and stops, so sync N+1 never goes out before sync N. A
+webhook that hangs costs one timeout of one worker, never another publication.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import record_event
+from core.csv import csv_safe
+
+from ..models import DeliveryAttempt, DeliveryState, DestinationKind, Publication, Sync
+from .destinations import inside_root
+from .syncs import sync_message
+
+
+@dataclass
+class DeliveryOutcome:
+    """What one delivery run did: syncs delivered, and when to try again if one failed."""
+
+    delivered: list[int]
+    failed: int | None = None  # the number of the sync that failed
+    error: str = ""
+    retry_in: float | None = None  # seconds until the failed (or waiting) sync is due
+    busy: bool = False  # another worker holds the lease
+
+    def as_dict(self) -> dict:
+        return {
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "error": self.error,
+            "retry_in": self.retry_in,
+            "busy": self.busy,
+        }
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer the destination did not accept: it is not followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def backoff_seconds(attempts: int) -> int:
+    """base * 2**(attempts-1), at most the configured maximum."""
+    base = settings.ACTIVATION_RETRY_BASE_SECONDS
+    return min(base * 2 ** max(attempts - 1, 0), settings.ACTIVATION_RETRY_MAX_SECONDS)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Signature`` header value: ``sha256=`` + hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def message_body(sync: Sync) -> bytes:
+    return json.dumps(sync_message(sync), separators=(",", ":")).encode()
+
+
+def _post_webhook(sync: Sync) -> tuple[bool, int | None, str]:
+    destination = sync.publication.destination
+    body = message_body(sync)
+    request = urllib.request.Request(
+        destination.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Signature": signature(destination.secret, body),
+            "Idempotency-Key": f"{sync.publication_id}-{sync.number}",
+            "User-Agent": "segment-governance-activation/1",
+        },
+    )
+    # Destinations are the company's own systems: no proxy from the environment.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    try:
+        with opener.open(request, timeout=settings.ACTIVATION_WEBHOOK_TIMEOUT) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        return False, exc.code, f"HTTP {exc.code}"
+    except TimeoutError:
+        return False, None, f"timed out after {settings.ACTIVATION_WEBHOOK_TIMEOUT:g} s"
+    except urllib.error.URLError as exc:
+        return False, None, f"connection failed: {exc.reason}"[:300]
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # Garbage for an answer (not HTTP, a broken status line): a failed attempt.
+        return False, None, f"invalid answer: {type(exc).__name__}"[:300]
+    if 200 <= status < 300:
+        return True, status, ""
+    return False, status, f"HTTP {status}"
+
+
+def sync_file_name(sync: Sync) -> str:
+    return f"{sync.publication.segment.key}-{sync.publication_id}-{sync.number:06d}.csv"
+
+
+def _write_file(sync: Sync) -> tuple[bool, int | None, str]:
+    """Write the sync's CSV under a temporary name, then rename it into place (atomic)."""
+    destination = sync.publication.destination
+    directory = inside_root(destination.directory)
+    if directory is None:
+        return False, None, "the directory is no longer inside ACTIVATION_FILE_ROOT"
+    message = sync_message(sync)
+    content = "|".join(message["content"])
+    target = Path(directory) / sync_file_name(sync)
+    tmp_name = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["action", "npi", "content", "reason"])
+            for row in message["entered"]:
+                writer.writerow([csv_safe(v) for v in ("enter", row["npi"], content, "")])
+            for row in message["exited"]:
+                writer.writerow([csv_safe(v) for v in ("exit", row["npi"], "", row["reason"])])
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        return False, None, f"{type(exc).__name__}: {exc.strerror or exc}"[:300]
+    finally:
+        if tmp_name is not None and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return True, None, ""
+
+
+def _send(sync: Sync) -> tuple[bool, int | None, str]:
+    if sync.publication.destination.kind == DestinationKind.FILE:
+        return _write_file(sync)
+    return _post_webhook(sync)
+
+
+def _record_attempt(
+    sync: Sync, *, ok: bool, status: int | None, error: str, started, duration_ms: int
+) -> Sync:
+    """The attempt, the sync's delivery state and the audit event, in one transaction."""
+    with transaction.atomic():
+        sync = Sync.objects.select_for_update().get(pk=sync.pk)
+        sync.attempts += 1
+        DeliveryAttempt.objects.create(
+            sync=sync,
+            attempt=sync.attempts,
+            started_at=started,
+            duration_ms=duration_ms,
+            ok=ok,
+            status_code=status,
+            error=error,
+        )
+        now = timezone.now()
+        if ok:
+            sync.state = DeliveryState.DELIVERED
+            sync.delivered_at = now
+            sync.next_retry_at = None
+            sync.last_error = ""
+        else:
+            sync.state = DeliveryState.FAILED
+            sync.next_retry_at = now + timedelta(seconds=backoff_seconds(sync.attempts))
+            sync.last_error = error
+        sync.save(
+            update_fields=["attempts", "state", "delivered_at", "next_retry_at", "last_error"]
+        )
+        record_event(
+            actor=None,
+            action="sync.delivered" if ok else "sync.delivery_failed",
+            object_type="publication",
+            object_id=sync.publication_id,
+            after={
+                "sync": sync.number,
+                "attempt": sync.attempts,
+                "status_code": status,
+                "error": error,
+                "next_retry_at": sync.next_retry_at,
+            },
+        )
+    return sync
+
+
+def _lease_seconds() -> float:
+    return settings.ACTIVATION_WEBHOOK_TIMEOUT * 4 + 60
+
+
+def _take_lease(publication_id: int) -> bool:
+    now = timezone.now()
+    taken = (
+        Publication.objects.filter(pk=publication_id)
+        .filter(Q(delivery_lease_until__isnull=True) | Q(delivery_lease_until__lt=now))
+        .update(delivery_lease_until=now + timedelta(seconds=_lease_seconds()))
+    )
+    return taken == 1
+
+
+def deliver_publication(*, publication_id: int, force: bool = False) -> DeliveryOutcome:
+    """Deliver this publication's undelivered syncs in order until one fails or none is left.
+
+    ``force`` retries a failed sync now, whatever its backoff (the on-demand sync).
+    """
+    outcome = DeliveryOutcome(delivered=[])
+    if not _take_lease(publication_id):
+        outcome.busy = True
+        outcome.retry_in = 5.0
+        return outcome
+    try:
+        while True:
+            sync = (
+                Sync.objects.filter(publication_id=publication_id)
+                .exclude(state=DeliveryState.DELIVERED)
+                .select_related("publication__destination", "publication__segment")
+                .order_by("number")
+                .first()
+            )
+            if sync is None:
+                return outcome
+            now = timezone.now()
+            due = sync.next_retry_at is None or sync.next_retry_at <= now
+            if sync.state == DeliveryState.FAILED and not due and not force:
+                outcome.retry_in = (sync.next_retry_at - now).total_seconds()
+                return outcome
+            Publication.objects.filter(pk=publication_id).update(
+                delivery_lease_until=now + timedelta(seconds=_lease_seconds())
+            )
+            started = time.monotonic()
+            ok, status, error = _send(sync)
+            duration_ms = int((time.monotonic() - started) * 1000)
+            sync = _record_attempt(
+                sync, ok=ok, status=status, error=error, started=now, duration_ms=duration_ms
+            )
+            if not ok:
+                outcome.failed = sync.number
+                outcome.error = error
+                outcome.retry_in = float(backoff_seconds(sync.attempts))
+                return outcome
+            outcome.delivered.append(sync.number)
+    finally:
+        Publication.objects.filter(pk=publication_id).update(delivery_lease_until=None)
+
+
+def due_publication_ids(*, now=None) -> list[int]:
+    """Publications with a pending sync, or a failed one whose retry is due (the beat job)."""
+    now = now or timezone.now()
+    return sorted(
+        set(
+            Sync.objects.filter(
+                Q(state=DeliveryState.PENDING)
+                | Q(state=DeliveryState.FAILED, next_retry_at__lte=now)
+            ).values_list("publication_id", flat=True)
+        )
+    )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "activation"
+
+urlpatterns = [
+    path(
+        "segments/<str:key>/publications-panel/",
+        views.publications_panel,
+        name="publications_panel",
+    ),
+    path("segments/<str:key>/publish/", views.publish, name="publish"),
+    path(
+        "publications/<int:pk>/<str:action>/",
+        views.publication_action,
+        name="publication_action",
+    ),
+    path("destinations/", views.destination_list, name="destination_list"),
+    path("deliveries/", views.delivery_log, name="delivery_log"),
+]

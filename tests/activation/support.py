@@ -1,0 +1,72 @@
+"""Set-up shared by the activation tests: a published segment with members and content."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from activation.models import SyncChange
+from activation.services import sync_message
+from content.models import ContentMapping
+from segmentation.models import Membership, SegmentVersion
+from tests.factories import CustomerFactory
+from tests.governance.support import asset
+from tests.segmentation.segments_support import activate, make_segment
+
+CARDIOLOGY = {"field": "specialty", "op": "eq", "value": "cardiology"}
+AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def members(version: SegmentVersion, customers) -> None:
+    """Make exactly ``customers`` the members of ``version`` (the engine is tested elsewhere)."""
+    Membership.objects.filter(version=version).exclude(
+        customer__in=[c.pk for c in customers]
+    ).delete()
+    have = set(Membership.objects.filter(version=version).values_list("customer_id", flat=True))
+    Membership.objects.bulk_create(
+        Membership(version=version, customer=c, entered_at=AS_OF)
+        for c in customers
+        if c.pk not in have
+    )
+
+
+def active_version(brand, key: str = "cardio", customers=()) -> SegmentVersion:
+    version = activate(make_segment(brand, key, CARDIOLOGY, indications=["heart_failure"]))
+    members(version, customers)
+    return version
+
+
+def approved_mapping(version: SegmentVersion, brand, code: str = "US-CARD-0042", **asset_kwargs):
+    """An approved mapping of a live asset (channels email and rep_visit by default)."""
+    return ContentMapping.objects.create(
+        asset=asset(code, **asset_kwargs),
+        segment=version.segment,
+        segment_version=version,
+        state="approved",
+        rationale="fits",
+        proposed_by=brand,
+        proposed_at=timezone.now(),
+    )
+
+
+def cardiologists(n: int, **kwargs):
+    return [CustomerFactory(specialty="cardiology", **kwargs) for _ in range(n)]
+
+
+def held_npis(publication) -> set[str]:
+    """Replay every message of the publication: entered minus later exited, checked as we go."""
+    held: set[str] = set()
+    for sync in publication.syncs.order_by("number"):
+        message = sync_message(sync)
+        for row in message["entered"]:
+            assert row["npi"] not in held, f"{row['npi']} entered twice"
+            held.add(row["npi"])
+        for row in message["exited"]:
+            assert row["npi"] in held, f"{row['npi']} exited without being held"
+            held.discard(row["npi"])
+    return held
+
+
+def reasons(sync) -> dict[str, str]:
+    return dict(SyncChange.objects.filter(sync=sync, action="exit").values_list("npi", "reason"))

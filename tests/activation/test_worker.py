@@ -1,0 +1,119 @@
+"""With REDIS_URL and PostgreSQL: a real Celery worker syncs, fails, backs off and retries.
+
+Run with e.g. ``DATABASE_URL=postgres://... REDIS_URL=redis://... pytest -m worker``.
+The webhook fails three times, then accepts; the worker retries with
+exponential backoff (base 1 s here) and the destination ends holding exactly
+the members, every request carrying the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from activation import services, tasks
+from activation.models import Sync
+from tests.factories.activation import DestinationFactory
+
+from .support import active_version, approved_mapping, cardiologists, held_npis
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker():
+    if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (a worker process shares the database)")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        "ACTIVATION_RETRY_BASE_SECONDS": "1",
+        "ACTIVATION_WEBHOOK_TIMEOUT": "1",
+    }
+    from config.celery import app
+
+    app.control.purge()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "-n",
+            f"activation-test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def wait_for(predicate, timeout: float = 90) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_worker_retries_a_failing_webhook_until_it_accepts(worker, receiver, make_user):
+    brand = make_user("brand")
+    people = cardiologists(3)
+    version = active_version(brand, customers=people)
+    approved_mapping(version, brand)
+    destination = DestinationFactory(url=receiver.url, secret="k")
+    receiver.script = ["fail", "hang", "fail"]
+    publication = services.create_publication(
+        user=brand, segment=version.segment, destination_key=destination.key
+    )  # autocommit: the first sync is queued to the worker now
+    assert wait_for(
+        lambda: Sync.objects.filter(publication=publication, state="delivered").exists()
+    )
+    sync = Sync.objects.get(publication=publication)
+    assert sync.attempts == 4
+    assert [r["answer"] for r in receiver.requests] == ["fail", "hang", "fail", "ok"]
+    assert {r["headers"]["Idempotency-Key"] for r in receiver.requests} == {f"{publication.pk}-1"}
+    (message,) = receiver.accepted()
+    assert {r["npi"] for r in message["entered"]} == {c.npi for c in people}
+    assert held_npis(publication) == {c.npi for c in people}
+
+
+def test_beat_job_queues_due_deliveries_on_the_worker(worker, receiver, make_user):
+    from django.utils import timezone
+
+    brand = make_user("brand")
+    version = active_version(brand, customers=cardiologists(1))
+    approved_mapping(version, brand)
+    destination = DestinationFactory(url="http://127.0.0.1:9/closed", secret="k")
+    publication = services.create_publication(
+        user=brand, segment=version.segment, destination_key=destination.key
+    )
+    assert wait_for(lambda: Sync.objects.filter(publication=publication, state="failed").exists())
+    destination.url = receiver.url
+    destination.save()
+    Sync.objects.filter(publication=publication).update(next_retry_at=timezone.now())
+    assert tasks.retry_due_deliveries.delay().get(timeout=30) == 1
+    assert wait_for(
+        lambda: Sync.objects.filter(publication=publication, state="delivered").exists()
+    )

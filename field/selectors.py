@@ -82,6 +82,9 @@ def territory_segments(*, territory_code: str) -> list[dict]:
     ]
 
 
+MEMBER_ORDER = ("last_name", "first_name", "npi")
+
+
 def territory_members(
     *, segment: Segment | str, territory_code: str, channel: str | None = None
 ) -> QuerySet:
@@ -89,13 +92,14 @@ def territory_members(
 
     For the ``email`` channel, customers with ``email_opt_out`` are left out
     (docs/governance.md). No active version: nothing (drafts never reach the field).
+    Ordered as the page shows them and the CSV lists them: last name, first name, NPI.
     """
     key = segment.key if isinstance(segment, Segment) else segment
     qs = Customer.objects.filter(
         territory_id=territory_code,
         memberships__version__segment__key=key,
         memberships__version__state=VersionState.ACTIVE,
-    ).order_by("npi")
+    ).order_by(*MEMBER_ORDER)
     if channel == "email":
         qs = qs.filter(email_opt_out=False)
     return qs

@@ -67,6 +67,7 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
         members,
         sorts=("npi", "last_name", "specialty", "decile", "state"),
         default="last_name",
+        then={"last_name": selectors.MEMBER_ORDER[1:]},
     )
     return render(
         request,

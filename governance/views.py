@@ -20,7 +20,7 @@ from accounts.permissions import SIGNING_TEAMS, allowed
 from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.models import AuditEvent
-from core.errors import DomainError, ErrorDetail
+from core.errors import DomainError, ErrorDetail, ValidationFailed
 from segmentation import presentation
 from segmentation.models import Segment, SegmentVersion, VersionState
 from segmentation.services import preview_rule
@@ -158,7 +158,10 @@ def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
         "my_teams": my_teams,
         "meanings_json": json.dumps(meanings),
         "meanings": meanings,
-        "can_sign": allowed(request.user, "sign_segment") and version.state == "in_review",
+        "can_sign": allowed(request.user, "sign_segment")
+        and version.state == "in_review"
+        and not services.is_version_author(version=version, user=request.user),
+        "is_author": services.is_version_author(version=version, user=request.user),
     }
 
 
@@ -238,12 +241,16 @@ def segment_activate(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 @page_permission("retire_segment")
 def segment_retire(request: HttpRequest, key: str) -> HttpResponse:
-    """Retire the active version (its content mappings are revoked by the service)."""
+    """Retire the active version (its content mappings are revoked by the service).
+
+    The page requires a reason: brand and compliance read it on every revoked mapping.
+    """
     segment = get_object_or_404(Segment, key=key)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        raise ValidationFailed("say why the segment is retired", path="reason")
     version = services.version_for_action(segment=segment, state="active")
-    services.retire_version(
-        user=request.user, version=version, reason=request.POST.get("reason", "").strip()
-    )
+    services.retire_version(user=request.user, version=version, reason=reason)
     messages.success(request, f"Version {version.number} retired.")
     return redirect("segmentation:segment_detail", key=segment.key)
 

@@ -23,9 +23,10 @@ from django.views.decorators.http import require_POST
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
+from customers.models import Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
 
-from . import presentation, services
+from . import presentation, readable, services
 from .forms import SegmentForm, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 from .rules import field_catalog
@@ -159,13 +160,32 @@ def _form_errors_from(exc: DomainError, form: SegmentForm | None = None) -> list
     return remaining
 
 
+def error_context(errors: list[ErrorDetail]) -> dict:
+    """Errors for the page, each shown once: plain-field and other errors in the list above
+    the form; rule errors at their node in the builder (``rule_errors``), counted in the
+    list and spelled out for readers without JavaScript (``rule_problems``)."""
+    return {
+        "errors": readable.readable_errors(e for e in errors if not readable.is_rule_error(e)),
+        "rule_problems": readable.readable_errors(e for e in errors if readable.is_rule_error(e)),
+        "rule_errors": readable.builder_errors(errors),
+    }
+
+
+def _scope_refusal(request: HttpRequest, form: SegmentForm) -> str:
+    """The warning to confirm before saving a rule that selects everyone or no one."""
+    if request.POST.get("confirm_scope") == "1":
+        return ""
+    return readable.scope_warning(form.cleaned_data.get("entry_rule"))
+
+
 @page_permission("edit_segment")
 def segment_new(request: HttpRequest) -> HttpResponse:
     """Create a segment: its first version is a draft."""
     errors: list[ErrorDetail] = []
+    scope_warning = ""
     if request.method == "POST":
         form = SegmentForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and not (scope_warning := _scope_refusal(request, form)):
             try:
                 services.segment_create(user=request.user, **form.service_fields())
             except DomainError as exc:
@@ -181,8 +201,8 @@ def segment_new(request: HttpRequest) -> HttpResponse:
         "segmentation/segment_edit.html",
         {
             "form": form,
-            "errors": errors,
-            "rule_errors": [e.as_dict() for e in errors],
+            **error_context(errors),
+            "scope_warning": scope_warning,
             "is_new": True,
             **builder_context(),
         },
@@ -213,6 +233,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
     can_edit = allowed(request.user, "edit_segment")
     errors: list[ErrorDetail] = []
     status = 200
+    scope_warning = ""
 
     if request.method == "POST":
         if not can_edit:
@@ -220,7 +241,9 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
                 request, "403.html", {"exception": "Your roles cannot edit segments."}, status=403
             )
         form = SegmentForm(request.POST, editing=segment)
-        if form.is_valid():
+        if form.is_valid() and (scope_warning := _scope_refusal(request, form)):
+            status = 400
+        elif form.is_valid():
             try:
                 services.segment_update(user=request.user, segment=segment, **form.service_fields())
             except DomainError as exc:
@@ -242,8 +265,8 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "latest": latest,
         "active": active,
         "form": form,
-        "errors": errors,
-        "rule_errors": [e.as_dict() for e in errors],
+        **error_context(errors),
+        "scope_warning": scope_warning,
         "can_edit": can_edit,
         "can_submit": allowed(request.user, "submit_segment") and latest.state == "draft",
         "can_activate": allowed(request.user, "activate_segment") and latest.state == "approved",
@@ -286,11 +309,9 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             errors = list(exc.errors)
-    context = {
-        "errors": errors,
-        "rule_errors": [e.as_dict() for e in errors],
-        "result": _preview_view(result),
-    }
+    context = {**error_context(errors), "result": _preview_view(result)}
+    if result is not None:
+        context["total"] = Customer.objects.count()
     return render(
         request, "segmentation/partials/preview.html", context, status=400 if errors else 200
     )

@@ -431,9 +431,17 @@
           best = n; bestLen = p.length;
         }
       });
-      if (!best) return;
+      var text = err.message;
+      if (!best) {
+        // No node to point at (the rule's root, say): show it at the top of that editor.
+        best = document.querySelector('[data-rule-editor][data-name="' + path.split(/[.\[]/)[0] + '"]');
+        if (!best) return;
+        text = (err.where ? err.where + ": " : "") + err.message;
+        best.insertBefore(el("div", { className: "rb-error-msg", role: "alert", text: text }), best.firstChild);
+        return;
+      }
       best.classList.add("rb-error");
-      var msg = el("div", { className: "rb-error-msg", role: "alert", text: path + ": " + err.message });
+      var msg = el("div", { className: "rb-error-msg", role: "alert", text: text });
       if (best.classList.contains("rb-group")) best.insertBefore(msg, best.children[1] || null);
       else best.appendChild(msg);
     });

@@ -17,6 +17,7 @@ from .assets import (
     expire_due_assets,
     parse_expiry,
     set_asset_status,
+    status_moves,
     update_asset,
 )
 from .lifecycle import effective_status, is_due
@@ -56,5 +57,6 @@ __all__ = [
     "revoke_mappings_for_asset",
     "revoke_mappings_for_segment",
     "set_asset_status",
+    "status_moves",
     "update_asset",
 ]

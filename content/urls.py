@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import asset_views, views
+from . import asset_views, panel_views, views
 
 app_name = "content"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("content/<str:code>/", asset_views.asset_detail, name="asset_detail"),
     path("content/<str:code>/edit/", asset_views.asset_edit, name="asset_edit"),
     path("content/<str:code>/status/", asset_views.asset_status, name="asset_status"),
+    path(
+        "segments/<str:key>/content/",
+        panel_views.segment_content_panel,
+        name="segment_content_panel",
+    ),
     path("mappings/", views.mapping_list, name="mapping_list"),
     path("mappings/<int:pk>/", views.mapping_detail, name="mapping_detail"),
 ]

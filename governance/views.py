@@ -25,7 +25,7 @@ from segmentation import presentation
 from segmentation.models import Segment, SegmentVersion, VersionState
 from segmentation.services import preview_rule
 
-from . import services
+from . import inbox, services
 from .models import Decision, Signature
 from .services import sign_version, signature_meaning
 
@@ -211,6 +211,13 @@ def review_overlap(request: HttpRequest, key: str, number: int) -> HttpResponse:
     return render(
         request, "governance/partials/overlap.html", {"overlaps": _overlaps(request, version)}
     )
+
+
+@page_permission("view_dashboard")
+def dashboard_inbox(request: HttpRequest) -> HttpResponse:
+    """htmx fragment for the dashboard: versions awaiting my signature, my rejected versions,
+    my decided proposals, revoked mappings, my imports."""
+    return render(request, "governance/partials/inbox.html", inbox.inbox(user=request.user))
 
 
 # --------------------------------------------------------------------------- lifecycle actions

@@ -219,6 +219,18 @@ def _version_or_404(segment: Segment, number: str | None) -> SegmentVersion | No
         raise Http404("No such version") from None
 
 
+def _rejection(version: SegmentVersion | None):
+    """The rejecting signature that sent this draft back (the latest one), or None.
+
+    Read through the version's ``signatures`` relation, so segmentation needs no
+    import of governance (docs/architecture.md).
+    """
+    if version is None or version.state != "draft":
+        return None
+    rejects = [s for s in version.signatures.all() if s.decision == "reject"]
+    return max(rejects, key=lambda s: s.signed_at, default=None)
+
+
 @page_permission("view_segments")
 def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
     """The editor (brand, admin) or read-only view (others) of a segment, with history."""
@@ -268,6 +280,8 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         **error_context(errors),
         "scope_warning": scope_warning,
         "can_edit": can_edit,
+        "rejection": _rejection(latest),
+        "can_see_content": allowed(request.user, "view_mappings"),
         "can_submit": allowed(request.user, "submit_segment") and latest.state == "draft",
         "can_activate": allowed(request.user, "activate_segment") and latest.state == "approved",
         "can_retire": allowed(request.user, "retire_segment") and active is not None,

@@ -13,4 +13,5 @@ urlpatterns = [
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<str:key>/v<int:number>/", views.review_detail, name="review_detail"),
     path("reviews/<str:key>/v<int:number>/overlap/", views.review_overlap, name="review_overlap"),
+    path("reviews/<str:key>/v<int:number>/impact/", views.review_impact, name="review_impact"),
 ]

@@ -21,9 +21,9 @@ from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.models import AuditEvent
 from core.errors import DomainError, ErrorDetail, ValidationFailed
-from segmentation import presentation
+from segmentation import compare, presentation
 from segmentation.models import Segment, SegmentVersion, VersionState
-from segmentation.services import preview_rule
+from segmentation.services import preview_rule, version_impact
 
 from . import inbox, services
 from .models import Decision, Signature
@@ -151,6 +151,8 @@ def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
             presentation.describe_rule(version.exit_rule, labels) if version.exit_rule else ""
         ),
         "diff": presentation.version_diff(active, version),
+        "changes": (changes := compare.compare_versions(active, version)),
+        "rule_sides": [("Entry rule", changes["entry"]), ("Exit rule", changes["exit"])],
         "preview": preview,
         "preview_errors": preview_errors,
         "signatures": list(version.signatures.all().order_by("signed_at")),
@@ -218,6 +220,39 @@ def dashboard_inbox(request: HttpRequest) -> HttpResponse:
     """htmx fragment for the dashboard: versions awaiting my signature, my rejected versions,
     my decided proposals, revoked mappings, my imports."""
     return render(request, "governance/partials/inbox.html", inbox.inbox(user=request.user))
+
+
+@page_permission("view_reviews")
+def review_impact(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """htmx fragment: customers this version adds and drops against the active version, by
+    territory and specialty (loaded after the page: it evaluates the rules)."""
+    version = _version(key, number)
+    active = (
+        SegmentVersion.objects.filter(segment=version.segment, state=VersionState.ACTIVE)
+        .exclude(pk=version.pk)
+        .first()
+    )
+    impact = version_impact(user=request.user, version=version, against=active)
+    rows = []
+    for direction, total, groups in (
+        ("added", impact.added, impact.added_by),
+        ("dropped", impact.dropped, impact.dropped_by),
+    ):
+        for dimension, items in groups.items():
+            top = max((n for _, n in items), default=0) or 1
+            rows.append(
+                {
+                    "direction": direction,
+                    "dimension": dimension,
+                    "total": total,
+                    "bars": [(label, n, round(100 * n / top)) for label, n in items],
+                }
+            )
+    return render(
+        request,
+        "governance/partials/impact.html",
+        {"impact": impact, "active": active, "groups": rows},
+    )
 
 
 # --------------------------------------------------------------------------- lifecycle actions

@@ -192,11 +192,13 @@ class DiffLine:
 
 
 def version_diff(old, new) -> list[DiffLine]:
-    """Unified diff between two versions' definitions (old may be None)."""
+    """Unified diff between two versions' definitions (old may be None), with the whole
+    document as context so it never starts in the middle of an object."""
     a = version_document(old).splitlines()
     b = version_document(new).splitlines()
     lines = []
-    for line in difflib.unified_diff(a, b, "before", "after", lineterm="", n=3):
+    context = max(len(a), len(b))
+    for line in difflib.unified_diff(a, b, "before", "after", lineterm="", n=context):
         if line.startswith(("---", "+++")):
             continue
         if line.startswith("@@"):

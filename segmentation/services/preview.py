@@ -45,7 +45,7 @@ class Preview:
         return {"count": self.count, "sample": self.sample, "missing": self.missing}
 
 
-def _fresh_members_query(
+def fresh_members_query(
     *, entry_rule: Any, exit_rule: Any, parent: Segment | None, as_of: datetime
 ) -> QuerySet[Customer]:
     """Customers a first recompute would admit: (E \\ X) ∩ P, since M is empty."""
@@ -140,7 +140,7 @@ def preview_rule(
             paths.append(path)
     with transaction.atomic():
         without_jit()
-        qs = _fresh_members_query(
+        qs = fresh_members_query(
             entry_rule=entry_rule, exit_rule=exit_rule, parent=parent_segment, as_of=as_of
         )
         # Evaluate the rule once, into a temporary table of (id, npi); the count

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("accounts.urls")),
+    path("", include("customers.urls")),
     path("", include("segmentation.urls")),
     path("", include("content.urls")),
     path("", include("governance.urls")),

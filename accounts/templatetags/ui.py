@@ -19,6 +19,7 @@ NAV = (
     ("Reviews", "governance:review_list", "view_reviews"),
     ("Content", "content:asset_list", "view_assets"),
     ("Mappings", "content:mapping_list", "view_mapping_queue"),
+    ("Imports", "customers:import_list", "use_imports"),
     ("Territories", "field:territory_list", "view_territories"),
     ("Audit", "governance:audit_list", "view_audit"),
 )

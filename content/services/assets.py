@@ -116,6 +116,11 @@ def _clean_asset_fields(data: dict) -> dict:
     return cleaned
 
 
+def clean_asset_fields(data: dict) -> dict:
+    """Validate editable asset fields as create and edit do (the assets import uses it)."""
+    return _clean_asset_fields(data)
+
+
 def asset_snapshot(asset: ContentAsset) -> dict:
     return {
         "code": asset.code,

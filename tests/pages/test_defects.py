@@ -118,3 +118,12 @@ def test_territory_members_on_screen_and_in_csv_share_one_order(world, page_clie
     assert [r["npi"] for r in rows] == [r["npi"] for r in expected]
     positions = [html.index(f"<td>{r['npi']}</td>") for r in rows]
     assert positions == sorted(positions)
+
+
+def test_segment_indications_come_from_the_controlled_list(world, page_client):
+    response = page_client(world.users.author).post(
+        "/segments/new/", _segment_post(indications="heart_failur")
+    )
+    assert response.status_code == 400
+    assert "unknown indication" in response.content.decode()
+    assert not SegmentVersion.objects.filter(segment__key="hf-cardio").exists()

@@ -127,3 +127,15 @@ def test_segment_indications_come_from_the_controlled_list(world, page_client):
     assert response.status_code == 400
     assert "unknown indication" in response.content.decode()
     assert not SegmentVersion.objects.filter(segment__key="hf-cardio").exists()
+
+
+def test_territory_list_counts_members_and_new_this_week(world, page_client):
+    html = page_client(world.users.field).get("/territories/").content.decode()
+    assert 'data-testid="territory-overview"' in html
+    # Active "cardio": three T001 cardiologists, all entered on activation.
+    assert "Cardiologists" in html and "<strong>+3</strong>" in html
+
+
+def test_member_list_shows_entered_date_and_last_interaction(world, page_client):
+    html = page_client(world.users.field).get("/territories/T001/?segment=cardio").content.decode()
+    assert "Entered" in html and "Last interaction" in html

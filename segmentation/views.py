@@ -59,7 +59,7 @@ def _week_changes(version_ids: list[int]) -> dict[int, dict[str, int]]:
     since = timezone.now() - timedelta(days=7)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"entry": 0, "exit": 0})
     rows = (
-        MembershipChange.objects.filter(version_id__in=version_ids, recorded_at__gte=since)
+        MembershipChange.objects.filter(version_id__in=version_ids, as_of__gte=since)
         .values("version_id", "direction")
         .annotate(n=Count("id"))
     )
@@ -72,8 +72,8 @@ def _size_series(version_ids: list[int]) -> dict[int, list[int]]:
     series: dict[int, list[int]] = defaultdict(list)
     since = timezone.now() - timedelta(days=SPARK_DAYS)
     runs = (
-        RecomputeRun.objects.filter(version_id__in=version_ids, started_at__gte=since)
-        .order_by("started_at", "id")
+        RecomputeRun.objects.filter(version_id__in=version_ids, as_of__gte=since)
+        .order_by("as_of", "id")
         .values_list("version_id", "member_count")
     )
     for version_id, count in runs:
@@ -231,6 +231,32 @@ def _rejection(version: SegmentVersion | None):
     return max(rejects, key=lambda s: s.signed_at, default=None)
 
 
+def _history_context(version: SegmentVersion | None) -> dict:
+    """Size over the last 90 days (one point per day, as of that day) and recent changes."""
+    if version is None:
+        return {"size_chart": "", "recent_changes": []}
+    since = timezone.now() - timedelta(days=SPARK_DAYS)
+    days: dict[str, int] = {}
+    runs = RecomputeRun.objects.filter(version=version, as_of__gte=since).order_by("as_of", "id")
+    for as_of, count in runs.values_list("as_of", "member_count"):
+        days[as_of.date().isoformat()] = count
+    recent = (
+        MembershipChange.objects.filter(version=version)
+        .select_related("customer")
+        .order_by("-as_of", "-id")[:15]
+    )
+    return {
+        "size_chart": presentation.line_chart(
+            {version.segment.key: sorted(days.items())},
+            label=f"Members of v{version.number}, last {SPARK_DAYS} days",
+        )
+        if days
+        else "",
+        "recent_changes": list(recent),
+        "history_version": version,
+    }
+
+
 @page_permission("view_segments")
 def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
     """The editor (brand, admin) or read-only view (others) of a segment, with history."""
@@ -291,6 +317,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "entry_sentence": presentation.describe_rule(latest.entry_rule),
         "exit_sentence": presentation.describe_rule(latest.exit_rule) if latest.exit_rule else "",
         **builder_context(exclude_key=segment.key),
+        **_history_context(active or (latest if latest.state != "draft" else None)),
     }
     return render(request, "segmentation/segment_detail.html", context, status=status)
 
@@ -378,15 +405,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ids = [v.id for v in active]
     size_series: dict[str, dict[str, float]] = defaultdict(dict)
     runs = (
-        RecomputeRun.objects.filter(version_id__in=ids, started_at__gte=since)
-        .order_by("started_at", "id")
-        .values_list("version__segment__key", "started_at", "member_count")
+        RecomputeRun.objects.filter(version_id__in=ids, as_of__gte=since)
+        .order_by("as_of", "id")
+        .values_list("version__segment__key", "as_of", "member_count")
     )
     for key, started, count in runs:
         size_series[key][started.date().isoformat()] = count  # last run of the day wins
     flows = (
-        MembershipChange.objects.filter(version_id__in=ids, recorded_at__gte=since)
-        .annotate(day=TruncDate("recorded_at"))
+        MembershipChange.objects.filter(version_id__in=ids, as_of__gte=since)
+        .annotate(day=TruncDate("as_of"))
         .values("day", "direction")
         .annotate(n=Count("id"))
         .order_by("day")

@@ -89,3 +89,9 @@ def test_inbox_shows_revoked_mappings(world, page_client):
 def test_dashboard_loads_the_inbox(world, page_client):
     html = page_client(world.users.author).get("/dashboard/").content.decode()
     assert 'hx-get="/dashboard/inbox/"' in html
+
+
+def test_segment_page_shows_size_over_time_and_recent_changes(world, page_client):
+    html = page_client(world.users.author).get("/segments/cardio/").content.decode()
+    assert 'data-testid="size-chart"' in html and "<svg" in html
+    assert 'data-testid="recent-changes"' in html and "entered" in html

@@ -8,7 +8,9 @@ import io
 import json
 import re
 
-from segmentation.models import SegmentVersion
+from django.core.management import call_command
+
+from segmentation.models import RecomputeRun, SegmentVersion
 from segmentation.services import recompute_version
 from tests.factories import CustomerFactory
 from tests.pages.conftest import CARDIOLOGY
@@ -139,3 +141,9 @@ def test_territory_list_counts_members_and_new_this_week(world, page_client):
 def test_member_list_shows_entered_date_and_last_interaction(world, page_client):
     html = page_client(world.users.field).get("/territories/T001/?segment=cardio").content.decode()
     assert "Entered" in html and "Last interaction" in html
+
+
+def test_make_demo_recomputes_active_versions_only(world):
+    call_command("recompute_segments", "--active-only", stdout=io.StringIO())
+    assert not RecomputeRun.objects.filter(version=world.draft).exists()
+    assert RecomputeRun.objects.filter(version=world.active).exists()

@@ -215,6 +215,16 @@ def version_diff(old, new) -> list[DiffLine]:
 
 # --- inline SVG charts (server-rendered; no chart library) ------------------------
 
+
+def bars(groups: dict[str, list[tuple[str, int]]]) -> list[dict]:
+    """Groups of (label, n) as rows for small horizontal bars: width relative to the largest."""
+    out = []
+    for name, items in groups.items():
+        top = max((n for _, n in items), default=0) or 1
+        out.append({"name": name, "bars": [(label, n, round(100 * n / top)) for label, n in items]})
+    return out
+
+
 PALETTE = ("#1f5fae", "#1c7c43", "#a12b2b", "#8a5a00", "#6a3fa0", "#0f7c86", "#b3478a", "#555")
 
 

@@ -363,11 +363,16 @@ def _preview_view(result) -> dict | None:
     if result is None:
         return None
     if not isinstance(result, dict):
-        result = {k: getattr(result, k, None) for k in ("count", "sample", "missing")}
+        result = {k: getattr(result, k, None) for k in ("count", "sample", "missing", "breakdown")}
     missing = result.get("missing") or {}
     if isinstance(missing, dict):
         missing = sorted(missing.items())
-    return {"count": result.get("count"), "sample": result.get("sample") or [], "missing": missing}
+    return {
+        "count": result.get("count"),
+        "sample": result.get("sample") or [],
+        "missing": missing,
+        "breakdown": presentation.bars(result.get("breakdown") or {}),
+    }
 
 
 # --- dashboard -------------------------------------------------------------------

@@ -147,3 +147,13 @@ def test_make_demo_recomputes_active_versions_only(world):
     call_command("recompute_segments", "--active-only", stdout=io.StringIO())
     assert not RecomputeRun.objects.filter(version=world.draft).exists()
     assert RecomputeRun.objects.filter(version=world.active).exists()
+
+
+def test_preview_breaks_the_size_down_with_bars(world, page_client):
+    response = page_client(world.users.author).post(
+        "/segments/preview/", {"entry_rule": json.dumps(CARDIOLOGY)}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert 'data-testid="preview-breakdown"' in html
+    assert "By territory" in html and "By specialty" in html and "By decile" in html
+    assert '<span>T001</span><span class="bar"><span style="width: 100%"></span></span>' in html

@@ -353,6 +353,10 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     context = {**error_context(errors), "result": _preview_view(result)}
     if result is not None:
         context["total"] = Customer.objects.count()
+        # The rule in plain English, live as it is edited.
+        context["entry_sentence"] = presentation.describe_rule(rules["entry_rule"])
+        if rules.get("exit_rule") is not None:
+            context["exit_sentence"] = presentation.describe_rule(rules["exit_rule"])
     return render(
         request, "segmentation/partials/preview.html", context, status=400 if errors else 200
     )

@@ -157,3 +157,10 @@ def test_preview_breaks_the_size_down_with_bars(world, page_client):
     assert 'data-testid="preview-breakdown"' in html
     assert "By territory" in html and "By specialty" in html and "By decile" in html
     assert '<span>T001</span><span class="bar"><span style="width: 100%"></span></span>' in html
+
+
+def test_preview_reads_the_rule_in_plain_english(world, page_client):
+    response = page_client(world.users.author).post(
+        "/segments/preview/", {"entry_rule": json.dumps(CARDIOLOGY)}, HTTP_HX_REQUEST="true"
+    )
+    assert "<strong>Enters when</strong> specialty is cardiology" in response.content.decode()

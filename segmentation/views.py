@@ -231,15 +231,31 @@ def _rejection(version: SegmentVersion | None):
     return max(rejects, key=lambda s: s.signed_at, default=None)
 
 
+def daily_sizes(version: SegmentVersion, days: int) -> list[tuple[str, int]]:
+    """One point per day of the last ``days``: the size as of that day. A run is recorded
+    only when membership changed, so a day without one carries the last size forward."""
+    today = timezone.now().date()
+    since = timezone.now() - timedelta(days=days)
+    runs = RecomputeRun.objects.filter(version=version).order_by("as_of", "id")
+    before = runs.filter(as_of__lt=since).values_list("member_count", flat=True).last()
+    per_day = {
+        as_of.date(): count
+        for as_of, count in runs.filter(as_of__gte=since).values_list("as_of", "member_count")
+    }
+    series, last = [], before
+    for back in range(days, -1, -1):
+        day = today - timedelta(days=back)
+        last = per_day.get(day, last)
+        if last is not None:
+            series.append((day.isoformat(), last))
+    return series
+
+
 def _history_context(version: SegmentVersion | None) -> dict:
     """Size over the last 90 days (one point per day, as of that day) and recent changes."""
     if version is None:
         return {"size_chart": "", "recent_changes": []}
-    since = timezone.now() - timedelta(days=SPARK_DAYS)
-    days: dict[str, int] = {}
-    runs = RecomputeRun.objects.filter(version=version, as_of__gte=since).order_by("as_of", "id")
-    for as_of, count in runs.values_list("as_of", "member_count"):
-        days[as_of.date().isoformat()] = count
+    days = dict(daily_sizes(version, SPARK_DAYS))
     recent = (
         MembershipChange.objects.filter(version=version)
         .select_related("customer")
@@ -412,14 +428,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("segment__key")
     )
     ids = [v.id for v in active]
-    size_series: dict[str, dict[str, float]] = defaultdict(dict)
-    runs = (
-        RecomputeRun.objects.filter(version_id__in=ids, as_of__gte=since)
-        .order_by("as_of", "id")
-        .values_list("version__segment__key", "as_of", "member_count")
-    )
-    for key, started, count in runs:
-        size_series[key][started.date().isoformat()] = count  # last run of the day wins
+    size_series = {v.segment.key: dict(daily_sizes(v, days)) for v in active}
+    size_series = {k: v for k, v in size_series.items() if v}
     flows = (
         MembershipChange.objects.filter(version_id__in=ids, as_of__gte=since)
         .annotate(day=TruncDate("as_of"))

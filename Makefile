@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 demo: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
-	DEBUG=1 $(PY) manage.py recompute_segments
+	DEBUG=1 $(PY) manage.py recompute_segments --active-only
 	DEBUG=1 $(PY) manage.py seed_activation_demo
 	@echo "Demo at http://127.0.0.1:8000/  (users and passwords: README.md)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000 --noreload

@@ -84,14 +84,19 @@ def sorted_page(
     sorts: Iterable[str],
     default: str,
     per_page: int = 25,
+    then: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[Page, str]:
     """Apply a whitelisted ``?sort=`` (``-`` prefix for descending) and ``?page=``.
 
     Unknown sort keys fall back to ``default`` so a hand-edited URL never errors.
+    ``then`` names tie-breakers per sort key (``{"last_name": ("first_name", "npi")}``),
+    applied in the same direction.
     """
     allowed_sorts = set(sorts)
     sort = request.GET.get("sort", default)
     if sort.lstrip("-") not in allowed_sorts:
         sort = default
-    paginator = Paginator(queryset.order_by(sort, "pk"), per_page)
+    sign = "-" if sort.startswith("-") else ""
+    ties = [sign + t for t in (then or {}).get(sort.lstrip("-"), ())]
+    paginator = Paginator(queryset.order_by(sort, *ties, "pk"), per_page)
     return paginator.get_page(request.GET.get("page")), sort

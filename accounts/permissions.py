@@ -26,6 +26,8 @@ SIGNING_TEAMS = (B, A, M)
 ACTION_ROLES: dict[str, frozenset[str]] = {
     # data
     "import_data": frozenset({AD, B}),
+    # the /imports/ pages: brand and admin import data; compliance imports assets there
+    "use_imports": frozenset({AD, B, C}),
     "view_customers": frozenset({AD, B, A, M, C}),
     "record_interactions": frozenset({AD, B}),
     # segments

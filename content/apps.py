@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class ContentConfig(AppConfig):
     name = "content"
     verbose_name = "Content library"
+
+    def ready(self) -> None:
+        # Offer the ``assets`` kind to customers' imports (docs/imports.md); customers
+        # sits below content and never imports it.
+        from customers.importing.registry import register  # noqa: PLC0415 - app registry ready
+
+        from .importing import ASSETS_IMPORTER  # noqa: PLC0415 - models load after ready
+
+        register(ASSETS_IMPORTER)

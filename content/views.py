@@ -61,6 +61,7 @@ def _asset_page(
             "expiring": asset.effective_status == "approved"
             and asset.expires_at is not None
             and now < asset.expires_at <= soon,
+            "past": asset.expires_at is not None and asset.expires_at <= now,
         }
         for asset in page
     ]
@@ -80,6 +81,7 @@ def _asset_page(
             **_proposal_context(request),
             "errors": errors or [],
             "proposal": proposal or {},
+            "can_create": allowed(request.user, "create_asset"),
         },
         status=status_code,
     )

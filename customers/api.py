@@ -10,8 +10,9 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
 
-from . import selectors, services
+from . import import_runs, selectors, services, tasks
 from .filters import CustomerFilter
+from .models import ImportState
 from .serializers import (
     CustomerSerializer,
     ImportInputSerializer,
@@ -47,13 +48,36 @@ class ImportView(APIView):
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
+        kind = serializer.validated_data["kind"]
+        if not tasks.runs_eagerly():
+            # Workers run: the write happens there; answer at once with the task to poll.
+            run = import_runs.store_upload(
+                kind=kind, upload=upload, user=request.user, state=ImportState.QUEUED
+            )
+            run = tasks.queue_import_step(run, "write")
+            return Response(
+                {
+                    "task_id": run.task_id,
+                    "import_run_id": run.pk,
+                    "status_url": f"/api/v1/imports/{run.pk}/",
+                },
+                status=status.HTTP_202_ACCEPTED,
+            )
         result = services.import_file(
-            kind=serializer.validated_data["kind"],
-            file=upload,
-            file_name=upload.name or "upload",
-            user=request.user,
+            kind=kind, file=upload, file_name=upload.name or "upload", user=request.user
         )
         return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class ImportStatusView(APIView):
+    """``{"state", "progress", "result"?, "error"?}`` of one import (its starter or an admin)."""
+
+    required_actions = {"GET": "import_data"}
+    permission_classes = [ActionPermission]
+
+    def get(self, request, pk: int):
+        run = import_runs.run_for(pk=pk, user=request.user)
+        return Response(tasks.import_status(run))
 
 
 class InteractionCreateView(APIView):

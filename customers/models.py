@@ -210,10 +210,24 @@ class ImportKind(models.TextChoices):
     RX = "rx"
 
 
-class ImportRun(models.Model):
-    """What one successful import did."""
+class ImportState(models.TextChoices):
+    """An import from the pages: checked first (nothing written), then written on confirm
+    (docs/imports.md, "In the browser"). API and command-line imports are written at once."""
 
-    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    CHECKING = "checking"
+    CHECKED = "checked"
+    INVALID = "invalid"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ImportRun(models.Model):
+    """One import: what it did (counts), or for a page import where it stands."""
+
+    # Built-in kinds (ImportKind) or one registered by a higher app (e.g. content's assets).
+    kind = models.CharField(max_length=16)
     file_name = models.CharField(max_length=255)
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
@@ -224,6 +238,14 @@ class ImportRun(models.Model):
     )
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
+    state = models.CharField(
+        max_length=16, choices=ImportState.choices, default=ImportState.SUCCEEDED
+    )
+    task_id = models.CharField(max_length=64, blank=True)
+    stored_path = models.CharField(max_length=500, blank=True)
+    errors = models.JSONField(default=list, blank=True)  # "row N: column: message" lines
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -7,7 +7,7 @@ the API is checked by exactly the rules a row in a file is.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,7 +23,8 @@ from core.errors import Conflict, ErrorDetail, ValidationFailed
 from .importing.engine import Outcome, run_import
 from .importing.kinds import INTERACTIONS, KINDS
 from .importing.readers import open_table
-from .models import ImportRun
+from .importing.registry import registered, registered_kinds
+from .models import ImportRun, ImportState
 from .signals import announce_customers_changed
 
 
@@ -49,24 +50,64 @@ class ImportResult:
         )
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
+def all_kinds() -> list[str]:
+    """Built-in kinds, then kinds registered by higher apps (``importing.registry``)."""
+    return [*KINDS, *registered_kinds()]
+
+
+def import_action(kind: str) -> str:
+    """The permission importing ``kind`` needs: ``import_data``, or the registered kind's."""
+    importer = registered(kind)
+    return importer.action if importer is not None else "import_data"
+
+
+def check_kind(kind: str) -> None:
+    if kind not in all_kinds():
         raise ValidationFailed(
-            f"'{kind}' is not one of: {', '.join(KINDS)}", path="kind", code="invalid"
+            f"'{kind}' is not one of: {', '.join(all_kinds())}", path="kind", code="invalid"
         )
 
 
-def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> ImportResult:
+def _counting(rows: Iterator, on_rows: Callable[[int], None], every: int = 5000) -> Iterator:
+    """The rows, calling ``on_rows(n)`` every ``every`` rows read (for a progress bar)."""
+    n = 0
+    for row in rows:
+        n += 1
+        if n % every == 0:
+            on_rows(n)
+        yield row
+
+
+def _run_kind(kind: str, *, header, rows, now, user):
+    importer = registered(kind)
+    if importer is None:
+        return run_import(kind=KINDS[kind], header=header, rows=rows, now=now)
+    return importer.run(header=header, rows=rows, user=user, now=now)
+
+
+def import_file(
+    *,
+    kind: str,
+    file: Any,
+    file_name: str = "",
+    user=None,
+    dry_run: bool = False,
+    run: ImportRun | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Import one CSV or XLSX file of ``kind`` all-or-nothing (docs/imports.md).
 
     ``file`` is a path, a binary file object or a Django uploaded file. ``user``
     None means the system (the management command); a user must be allowed to
     ``import_data``. Raises ValidationFailed listing ``row N: column`` problems
-    (at most 1,000); nothing is written then.
+    (at most 1,000); nothing is written then. ``dry_run`` checks every row and
+    counts what would be created, changed and left unchanged, then rolls back
+    (the pages' check step). ``run`` is the page import's row to complete (else
+    one is created); ``on_rows(n)`` is called as rows are read.
     """
+    check_kind(kind)
     if user is not None:
-        require(user, "import_data")
-    _check_kind(kind)
+        require(user, import_action(kind))
     size = getattr(file, "size", None)
     if isinstance(size, int) and size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise ValidationFailed(
@@ -77,23 +118,30 @@ def import_file(*, kind: str, file: Any, file_name: str = "", user=None) -> Impo
     started_at = timezone.now()
     clock = time.perf_counter()
     table, owned = open_table(file, name)
+    rows = table.rows if on_rows is None else _counting(table.rows, on_rows)
     try:
         with _concurrent_writes_refused(), transaction.atomic():
-            outcome = run_import(
-                kind=KINDS[kind], header=table.header, rows=table.rows, now=started_at
-            )
+            outcome = _run_kind(kind, header=table.header, rows=rows, now=started_at, user=user)
             duration_ms = int((time.perf_counter() - clock) * 1000)
-            run = ImportRun.objects.create(
-                kind=kind,
-                file_name=name[-255:],
-                rows=outcome.rows,
-                created=outcome.created,
-                updated=outcome.updated,
-                unchanged=outcome.unchanged,
-                user=user if getattr(user, "pk", None) else None,
-                started_at=started_at,
-                duration_ms=duration_ms,
-            )
+            if dry_run:
+                transaction.set_rollback(True)
+                return _result(kind, outcome, duration_ms)
+            values = {
+                "kind": kind,
+                "file_name": name[-255:],
+                "rows": outcome.rows,
+                "created": outcome.created,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "user": user if getattr(user, "pk", None) else None,
+                "duration_ms": duration_ms,
+                "state": ImportState.SUCCEEDED,
+                "finished_at": timezone.now(),
+            }
+            if run is None:
+                run = ImportRun.objects.create(started_at=started_at, **values)
+            else:
+                ImportRun.objects.filter(pk=run.pk).update(**values)
             result = _result(kind, outcome, duration_ms, run.pk)
             record_event(
                 actor=user,

@@ -1,12 +1,19 @@
-"""Celery tasks for customer data: thin wrappers around the import service."""
+"""Celery tasks for customer data: thin wrappers around the import service (docs/imports.md)."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import uuid
+
+from celery import current_app, shared_task
+from celery.result import AsyncResult
 
 from accounts.models import User
 
+from . import import_runs
+from .models import ImportRun
 from .services import import_file
+
+STEPS = {"check": import_runs.check_run, "write": import_runs.write_run}
 
 
 @shared_task
@@ -14,3 +21,41 @@ def import_file_task(kind: str, path: str, file_name: str = "", user_id: int | N
     """Import a file the worker can read (e.g. a large upload saved to shared storage)."""
     user = User.objects.filter(pk=user_id).first() if user_id else None
     return import_file(kind=kind, file=path, file_name=file_name or path, user=user).as_dict()
+
+
+@shared_task(bind=True)
+def import_step_task(self, run_id: int, step: str) -> dict:
+    """Check or write one page/API import, reporting progress as rows are read."""
+    run = ImportRun.objects.select_related("user").get(pk=run_id)
+    total = run.rows or 0
+
+    def report(n: int) -> None:
+        if total and not self.request.is_eager:
+            self.update_state(state="PROGRESS", meta={"progress": min(n / total, 0.99)})
+
+    run = STEPS[step](run=run, on_rows=report)
+    return import_runs.status(run)
+
+
+def queue_import_step(run: ImportRun, step: str) -> ImportRun:
+    """Hand the step to the workers (or run it now when tasks run eagerly)."""
+    task_id = uuid.uuid4().hex
+    ImportRun.objects.filter(pk=run.pk).update(task_id=task_id)
+    run.task_id = task_id
+    import_step_task.apply_async(args=[run.pk, step], task_id=task_id)
+    run.refresh_from_db()
+    return run
+
+
+def runs_eagerly() -> bool:
+    return bool(current_app.conf.task_always_eager)
+
+
+def import_status(run: ImportRun) -> dict:
+    """The run's status, with the worker's progress while it runs."""
+    progress = None
+    if run.task_id and not runs_eagerly():
+        info = AsyncResult(run.task_id).info
+        if isinstance(info, dict):
+            progress = info.get("progress")
+    return import_runs.status(run, progress)

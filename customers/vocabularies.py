@@ -109,6 +109,30 @@ class Topic(models.TextChoices):
     DISEASE_EDUCATION = "disease_education"
 
 
+class Indication(models.TextChoices):
+    """Approved indications a segment targets and an asset promotes (docs/governance.md,
+    "Indications"). One list, so the off-label guard compares codes, never spellings."""
+
+    HEART_FAILURE = "heart_failure"
+    HYPERTENSION = "hypertension"
+    ANGINA = "angina"
+    ATRIAL_FIBRILLATION = "atrial_fibrillation"
+    HYPERLIPIDEMIA = "hyperlipidemia"
+    TYPE_2_DIABETES = "type_2_diabetes"
+    TYPE_1_DIABETES = "type_1_diabetes"
+    OBESITY = "obesity"
+    CHRONIC_KIDNEY_DISEASE = "chronic_kidney_disease"
+    ASTHMA = "asthma"
+    COPD = "copd"
+    RHEUMATOID_ARTHRITIS = "rheumatoid_arthritis"
+    PSORIASIS = "psoriasis"
+    MULTIPLE_SCLEROSIS = "multiple_sclerosis"
+    BREAST_CANCER = "breast_cancer"
+    NON_SMALL_CELL_LUNG_CANCER = "non_small_cell_lung_cancer"
+    MIGRAINE = "migraine"
+    MAJOR_DEPRESSIVE_DISORDER = "major_depressive_disorder"
+
+
 class RxMetric(models.TextChoices):
     NRX = "nrx"
     TRX = "trx"

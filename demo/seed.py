@@ -34,6 +34,7 @@ from .generate import (
     territories_frame,
 )
 from .governed import seed_content_assets, seed_mappings, seed_segments
+from .history import history_step
 from .users import ensure_demo_users
 from .writer import TableWriter
 
@@ -120,14 +121,19 @@ def seed_demo(
     anchor: date | None = None,
     report: Callable[[str], None] = lambda line: None,
     steps: Sequence[SeedStep] = DEFAULT_STEPS,
+    history_days: int = 0,
 ) -> dict[str, int]:
     """Seed the demo data set into an empty database and return the row counts.
 
     The same ``customers``, ``seed`` and ``anchor`` always give the same data;
     ``anchor`` (default: today, UTC) is the day before which the two years of
     interactions end and whose month follows the twelve months of rx facts.
-    Refuses (Conflict) when customers or accounts exist already.
+    Refuses (Conflict) when customers or accounts exist already. ``history_days``
+    replays that many days of daily recomputes of the active segments at the end
+    (``demo.history``), so charts have a shape.
     """
+    if history_days:
+        steps = (*steps, history_step(history_days))
     plan = DemoPlan(customers=customers, seed=seed, anchor=anchor or timezone.now().date())
     with transaction.atomic():
         if database_has_data():

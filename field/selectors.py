@@ -6,14 +6,17 @@ Only active versions and live (approved, unexpired) content reach the field
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from datetime import timedelta
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.models import Territory
 from accounts.permissions import require
 from content.selectors import live_mappings
 from core.errors import NotFound, PermissionRefused
-from customers.models import Customer
-from segmentation.models import Segment, SegmentVersion, VersionState
+from customers.models import Customer, Interaction
+from segmentation.models import Membership, Segment, SegmentVersion, VersionState
 
 
 def territories_for_user(*, user) -> QuerySet[Territory]:
@@ -39,19 +42,50 @@ def territory_for_user(*, user, code: str) -> Territory:
     return territory
 
 
+def _week_ago():
+    return timezone.now() - timedelta(days=7)
+
+
+def territory_overview(*, territories) -> list[dict]:
+    """Each territory with, per active segment, its members there and how many entered in
+    the last seven days (one grouped query)."""
+    codes = [t.code for t in territories]
+    rows = (
+        Membership.objects.filter(
+            version__state=VersionState.ACTIVE, customer__territory_id__in=codes
+        )
+        .values("customer__territory_id", "version__segment__key", "version__name")
+        .annotate(members=Count("id"), new=Count("id", filter=Q(entered_at__gte=_week_ago())))
+        .order_by("customer__territory_id", "version__segment__key")
+    )
+    by_code: dict[str, list[dict]] = {code: [] for code in codes}
+    for row in rows:
+        by_code[row["customer__territory_id"]].append(
+            {
+                "key": row["version__segment__key"],
+                "name": row["version__name"],
+                "members": row["members"],
+                "new_this_week": row["new"],
+            }
+        )
+    return [{"territory": t, "segments": by_code[t.code]} for t in territories]
+
+
 def territory_segments(*, territory_code: str) -> list[dict]:
     """Active segments with their member count in the territory and their live content.
 
     Member counts are one grouped query (members whose customer's territory is
     the code); content is the approved mappings whose asset is still live.
     """
+    here = Q(members__customer__territory_id=territory_code)
     versions = (
         SegmentVersion.objects.filter(state=VersionState.ACTIVE)
         .select_related("segment")
         .annotate(
-            territory_member_count=Count(
-                "members", filter=Q(members__customer__territory_id=territory_code)
-            )
+            territory_member_count=Count("members", filter=here),
+            territory_new_this_week=Count(
+                "members", filter=here & Q(members__entered_at__gte=_week_ago())
+            ),
         )
         .order_by("segment__key")
     )
@@ -76,10 +110,14 @@ def territory_segments(*, territory_code: str) -> list[dict]:
             "purpose": v.purpose,
             "therapy_area": v.therapy_area,
             "member_count": v.territory_member_count,
+            "new_this_week": v.territory_new_this_week,
             "assets": assets_by_segment.get(v.segment_id, []),
         }
         for v in versions
     ]
+
+
+MEMBER_ORDER = ("last_name", "first_name", "npi")
 
 
 def territory_members(
@@ -89,13 +127,23 @@ def territory_members(
 
     For the ``email`` channel, customers with ``email_opt_out`` are left out
     (docs/governance.md). No active version: nothing (drafts never reach the field).
+    Ordered as the page shows them and the CSV lists them: last name, first name, NPI.
     """
     key = segment.key if isinstance(segment, Segment) else segment
     qs = Customer.objects.filter(
         territory_id=territory_code,
         memberships__version__segment__key=key,
         memberships__version__state=VersionState.ACTIVE,
-    ).order_by("npi")
+    ).order_by(*MEMBER_ORDER)
+    # After the filter, the aggregate reads the same (filtered) membership join.
+    qs = qs.annotate(
+        entered_at=Max("memberships__entered_at"),
+        last_interaction=Subquery(
+            Interaction.objects.filter(customer=OuterRef("pk"))
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
+        ),
+    )
     if channel == "email":
         qs = qs.filter(email_opt_out=False)
     return qs

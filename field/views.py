@@ -35,8 +35,9 @@ EXPORT_COLUMNS = (
 def territory_list(request: HttpRequest) -> HttpResponse:
     """The user's territories (an admin sees all of them)."""
 
-    territories = selectors.territories_for_user(user=request.user)
-    return render(request, "field/territory_list.html", {"territories": territories})
+    territories = list(selectors.territories_for_user(user=request.user))
+    overview = selectors.territory_overview(territories=territories)
+    return render(request, "field/territory_list.html", {"overview": overview})
 
 
 def _members(request: HttpRequest, code: str, segment_key: str | None, channel: str | None):
@@ -65,8 +66,17 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     page, sort = sorted_page(
         request,
         members,
-        sorts=("npi", "last_name", "specialty", "decile", "state"),
+        sorts=(
+            "npi",
+            "last_name",
+            "specialty",
+            "decile",
+            "state",
+            "entered_at",
+            "last_interaction",
+        ),
         default="last_name",
+        then={"last_name": selectors.MEMBER_ORDER[1:]},
     )
     return render(
         request,

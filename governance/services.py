@@ -241,7 +241,7 @@ def _check_signing_rules(*, user, version: SegmentVersion, team: str, decision: 
     """The separation-of-duties and one-approval-per-team rules (docs/governance.md)."""
     if version.state != S.IN_REVIEW:
         raise Conflict(f"{_RULES['sign']}; {version_ref(version)} is {version.state}", path="state")
-    if version.author_id == user.pk or _edited_by(version, user):
+    if is_version_author(version=version, user=user):
         raise PermissionRefused(
             "separation of duties: the author of a version cannot sign it", path="signer"
         )
@@ -261,6 +261,12 @@ def _check_signing_rules(*, user, version: SegmentVersion, team: str, decision: 
         )
     if decision == Decision.APPROVE and live.filter(team=team, decision=Decision.APPROVE).exists():
         raise Conflict(f"the {team} team has already approved {version_ref(version)}", path="team")
+
+
+def is_version_author(*, version: SegmentVersion, user) -> bool:
+    """True when ``user`` opened or edited this version: they may not sign it (separation of
+    duties, docs/governance.md), so pages offer them no sign form."""
+    return version.author_id == user.pk or _edited_by(version, user)
 
 
 def _edited_by(version: SegmentVersion, user) -> bool:
@@ -434,9 +440,13 @@ def activate_version(*, user, version: SegmentVersion) -> SegmentVersion:
 
 
 def retire_version(*, user, version: SegmentVersion, reason: str = "") -> SegmentVersion:
-    """active -> retired: recomputes stop and approved content mappings are revoked."""
+    """active -> retired: recomputes stop and approved content mappings are revoked.
+
+    The API takes an optional reason (docs/api.md); the page insists on one.
+    """
 
     require(user, "retire_segment")
+    reason = (reason or "").strip()
     with transaction.atomic():
         version = _locked(version)
         _move(version=version, action="retire", actor=user, reason=reason)

@@ -20,12 +20,12 @@ from accounts.permissions import SIGNING_TEAMS, allowed
 from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.models import AuditEvent
-from core.errors import DomainError, ErrorDetail
-from segmentation import presentation
+from core.errors import DomainError, ErrorDetail, ValidationFailed
+from segmentation import compare, presentation
 from segmentation.models import Segment, SegmentVersion, VersionState
-from segmentation.services import preview_rule
+from segmentation.services import preview_rule, version_impact
 
-from . import services
+from . import inbox, services
 from .models import Decision, Signature
 from .services import sign_version, signature_meaning
 
@@ -151,6 +151,8 @@ def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
             presentation.describe_rule(version.exit_rule, labels) if version.exit_rule else ""
         ),
         "diff": presentation.version_diff(active, version),
+        "changes": (changes := compare.compare_versions(active, version)),
+        "rule_sides": [("Entry rule", changes["entry"]), ("Exit rule", changes["exit"])],
         "preview": preview,
         "preview_errors": preview_errors,
         "signatures": list(version.signatures.all().order_by("signed_at")),
@@ -158,7 +160,10 @@ def _review_context(request: HttpRequest, version: SegmentVersion) -> dict:
         "my_teams": my_teams,
         "meanings_json": json.dumps(meanings),
         "meanings": meanings,
-        "can_sign": allowed(request.user, "sign_segment") and version.state == "in_review",
+        "can_sign": allowed(request.user, "sign_segment")
+        and version.state == "in_review"
+        and not services.is_version_author(version=version, user=request.user),
+        "is_author": services.is_version_author(version=version, user=request.user),
     }
 
 
@@ -210,6 +215,46 @@ def review_overlap(request: HttpRequest, key: str, number: int) -> HttpResponse:
     )
 
 
+@page_permission("view_dashboard")
+def dashboard_inbox(request: HttpRequest) -> HttpResponse:
+    """htmx fragment for the dashboard: versions awaiting my signature, my rejected versions,
+    my decided proposals, revoked mappings, my imports."""
+    return render(request, "governance/partials/inbox.html", inbox.inbox(user=request.user))
+
+
+@page_permission("view_reviews")
+def review_impact(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """htmx fragment: customers this version adds and drops against the active version, by
+    territory and specialty (loaded after the page: it evaluates the rules)."""
+    version = _version(key, number)
+    active = (
+        SegmentVersion.objects.filter(segment=version.segment, state=VersionState.ACTIVE)
+        .exclude(pk=version.pk)
+        .first()
+    )
+    impact = version_impact(user=request.user, version=version, against=active)
+    rows = []
+    for direction, total, groups in (
+        ("added", impact.added, impact.added_by),
+        ("dropped", impact.dropped, impact.dropped_by),
+    ):
+        for dimension, items in groups.items():
+            top = max((n for _, n in items), default=0) or 1
+            rows.append(
+                {
+                    "direction": direction,
+                    "dimension": dimension,
+                    "total": total,
+                    "bars": [(label, n, round(100 * n / top)) for label, n in items],
+                }
+            )
+    return render(
+        request,
+        "governance/partials/impact.html",
+        {"impact": impact, "active": active, "groups": rows},
+    )
+
+
 # --------------------------------------------------------------------------- lifecycle actions
 
 
@@ -238,12 +283,16 @@ def segment_activate(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 @page_permission("retire_segment")
 def segment_retire(request: HttpRequest, key: str) -> HttpResponse:
-    """Retire the active version (its content mappings are revoked by the service)."""
+    """Retire the active version (its content mappings are revoked by the service).
+
+    The page requires a reason: brand and compliance read it on every revoked mapping.
+    """
     segment = get_object_or_404(Segment, key=key)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        raise ValidationFailed("say why the segment is retired", path="reason")
     version = services.version_for_action(segment=segment, state="active")
-    services.retire_version(
-        user=request.user, version=version, reason=request.POST.get("reason", "").strip()
-    )
+    services.retire_version(user=request.user, version=version, reason=reason)
     messages.success(request, f"Version {version.number} retired.")
     return redirect("segmentation:segment_detail", key=segment.key)
 

@@ -6,6 +6,8 @@ import json
 
 from django import forms
 
+from customers.vocabularies import Indication
+
 from .models import Purpose, Segment
 
 
@@ -38,8 +40,14 @@ class SegmentForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     purpose = forms.ChoiceField(choices=Purpose.choices)
     therapy_area = forms.CharField(max_length=100, required=False)
-    indications = forms.CharField(
-        required=False, help_text="Comma-separated, e.g. heart_failure, hypertension"
+    indications = forms.MultipleChoiceField(
+        required=False,
+        choices=[(v, v.replace("_", " ").capitalize()) for v in Indication.values],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="From the controlled list (docs/governance.md, Indications).",
+        error_messages={
+            "invalid_choice": "unknown indication '%(value)s' (docs/governance.md lists them)"
+        },
     )
     parent = forms.ChoiceField(required=False, help_text="Members must also be in this segment.")
     entry_rule = JSONRuleField()
@@ -55,10 +63,6 @@ class SegmentForm(forms.Form):
             del self.fields["key"]
             del self.fields["provenance"]
         self.fields["parent"].choices = [("", "— none —")] + [(k, k) for k in keys]
-
-    def clean_indications(self) -> list[str]:
-        raw = self.cleaned_data.get("indications") or ""
-        return [part.strip() for part in raw.split(",") if part.strip()]
 
     def service_fields(self) -> dict:
         """The cleaned values as the segment services take them."""
@@ -96,7 +100,7 @@ def initial_from_version(version) -> dict:
         "description": version.description,
         "purpose": version.purpose,
         "therapy_area": version.therapy_area,
-        "indications": ", ".join(version.indications or []),
+        "indications": list(version.indications or []),
         "parent": version.parent.key if version.parent_id else "",
         "entry_rule": version.entry_rule,
         "exit_rule": version.exit_rule,

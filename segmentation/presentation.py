@@ -192,11 +192,13 @@ class DiffLine:
 
 
 def version_diff(old, new) -> list[DiffLine]:
-    """Unified diff between two versions' definitions (old may be None)."""
+    """Unified diff between two versions' definitions (old may be None), with the whole
+    document as context so it never starts in the middle of an object."""
     a = version_document(old).splitlines()
     b = version_document(new).splitlines()
     lines = []
-    for line in difflib.unified_diff(a, b, "before", "after", lineterm="", n=3):
+    context = max(len(a), len(b))
+    for line in difflib.unified_diff(a, b, "before", "after", lineterm="", n=context):
         if line.startswith(("---", "+++")):
             continue
         if line.startswith("@@"):
@@ -212,6 +214,16 @@ def version_diff(old, new) -> list[DiffLine]:
 
 
 # --- inline SVG charts (server-rendered; no chart library) ------------------------
+
+
+def bars(groups: dict[str, list[tuple[str, int]]]) -> list[dict]:
+    """Groups of (label, n) as rows for small horizontal bars: width relative to the largest."""
+    out = []
+    for name, items in groups.items():
+        top = max((n for _, n in items), default=0) or 1
+        out.append({"name": name, "bars": [(label, n, round(100 * n / top)) for label, n in items]})
+    return out
+
 
 PALETTE = ("#1f5fae", "#1c7c43", "#a12b2b", "#8a5a00", "#6a3fa0", "#0f7c86", "#b3478a", "#555")
 

@@ -23,9 +23,10 @@ from django.views.decorators.http import require_POST
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
+from customers.models import Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
 
-from . import presentation, services
+from . import presentation, readable, services
 from .forms import SegmentForm, initial_from_query, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 from .rules import field_catalog
@@ -58,7 +59,7 @@ def _week_changes(version_ids: list[int]) -> dict[int, dict[str, int]]:
     since = timezone.now() - timedelta(days=7)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"entry": 0, "exit": 0})
     rows = (
-        MembershipChange.objects.filter(version_id__in=version_ids, recorded_at__gte=since)
+        MembershipChange.objects.filter(version_id__in=version_ids, as_of__gte=since)
         .values("version_id", "direction")
         .annotate(n=Count("id"))
     )
@@ -71,8 +72,8 @@ def _size_series(version_ids: list[int]) -> dict[int, list[int]]:
     series: dict[int, list[int]] = defaultdict(list)
     since = timezone.now() - timedelta(days=SPARK_DAYS)
     runs = (
-        RecomputeRun.objects.filter(version_id__in=version_ids, started_at__gte=since)
-        .order_by("started_at", "id")
+        RecomputeRun.objects.filter(version_id__in=version_ids, as_of__gte=since)
+        .order_by("as_of", "id")
         .values_list("version_id", "member_count")
     )
     for version_id, count in runs:
@@ -159,13 +160,32 @@ def _form_errors_from(exc: DomainError, form: SegmentForm | None = None) -> list
     return remaining
 
 
+def error_context(errors: list[ErrorDetail]) -> dict:
+    """Errors for the page, each shown once: plain-field and other errors in the list above
+    the form; rule errors at their node in the builder (``rule_errors``), counted in the
+    list and spelled out for readers without JavaScript (``rule_problems``)."""
+    return {
+        "errors": readable.readable_errors(e for e in errors if not readable.is_rule_error(e)),
+        "rule_problems": readable.readable_errors(e for e in errors if readable.is_rule_error(e)),
+        "rule_errors": readable.builder_errors(errors),
+    }
+
+
+def _scope_refusal(request: HttpRequest, form: SegmentForm) -> str:
+    """The warning to confirm before saving a rule that selects everyone or no one."""
+    if request.POST.get("confirm_scope") == "1":
+        return ""
+    return readable.scope_warning(form.cleaned_data.get("entry_rule"))
+
+
 @page_permission("edit_segment")
 def segment_new(request: HttpRequest) -> HttpResponse:
     """Create a segment: its first version is a draft."""
     errors: list[ErrorDetail] = []
+    scope_warning = ""
     if request.method == "POST":
         form = SegmentForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and not (scope_warning := _scope_refusal(request, form)):
             try:
                 services.segment_create(user=request.user, **form.service_fields())
             except DomainError as exc:
@@ -181,8 +201,8 @@ def segment_new(request: HttpRequest) -> HttpResponse:
         "segmentation/segment_edit.html",
         {
             "form": form,
-            "errors": errors,
-            "rule_errors": [e.as_dict() for e in errors],
+            **error_context(errors),
+            "scope_warning": scope_warning,
             "is_new": True,
             **builder_context(),
         },
@@ -199,6 +219,60 @@ def _version_or_404(segment: Segment, number: str | None) -> SegmentVersion | No
         raise Http404("No such version") from None
 
 
+def _rejection(version: SegmentVersion | None):
+    """The rejecting signature that sent this draft back (the latest one), or None.
+
+    Read through the version's ``signatures`` relation, so segmentation needs no
+    import of governance (docs/architecture.md).
+    """
+    if version is None or version.state != "draft":
+        return None
+    rejects = [s for s in version.signatures.all() if s.decision == "reject"]
+    return max(rejects, key=lambda s: s.signed_at, default=None)
+
+
+def daily_sizes(version: SegmentVersion, days: int) -> list[tuple[str, int]]:
+    """One point per day of the last ``days``: the size as of that day. A run is recorded
+    only when membership changed, so a day without one carries the last size forward."""
+    today = timezone.now().date()
+    since = timezone.now() - timedelta(days=days)
+    runs = RecomputeRun.objects.filter(version=version).order_by("as_of", "id")
+    before = runs.filter(as_of__lt=since).values_list("member_count", flat=True).last()
+    per_day = {
+        as_of.date(): count
+        for as_of, count in runs.filter(as_of__gte=since).values_list("as_of", "member_count")
+    }
+    series, last = [], before
+    for back in range(days, -1, -1):
+        day = today - timedelta(days=back)
+        last = per_day.get(day, last)
+        if last is not None:
+            series.append((day.isoformat(), last))
+    return series
+
+
+def _history_context(version: SegmentVersion | None) -> dict:
+    """Size over the last 90 days (one point per day, as of that day) and recent changes."""
+    if version is None:
+        return {"size_chart": "", "recent_changes": []}
+    days = dict(daily_sizes(version, SPARK_DAYS))
+    recent = (
+        MembershipChange.objects.filter(version=version)
+        .select_related("customer")
+        .order_by("-as_of", "-id")[:15]
+    )
+    return {
+        "size_chart": presentation.line_chart(
+            {version.segment.key: sorted(days.items())},
+            label=f"Members of v{version.number}, last {SPARK_DAYS} days",
+        )
+        if days
+        else "",
+        "recent_changes": list(recent),
+        "history_version": version,
+    }
+
+
 @page_permission("view_segments")
 def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
     """The editor (brand, admin) or read-only view (others) of a segment, with history."""
@@ -213,6 +287,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
     can_edit = allowed(request.user, "edit_segment")
     errors: list[ErrorDetail] = []
     status = 200
+    scope_warning = ""
 
     if request.method == "POST":
         if not can_edit:
@@ -220,7 +295,9 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
                 request, "403.html", {"exception": "Your roles cannot edit segments."}, status=403
             )
         form = SegmentForm(request.POST, editing=segment)
-        if form.is_valid():
+        if form.is_valid() and (scope_warning := _scope_refusal(request, form)):
+            status = 400
+        elif form.is_valid():
             try:
                 services.segment_update(user=request.user, segment=segment, **form.service_fields())
             except DomainError as exc:
@@ -242,9 +319,11 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "latest": latest,
         "active": active,
         "form": form,
-        "errors": errors,
-        "rule_errors": [e.as_dict() for e in errors],
+        **error_context(errors),
+        "scope_warning": scope_warning,
         "can_edit": can_edit,
+        "rejection": _rejection(latest),
+        "can_see_content": allowed(request.user, "view_mappings"),
         "can_submit": allowed(request.user, "submit_segment") and latest.state == "draft",
         "can_activate": allowed(request.user, "activate_segment") and latest.state == "approved",
         "can_retire": allowed(request.user, "retire_segment") and active is not None,
@@ -254,6 +333,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "entry_sentence": presentation.describe_rule(latest.entry_rule),
         "exit_sentence": presentation.describe_rule(latest.exit_rule) if latest.exit_rule else "",
         **builder_context(exclude_key=segment.key),
+        **_history_context(active or (latest if latest.state != "draft" else None)),
     }
     return render(request, "segmentation/segment_detail.html", context, status=status)
 
@@ -286,11 +366,13 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             errors = list(exc.errors)
-    context = {
-        "errors": errors,
-        "rule_errors": [e.as_dict() for e in errors],
-        "result": _preview_view(result),
-    }
+    context = {**error_context(errors), "result": _preview_view(result)}
+    if result is not None:
+        context["total"] = Customer.objects.count()
+        # The rule in plain English, live as it is edited.
+        context["entry_sentence"] = presentation.describe_rule(rules["entry_rule"])
+        if rules.get("exit_rule") is not None:
+            context["exit_sentence"] = presentation.describe_rule(rules["exit_rule"])
     return render(
         request, "segmentation/partials/preview.html", context, status=400 if errors else 200
     )
@@ -301,11 +383,16 @@ def _preview_view(result) -> dict | None:
     if result is None:
         return None
     if not isinstance(result, dict):
-        result = {k: getattr(result, k, None) for k in ("count", "sample", "missing")}
+        result = {k: getattr(result, k, None) for k in ("count", "sample", "missing", "breakdown")}
     missing = result.get("missing") or {}
     if isinstance(missing, dict):
         missing = sorted(missing.items())
-    return {"count": result.get("count"), "sample": result.get("sample") or [], "missing": missing}
+    return {
+        "count": result.get("count"),
+        "sample": result.get("sample") or [],
+        "missing": missing,
+        "breakdown": presentation.bars(result.get("breakdown") or {}),
+    }
 
 
 # --- dashboard -------------------------------------------------------------------
@@ -341,17 +428,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("segment__key")
     )
     ids = [v.id for v in active]
-    size_series: dict[str, dict[str, float]] = defaultdict(dict)
-    runs = (
-        RecomputeRun.objects.filter(version_id__in=ids, started_at__gte=since)
-        .order_by("started_at", "id")
-        .values_list("version__segment__key", "started_at", "member_count")
-    )
-    for key, started, count in runs:
-        size_series[key][started.date().isoformat()] = count  # last run of the day wins
+    size_series = {v.segment.key: dict(daily_sizes(v, days)) for v in active}
+    size_series = {k: v for k, v in size_series.items() if v}
     flows = (
-        MembershipChange.objects.filter(version_id__in=ids, recorded_at__gte=since)
-        .annotate(day=TruncDate("recorded_at"))
+        MembershipChange.objects.filter(version_id__in=ids, as_of__gte=since)
+        .annotate(day=TruncDate("as_of"))
         .values("day", "direction")
         .annotate(n=Count("id"))
         .order_by("day")

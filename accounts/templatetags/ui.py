@@ -20,6 +20,7 @@ NAV = (
     ("Content", "content:asset_list", "view_assets"),
     ("Discovery", "discovery:home", "run_discovery"),
     ("Mappings", "content:mapping_list", "view_mapping_queue"),
+    ("Imports", "customers:import_list", "use_imports"),
     ("Territories", "field:territory_list", "view_territories"),
     ("Audit", "governance:audit_list", "view_audit"),
 )

@@ -14,10 +14,12 @@ from .assets import (
     EDITABLE_FIELDS,
     asset_file_bytes,
     asset_snapshot,
+    clean_asset_fields,
     create_asset,
     expire_due_assets,
     parse_expiry,
     set_asset_status,
+    status_moves,
     update_asset,
 )
 from .lifecycle import effective_status, is_due
@@ -43,6 +45,7 @@ __all__ = [
     "SEGMENT_AUDIENCE",
     "asset_file_bytes",
     "asset_snapshot",
+    "clean_asset_fields",
     "create_asset",
     "decide_mapping",
     "effective_status",
@@ -58,5 +61,6 @@ __all__ = [
     "revoke_mappings_for_asset",
     "revoke_mappings_for_segment",
     "set_asset_status",
+    "status_moves",
     "update_asset",
 ]

@@ -20,12 +20,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import require
+from accounts.permissions import allowed, require
 from audit.services import record_change, record_event
 from audit.signing import verify_signing_password
 from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
 from core.time import parse_moment
-from customers.vocabularies import Channel
+from customers.vocabularies import Channel, Indication
 
 from ..models import Audience, ContentAsset, Intent, MlrStatus
 from .files import FileTampered, clean_link, clean_upload, file_sha256, verified_file_bytes
@@ -114,7 +114,7 @@ def _clean_asset_fields(data: dict) -> dict:
                 else:
                     cleaned[key] = value.strip()
             elif key == "indications":
-                cleaned[key] = _string_list(value, key)
+                cleaned[key] = _string_list(value, key, frozenset(Indication.values))
             elif key == "channels":
                 cleaned[key] = _string_list(value, key, frozenset(Channel.values))
             elif key == "expires_at":
@@ -128,6 +128,11 @@ def _clean_asset_fields(data: dict) -> dict:
     if errors:
         raise ValidationFailed(errors=errors)
     return cleaned
+
+
+def clean_asset_fields(data: dict) -> dict:
+    """Validate editable asset fields as create and edit do (the assets import uses it)."""
+    return _clean_asset_fields(data)
 
 
 def asset_snapshot(asset: ContentAsset) -> dict:
@@ -269,6 +274,16 @@ _STATUS_EVENT = {
 }
 # Approval and withdrawal are compliance's e-signed records; the password is re-entered.
 _SIGNED_STATUSES = frozenset({MlrStatus.APPROVED, MlrStatus.WITHDRAWN})
+
+
+def status_moves(*, user, asset: ContentAsset) -> list[str]:
+    """The statuses ``user`` may move ``asset`` to now (what a status form offers)."""
+    effective = effective_status(asset)
+    return [
+        target
+        for target, (sources, action) in _STATUS_MOVES.items()
+        if effective in sources and allowed(user, action)
+    ]
 
 
 def set_asset_status(

@@ -18,6 +18,7 @@ from .definitions import (
     segment_update,
     version_content,
 )
+from .impact import Impact, version_impact
 from .preview import Preview, preview_rule, preview_version
 from .recompute import (
     RecomputeResult,
@@ -33,6 +34,7 @@ __all__ = [
     "DEFINITION_FIELDS",
     "KEY_RE",
     "RESERVED_KEYS",
+    "Impact",
     "Preview",
     "RecomputeResult",
     "content_hash",
@@ -47,4 +49,5 @@ __all__ = [
     "segment_create",
     "segment_update",
     "version_content",
+    "version_impact",
 ]

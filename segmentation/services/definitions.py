@@ -23,6 +23,7 @@ from django.db import transaction
 from accounts.permissions import require
 from audit.services import record_event
 from core.errors import Conflict, ErrorDetail, ValidationFailed
+from customers.vocabularies import Indication
 
 from .. import selectors
 from ..models import (
@@ -158,6 +159,13 @@ def _clean_definition(
         for i, item in enumerate(indications):
             if not isinstance(item, str) or not item.strip():
                 errors.append(ErrorDetail(f"indications[{i}]", "must be a non-empty string"))
+            elif item.strip() not in Indication.values:
+                errors.append(
+                    ErrorDetail(
+                        f"indications[{i}]",
+                        f"unknown indication '{item.strip()}' (docs/governance.md lists them)",
+                    )
+                )
             elif item.strip() not in cleaned:
                 cleaned.append(item.strip())
         out["indications"] = cleaned

@@ -5,7 +5,7 @@ A preview counts what a first recompute would admit: (E \\ X) ∩ P.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,12 +40,14 @@ class Preview:
     sample: list[dict[str, str]]
     missing: dict[str, float]
     as_of: datetime
+    # The size by territory, specialty and decile (largest groups first), for the pages.
+    breakdown: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"count": self.count, "sample": self.sample, "missing": self.missing}
 
 
-def _fresh_members_query(
+def fresh_members_query(
     *, entry_rule: Any, exit_rule: Any, parent: Segment | None, as_of: datetime
 ) -> QuerySet[Customer]:
     """Customers a first recompute would admit: (E \\ X) ∩ P, since M is empty."""
@@ -65,8 +67,35 @@ def _fresh_members_query(
 PREVIEW_TABLE = "segmentation_preview_match"
 
 
-def _count_and_sample(qs: QuerySet[Customer]) -> tuple[int, list[dict[str, str]]]:
-    """Count of ``qs`` and its first SAMPLE_SIZE customers by NPI, evaluating it once."""
+BREAKDOWN_COLUMNS = (
+    ("territory", "territory_id"),
+    ("specialty", "specialty"),
+    ("decile", "decile"),
+)
+BREAKDOWN_TOP = 10
+
+
+def _breakdown(cursor, table: str) -> dict[str, list[tuple[str, int]]]:
+    """Matching customers grouped by territory, specialty and decile (from the temp table)."""
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    out = {}
+    for name, column in BREAKDOWN_COLUMNS:
+        col = connection.ops.quote_name(Customer._meta.get_field(column).column)
+        order = "c." + col if name == "decile" else "n DESC, c." + col
+        cursor.execute(
+            f"SELECT c.{col}, COUNT(*) AS n FROM {table} m JOIN {customers} c ON c.id = m.id "
+            f"GROUP BY c.{col} ORDER BY {order} LIMIT %s",
+            [BREAKDOWN_TOP],
+        )
+        out[name] = [("—" if v in (None, "") else str(v), n) for v, n in cursor.fetchall()]
+    return out
+
+
+def _count_and_sample(
+    qs: QuerySet[Customer], breakdown: dict | None = None
+) -> tuple[int, list[dict[str, str]]]:
+    """Count of ``qs`` and its first SAMPLE_SIZE customers by NPI, evaluating it once;
+    ``breakdown``, when given, is filled with the size by territory, specialty and decile."""
     ops = connection.ops
     p = ops.quote_name(PREVIEW_TABLE)
     try:
@@ -83,6 +112,8 @@ def _count_and_sample(qs: QuerySet[Customer]) -> tuple[int, list[dict[str, str]]
         count = cursor.fetchone()[0]
         cursor.execute(f"SELECT m.id FROM {p} m ORDER BY m.npi LIMIT %s", [SAMPLE_SIZE])
         ids = [row[0] for row in cursor.fetchall()]
+        if breakdown is not None and count:
+            breakdown.update(_breakdown(cursor, p))
         cursor.execute(f"DROP TABLE {p}")
     sample = list(
         Customer.objects.filter(pk__in=ids)
@@ -140,12 +171,13 @@ def preview_rule(
             paths.append(path)
     with transaction.atomic():
         without_jit()
-        qs = _fresh_members_query(
+        qs = fresh_members_query(
             entry_rule=entry_rule, exit_rule=exit_rule, parent=parent_segment, as_of=as_of
         )
         # Evaluate the rule once, into a temporary table of (id, npi); the count
         # and the sample (first rows by NPI) are then cheap reads of it.
-        count, sample = _count_and_sample(qs)
+        breakdown: dict[str, list[tuple[str, int]]] = {}
+        count, sample = _count_and_sample(qs, breakdown if with_missing else None)
         # All missing shares (and the total) in one pass over the customers.
         resolver = selectors.ReferenceResolver()
         counts = Customer.objects.order_by().aggregate(
@@ -167,7 +199,7 @@ def preview_rule(
         path: round(counts[f"missing_{i}"] / total, 4) if total else 0.0
         for i, path in enumerate(paths)
     }
-    return Preview(count=count, sample=sample, missing=missing, as_of=as_of)
+    return Preview(count=count, sample=sample, missing=missing, as_of=as_of, breakdown=breakdown)
 
 
 def preview_version(*, user, version: SegmentVersion, as_of: datetime | None = None) -> Preview:

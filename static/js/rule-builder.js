@@ -317,16 +317,7 @@
     var htmlType = NUMERIC.indexOf(type) >= 0 ? "number" : (type === "date" ? "date" : "text");
     if (op === "in" || op === "not_in") {
       if (vals) {
-        var multi = select(vals, null, "Values", "value");
-        multi.multiple = true; multi.size = Math.min(6, vals.length);
-        Array.prototype.forEach.call(multi.options, function (o) {
-          o.selected = Array.isArray(node.value) && node.value.indexOf(o.value) >= 0;
-        });
-        multi.addEventListener("change", function () {
-          node.value = Array.prototype.filter.call(multi.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
-          changed();
-        });
-        row.appendChild(labelled("values ", multi));
+        row.appendChild(chips(node, vals, changed));
       } else {
         var list = input("text", Array.isArray(node.value) ? node.value.join(", ") : "", "Values, comma-separated", "value");
         list.addEventListener("change", function () {
@@ -346,12 +337,58 @@
       return;
     }
     var control;
-    if (vals) control = select(vals, node.value, "Value", "value");
+    if (vals) control = select(humanOptions(vals), node.value, "Value", "value");
     else if (type === "boolean") control = select(["true", "false"], String(node.value), "Value", "value");
     else control = input(htmlType, node.value, "Value", "value");
     control.addEventListener("change", function () { node.value = coerce(control.value, type); changed(); });
     row.appendChild(labelled("", control));
   };
+
+  // Chips with search for a multi-value list: each chosen value is a removable chip;
+  // typing in the box filters the vocabulary (a datalist) and Enter or a pick adds one.
+  var chipLists = 0;
+  function chips(node, vals, changed) {
+    if (!Array.isArray(node.value)) node.value = [];
+    var box = el("span", { className: "rb-chips", "data-role": "value" });
+    var listId = "rb-chip-list-" + (++chipLists);
+    var datalist = el("datalist", { id: listId });
+    var search = el("input", { type: "search", list: listId, "aria-label": "Add a value", placeholder: "type to add…", "data-role": "chip-search" });
+    function refresh() {
+      box.querySelectorAll(".rb-chip").forEach(function (c) { c.remove(); });
+      datalist.innerHTML = "";
+      node.value.forEach(function (v) {
+        var chip = el("button", { type: "button", className: "rb-chip", "aria-label": "Remove " + human(v), text: human(v) + " ×" });
+        chip.addEventListener("click", function () {
+          node.value = node.value.filter(function (x) { return x !== v; });
+          refresh(); changed();
+        });
+        box.insertBefore(chip, search);
+      });
+      vals.forEach(function (v) {
+        if (node.value.indexOf(v) < 0) datalist.appendChild(el("option", { value: human(v), "data-value": v }));
+      });
+    }
+    function add() {
+      var typed = search.value.trim().toLowerCase();
+      var match = vals.filter(function (v) { return v.toLowerCase() === typed || human(v).toLowerCase() === typed; })[0];
+      if (match && node.value.indexOf(match) < 0) { node.value = node.value.concat([match]); refresh(); changed(); }
+      if (match) search.value = "";
+    }
+    search.addEventListener("change", add);
+    search.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); add(); } });
+    box.appendChild(search); box.appendChild(datalist);
+    refresh();
+    return labelled("values ", box);
+  }
+
+  // "rep_visit" -> "Rep visit": vocabulary codes as people read them (the value sent stays the code).
+  function human(v) {
+    var s = String(v).replace(/_/g, " ");
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+  function humanOptions(values) {
+    return values.map(function (v) { return typeof v === "string" ? { value: v, label: human(v) } : v; });
+  }
 
   function cmpControls(obj, key, row, label, defaults, changed, integer) {
     var current = obj[key] || defaults;
@@ -372,7 +409,7 @@
       var control;
       var values = (vocab.event || {})[k] || [];
       if (values.length) {
-        control = select([{ value: "", label: "any " + k }].concat(values), node.event[k] || "", "Event " + k, "event-" + k);
+        control = select([{ value: "", label: "any " + k }].concat(humanOptions(values)), node.event[k] || "", "Event " + k, "event-" + k);
       } else {
         control = input("text", node.event[k] || "", "Event " + k + " (blank: any)", "event-" + k);
         control.size = 12;
@@ -431,9 +468,17 @@
           best = n; bestLen = p.length;
         }
       });
-      if (!best) return;
+      var text = err.message;
+      if (!best) {
+        // No node to point at (the rule's root, say): show it at the top of that editor.
+        best = document.querySelector('[data-rule-editor][data-name="' + path.split(/[.\[]/)[0] + '"]');
+        if (!best) return;
+        text = (err.where ? err.where + ": " : "") + err.message;
+        best.insertBefore(el("div", { className: "rb-error-msg", role: "alert", text: text }), best.firstChild);
+        return;
+      }
       best.classList.add("rb-error");
-      var msg = el("div", { className: "rb-error-msg", role: "alert", text: path + ": " + err.message });
+      var msg = el("div", { className: "rb-error-msg", role: "alert", text: text });
       if (best.classList.contains("rb-group")) best.insertBefore(msg, best.children[1] || null);
       else best.appendChild(msg);
     });

@@ -24,7 +24,7 @@ from audit.chain import verify_audit_chain
 from audit.models import AuditEvent
 from content.models import ContentAsset, ContentMapping
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
-from segmentation.models import Membership, SegmentVersion
+from segmentation.models import Membership, RecomputeRun, SegmentVersion
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +135,8 @@ def seed(*extra: str, customers: int = N, seed_value: int = 7) -> str:
         str(seed_value),
         "--anchor",
         ANCHOR.isoformat(),
+        "--history-days",
+        "0",
         *extra,
         stdout=out,
     )
@@ -446,7 +448,7 @@ def test_postgres_bulk_load_restores_every_index_and_constraint():
 # assets and segments too). They go through the services, so the audit chain must hold.
 
 
-def seed_today(customers: int = 800) -> None:
+def seed_today(customers: int = 800, history_days: int = 0) -> None:
     """Seed with today's anchor: segment rules count interactions in windows ending now."""
     call_command(
         "seed_demo",
@@ -456,6 +458,8 @@ def seed_today(customers: int = 800) -> None:
         "7",
         "--anchor",
         timezone.now().date().isoformat(),
+        "--history-days",
+        str(history_days),
         stdout=StringIO(),
     )
 
@@ -539,3 +543,12 @@ def test_the_audit_chain_is_intact_after_seeding():
     assert activated == SegmentVersion.objects.filter(state="active").count()
     assert not AuditEvent.objects.filter(action="signature.failed").exists()
     assert verify_audit_chain().intact
+
+
+def test_history_days_replay_daily_recomputes_of_active_segments():
+    seed_today(history_days=5)
+    active = SegmentVersion.objects.filter(state="active")
+    assert active.exists()
+    days = {run.as_of.date() for run in RecomputeRun.objects.filter(version__in=active)}
+    assert len(days) >= 2  # past days as well as today
+    assert not RecomputeRun.objects.exclude(version__in=active).exists()

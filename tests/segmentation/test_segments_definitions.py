@@ -34,13 +34,15 @@ def test_create_opens_draft_version_one(brand):
 
 
 def test_content_hash_is_sha256_of_canonical_content(brand):
-    version = make_segment(brand, "hashed", ALWAYS, indications=["hf"], therapy_area="cv")
+    version = make_segment(
+        brand, "hashed", ALWAYS, indications=["heart_failure"], therapy_area="cv"
+    )
     body = {
         "name": "Hashed",
         "description": "",
         "purpose": "promotional",
         "therapy_area": "cv",
-        "indications": ["hf"],
+        "indications": ["heart_failure"],
         "parent": None,
         "entry_rule": ALWAYS,
         "exit_rule": None,

@@ -16,6 +16,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import DomainError
+from demo.history import HISTORY_DAYS
 from demo.seed import database_has_data, seed_demo
 
 
@@ -37,13 +38,22 @@ class Command(BaseCommand):
             help="day (YYYY-MM-DD) the interaction history ends; default today (UTC)",
         )
         parser.add_argument(
+            "--history-days",
+            type=int,
+            default=HISTORY_DAYS,
+            dest="history_days",
+            help=f"days of daily recomputes of active segments (default {HISTORY_DAYS}; 0: none)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             dest="if_empty",
             help="do nothing (and succeed) when the database already holds data",
         )
 
-    def handle(self, *args, customers: int, seed: int, anchor, if_empty: bool, **options):
+    def handle(
+        self, *args, customers: int, seed: int, anchor, if_empty: bool, history_days: int, **options
+    ):
         if customers < 0:
             raise CommandError("--customers must be 0 or more")
         if seed < 0:
@@ -58,6 +68,7 @@ class Command(BaseCommand):
                 seed=seed,
                 anchor=anchor_day,
                 report=lambda line: self.stdout.write(line),
+                history_days=max(history_days, 0),
             )
         except DomainError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,9 +1,10 @@
-"""``manage.py recompute_segments [--segment KEY] [--as-of ISO_DATETIME]``.
+"""``manage.py recompute_segments [--segment KEY] [--as-of ISO_DATETIME] [--active-only]``.
 
 Without ``--segment``: every active version, plus the latest version of each
 segment that has none (running the command *is* asking for them), in
-dependency order. With ``--segment``: that segment's active version, else its
-latest. One line per recomputed version.
+dependency order; ``--active-only`` leaves drafts and versions in review alone
+(``make demo`` uses it, so a draft never shows entries it never had). With
+``--segment``: that segment's active version, else its latest. One line per recomputed version.
 """
 
 from __future__ import annotations
@@ -41,14 +42,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", dest="as_of", metavar="ISO_DATETIME", help="evaluate at this time (UTC)"
         )
+        parser.add_argument(
+            "--active-only",
+            action="store_true",
+            dest="active_only",
+            help="recompute active versions only (not the latest version of other segments)",
+        )
 
-    def handle(self, *args, segment=None, as_of=None, **options) -> None:
+    def handle(self, *args, segment=None, as_of=None, active_only=False, **options) -> None:
         moment = parse_as_of(as_of) if as_of else None
         try:
             if segment:
                 results = services.recompute_segment_keys(
                     keys=[segment], as_of=moment, trigger=RecomputeTrigger.MANUAL
                 )
+            elif active_only:
+                results = services.recompute_all(as_of=moment, trigger=RecomputeTrigger.MANUAL)
             else:
                 results = services.recompute_everything(
                     as_of=moment, trigger=RecomputeTrigger.MANUAL

@@ -1,0 +1,102 @@
+"""Import pages (brand, admin): upload, check, confirm, progress and history
+(docs/imports.md, "In the browser"). The work is ``customers.import_runs``' and the
+workers'; these views collect the file and show where each import stands."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.mixins import page_permission, sorted_page
+from accounts.permissions import allowed
+from core.errors import DomainError, ErrorDetail
+
+from . import import_runs, tasks
+from .models import ImportRun
+from .services import all_kinds, import_action
+
+KIND_HELP = {
+    "accounts": "Practices, hospitals and IDNs",
+    "customers": "HCPs by NPI, with attr.* columns",
+    "interactions": "Emails, visits, webinars…",
+    "rx": "Monthly prescribing facts",
+    "assets": "Content assets exported from the MLR system",
+}
+
+
+@page_permission("use_imports")
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Upload a file (it is checked first, nothing written) and the history of imports."""
+    errors: list[ErrorDetail] = []
+    status = 200
+    kind = request.POST.get("kind", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        try:
+            run = import_runs.store_upload(
+                kind=kind, upload=request.FILES.get("file"), user=request.user
+            )
+        except DomainError as exc:
+            errors, status = list(exc.errors), exc.status
+        else:
+            tasks.queue_import_step(run, "check")
+            return redirect("customers:import_detail", pk=run.pk)
+    runs = ImportRun.objects.select_related("user")
+    if not request.user.has_role("admin"):
+        runs = runs.filter(user=request.user)
+    page, sort = sorted_page(
+        request, runs, sorts=("started_at", "file_name", "kind", "state"), default="-started_at"
+    )
+    return render(
+        request,
+        "customers/import_list.html",
+        {
+            "kinds": [
+                (k, KIND_HELP.get(k, ""))
+                for k in all_kinds()
+                if allowed(request.user, import_action(k))
+            ],
+            "kind": kind,
+            "errors": errors,
+            "page_obj": page,
+            "sort": sort,
+        },
+        status=status,
+    )
+
+
+@page_permission("use_imports")
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import: its check (counts and every error), the confirm button, progress, outcome."""
+    run = import_runs.run_for(pk=pk, user=request.user)
+    return render(
+        request,
+        "customers/import_detail.html",
+        {"run": run, "status": tasks.import_status(run)},
+    )
+
+
+@page_permission("use_imports")
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: the progress bar, polled while a worker checks or writes; reloads when done."""
+    run = import_runs.run_for(pk=pk, user=request.user)
+    status = tasks.import_status(run)
+    response = render(
+        request, "customers/partials/import_progress.html", {"run": run, "status": status}
+    )
+    if run.state in import_runs.FINISHED:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@page_permission("use_imports")
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Write a checked import: queued for the workers."""
+    run = import_runs.run_for(pk=pk, user=request.user)
+    run = import_runs.confirm_run(run=run, user=request.user)
+    run = tasks.queue_import_step(run, "write")
+    if run.state == "succeeded":
+        messages.success(request, f"Imported {run.file_name}.")
+    return redirect("customers:import_detail", pk=run.pk)

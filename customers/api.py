@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -75,6 +76,7 @@ class ImportStatusView(APIView):
     required_actions = {"GET": "import_data"}
     permission_classes = [ActionPermission]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         run = import_runs.run_for(pk=pk, user=request.user)
         return Response(tasks.import_status(run))

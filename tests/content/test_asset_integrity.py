@@ -70,7 +70,7 @@ def test_approval_records_the_files_sha256(make_user):
         {"mlr_reference": "MLR-FAKE"},
         {"title": "Swapped"},
         {"channels": ["email", "rep_visit"]},
-        {"indications": ["other"]},
+        {"indications": ["asthma"]},
     ],
 )
 def test_content_swap_after_approval_is_refused(make_user, change):

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 
 from customers.models import Customer, CustomerAttribute, Interaction, RxFact
 from segmentation.rules.catalog import get_field
@@ -391,8 +391,3 @@ def _rx_features(
                 )
                 out.append((spec, values))
     return out
-
-
-def population_filter(population: QuerySet[Customer]) -> Q:
-    """A Q selecting the same customers as ``population`` (for intersecting with a rule)."""
-    return Q(pk__in=population.order_by().values("pk"))

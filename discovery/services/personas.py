@@ -120,8 +120,9 @@ def _short(table: FeatureTable, name: str) -> str:
             what += f" {event['kind'].replace('_', ' ')}"
         return what
     if spec.kind == "sum":
-        product = (spec.rx or {}).get("product") or "all-product"
-        return f"{product} {spec.metric.upper().replace('_', ' ').lower()}"
+        product = (spec.rx or {}).get("product")
+        metric = {"new_patient_starts": "new-patient-start"}.get(spec.metric, spec.metric.upper())
+        return f"{product} {metric}" if product else metric
     return spec.label.lower()
 
 

@@ -97,3 +97,27 @@ def test_text_from_the_list_is_escaped(population, make_user):
     html = page.content.decode()
     assert page.status_code == 400
     assert "<b>1</b>" not in html and "&lt;b&gt;1&lt;/b&gt;" in html
+
+
+def test_saving_the_prefilled_form_keeps_the_provenance(population, make_user):
+    from segmentation.models import SegmentVersion
+
+    client = _client(make_user, "brand")
+    body = client.post(  # session authentication reaches the API too
+        "/api/v1/discovery/describe/",
+        {"npis": members_of(THREE_CONDITIONS), "as_of": "2026-06-30T12:00:00Z"},
+        content_type="application/json",
+    ).json()
+    response = client.post(
+        "/segments/new/",
+        {
+            "key": "from-page",
+            "name": "From the page",
+            "purpose": "promotional",
+            "entry_rule": json.dumps(body["entry_rule"]),
+            "provenance": json.dumps({"discovery": body["id"]}),
+        },
+    )
+    assert response.status_code == 302
+    provenance = SegmentVersion.objects.get(segment__key="from-page").provenance
+    assert provenance["discovery"] == body["id"] and provenance["edited"] is False

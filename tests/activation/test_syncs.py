@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from activation import services
-from activation.models import Publication, PublicationMember, Sync
+from activation.models import OptOutCheck, Publication, PublicationMember, Sync
 from activation.services import holdout_bucket, in_holdout, sync_message, sync_publication
 from content import services as content_services
 from customers.models import Customer
@@ -337,3 +337,15 @@ def test_deleting_a_customer_forgets_the_publication_decision(brand):
     sync(publication)
     Customer.objects.get(pk=a.pk).delete()
     assert not PublicationMember.objects.filter(publication=publication).exists()
+
+
+def test_new_interactions_do_not_queue_opt_out_checks(brand):
+    (a,) = cardiologists(1)
+    version = active_version(brand, customers=[a])
+    approved_mapping(version, brand)
+    publication = publish(brand, version)
+    sync(publication)
+    announce_customers_changed(customer_ids=[a.pk], source="api:interactions")
+    assert not OptOutCheck.objects.exists()
+    announce_customers_changed(customer_ids=[a.pk], source="import:customers")
+    assert OptOutCheck.objects.filter(publication=publication, customer=a).exists()

@@ -26,6 +26,10 @@ from .models import OptOutCheck, Publication, PublicationMember, PublicationStat
 from .tasks import sync_publication_task
 
 CHUNK = 2000
+# Changes that cannot touch a customer's email opt-out (engagement, prescribing, accounts).
+SOURCES_WITHOUT_OPT_OUTS = frozenset(
+    {"import:interactions", "import:rx", "import:accounts", "api:interactions"}
+)
 
 
 def _queue(publication_ids, trigger: str) -> None:
@@ -65,13 +69,15 @@ def sync_on_version_state_change(sender, *, segment_key: str, state: str, **kwar
 
 
 @receiver(customers_changed, dispatch_uid="activation.sync_on_customers_change")
-def sync_on_customers_change(sender, *, customer_ids, **kwargs) -> None:
+def sync_on_customers_change(sender, *, customer_ids, source: str = "", **kwargs) -> None:
     """Email publications must stop holding customers who opted out (``suppressed``).
 
     Runs inside the data change's transaction: it records which decided members
     of email publications to re-check (``OptOutCheck``, committed with the
     change), and queues their syncs for after the commit.
     """
+    if source in SOURCES_WITHOUT_OPT_OUTS:
+        return
     ids = list(customer_ids)
     found: set[int] = set()
     for start in range(0, len(ids), CHUNK):

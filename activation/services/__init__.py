@@ -8,7 +8,7 @@
 * ``measurement``: sent versus holdout engagement and the lift with its interval.
 """
 
-from .delivery import DeliveryOutcome, deliver_publication, due_publication_ids
+from .delivery import DeliveryOutcome, deliver_publication, due_publication_ids, request_sync
 from .destinations import create_destination, destination_snapshot, update_destination
 from .holdout import holdout_bucket, in_holdout
 from .measurement import publication_measurement
@@ -21,7 +21,6 @@ from .publications import (
 from .syncs import (
     Gate,
     publication_gate,
-    request_sync,
     sync_message,
     sync_publication,
 )

@@ -29,12 +29,21 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.permissions import require
 from audit.services import record_event
 from core.csv import csv_safe
+from core.errors import Conflict
 
-from ..models import DeliveryAttempt, DeliveryState, DestinationKind, Publication, Sync
+from ..models import (
+    DeliveryAttempt,
+    DeliveryState,
+    DestinationKind,
+    Publication,
+    PublicationState,
+    Sync,
+)
 from .destinations import inside_root
-from .syncs import sync_message
+from .syncs import sync_message, sync_publication
 
 
 @dataclass
@@ -256,6 +265,27 @@ def deliver_publication(*, publication_id: int, force: bool = False) -> Delivery
             outcome.delivered.append(sync.number)
     finally:
         Publication.objects.filter(pk=publication_id).update(delivery_lease_until=None)
+
+
+def request_sync(*, user, publication: Publication) -> dict:
+    """The on-demand sync (brand): make a sync if anything differs, then deliver what is due.
+
+    Failed deliveries are retried now, whatever their backoff.
+    """
+    require(user, "sync_publication")
+    if publication.state == PublicationState.PAUSED:
+        raise Conflict(f"publication {publication.pk} is paused: resume it before syncing", path="")
+    sync = sync_publication(
+        publication_id=publication.pk, trigger="on_demand", user=user, full=True
+    )
+    outcome = deliver_publication(publication_id=publication.pk, force=True)
+    publication.refresh_from_db()
+    return {
+        "created": sync is not None,
+        "sync": sync.number if sync is not None else None,
+        "last_sync": publication.last_sync,
+        "delivery": outcome.as_dict(),
+    }
 
 
 def due_publication_ids(*, now=None) -> list[int]:

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.permissions import require
 from audit.services import record_event
 from content.selectors import live_mappings
 from content.services import expire_due_assets
-from core.errors import Conflict
 from core.time import iso_z
 from customers.models import Customer
 from customers.vocabularies import Channel
@@ -441,30 +439,6 @@ def _queue_delivery(publication_id: int) -> None:
     from ..tasks import deliver_publication_task
 
     deliver_publication_task.delay(publication_id)
-
-
-def request_sync(*, user, publication: Publication) -> dict:
-    """The on-demand sync (brand): make a sync if anything differs, then deliver what is due.
-
-    Failed deliveries are retried now, whatever their backoff.
-    """
-    # delivery imports syncs' helpers; imported here for the same reason as above.
-    from .delivery import deliver_publication
-
-    require(user, "sync_publication")
-    if publication.state == PublicationState.PAUSED:
-        raise Conflict(f"publication {publication.pk} is paused: resume it before syncing", path="")
-    sync = sync_publication(
-        publication_id=publication.pk, trigger="on_demand", user=user, full=True
-    )
-    outcome = deliver_publication(publication_id=publication.pk, force=True)
-    publication.refresh_from_db()
-    return {
-        "created": sync is not None,
-        "sync": sync.number if sync is not None else None,
-        "last_sync": publication.last_sync,
-        "delivery": outcome.as_dict(),
-    }
 
 
 def sync_message(sync: Sync) -> dict:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from activation import services
 from activation.models import Destination, Publication
 from audit.models import AuditEvent
+from content.models import ContentMapping
 from tests.factories.activation import DestinationFactory
 from tests.segmentation.segments_support import make_segment
 
@@ -199,7 +201,6 @@ def test_only_brand_publishes(client_for, published_setup, role):
 
 @pytest.fixture
 def publication(published_setup, make_user):
-    from activation import services
 
     return services.create_publication(
         user=make_user("brand"), segment=published_setup.segment, destination_key="esp"
@@ -246,7 +247,6 @@ def test_brand_pauses_and_resumes(client_for, publication):
 
 
 def test_resume_is_refused_while_the_gate_is_closed(client_for, publication):
-    from content.models import ContentMapping
 
     publication.state = "paused"
     publication.save()

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import hmac
 import os
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from activation import services
 from activation.models import DeliveryAttempt, Sync
 from activation.services import deliver_publication, sync_publication
+from activation.services.delivery import backoff_seconds
+from activation.tasks import retry_due_deliveries
 from audit.models import AuditEvent
 from tests.factories.activation import DestinationFactory
 
@@ -77,7 +81,6 @@ def test_a_failed_sync_waits_for_its_backoff(brand, receiver):
 
 
 def test_backoff_doubles_and_is_capped(settings):
-    from activation.services.delivery import backoff_seconds
 
     settings.ACTIVATION_RETRY_BASE_SECONDS = 10
     settings.ACTIVATION_RETRY_MAX_SECONDS = 60
@@ -193,11 +196,6 @@ def test_file_cells_are_neutralised(brand, settings):
 
 
 def test_beat_job_retries_due_failures(brand, receiver):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from activation.tasks import retry_due_deliveries
 
     _, publication = webhook_publication(brand, receiver, cardiologists(1))
     sync_publication(publication_id=publication.pk, trigger="test")

@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 
 from activation import services
+from activation.charts import lift_chart, weekly_chart
 from activation.models import Destination, Publication
-from activation.services import sync_publication
+from activation.services import deliver_publication, sync_publication
 from tests.factories.activation import DestinationFactory
 
 from .support import active_version, approved_mapping, cardiologists
@@ -53,7 +54,6 @@ def test_panel_shows_publications_escaped_with_actions(publication, page_client)
 
 
 def test_chart_geometry_places_the_interval_around_the_estimate():
-    from activation.charts import lift_chart, weekly_chart
 
     measurement = {
         "weekly": [
@@ -116,7 +116,6 @@ def test_destination_form_shows_the_rule_it_broke(page_client):
 
 
 def test_delivery_log_lists_failures_with_next_retry(publication, page_client):
-    from activation.services import deliver_publication
 
     deliver_publication(publication_id=publication.pk)  # 127.0.0.1:9 refuses
     html = page_client("brand").get("/deliveries/?failed=1").content.decode()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.utils import timezone
 
 from activation import services
-from activation.models import Publication, Sync
+from activation.models import OptOutCheck, Publication, PublicationMember, Sync
 from activation.services import holdout_bucket, in_holdout, sync_message, sync_publication
 from content import services as content_services
 from customers.models import Customer
+from customers.signals import announce_customers_changed
 from governance import services as governance
 from segmentation.models import SegmentVersion
+from segmentation.services import recompute_version
 from tests.factories.activation import DestinationFactory
 
 from .support import (
@@ -126,7 +129,6 @@ def test_holdout_in_sql_is_the_contract_rule(brand):
 
 
 def test_holdout_bucket_reads_the_first_8_hex_digits():
-    import hashlib
 
     digest = hashlib.sha256(b"7:1000000004").hexdigest()
     assert holdout_bucket(7, "1000000004") == int(digest[:8], 16) % 100
@@ -178,7 +180,6 @@ def test_other_channels_receive_opted_out_customers(brand):
 def test_a_customer_who_opts_out_later_is_exited_as_suppressed(
     brand, django_capture_on_commit_callbacks
 ):
-    from customers.signals import announce_customers_changed
 
     a, b = cardiologists(2)
     version = active_version(brand, customers=[a, b])
@@ -278,7 +279,6 @@ def test_content_change_alone_makes_a_sync(brand):
 
 
 def test_recompute_on_the_active_version_syncs_on_commit(brand, django_capture_on_commit_callbacks):
-    from segmentation.services import recompute_version
 
     people = cardiologists(2)
     version = active_version(brand)
@@ -315,7 +315,6 @@ def test_an_unannounced_opt_out_is_caught_by_a_full_sync(brand):
 
 
 def test_an_opt_in_enters_again(brand, django_capture_on_commit_callbacks):
-    from customers.signals import announce_customers_changed
 
     (a,) = cardiologists(1, email_opt_out=True)
     version = active_version(brand, customers=[a])
@@ -330,7 +329,6 @@ def test_an_opt_in_enters_again(brand, django_capture_on_commit_callbacks):
 
 
 def test_deleting_a_customer_forgets_the_publication_decision(brand):
-    from activation.models import PublicationMember
 
     (a,) = cardiologists(1)
     version = active_version(brand, customers=[a])
@@ -339,3 +337,15 @@ def test_deleting_a_customer_forgets_the_publication_decision(brand):
     sync(publication)
     Customer.objects.get(pk=a.pk).delete()
     assert not PublicationMember.objects.filter(publication=publication).exists()
+
+
+def test_new_interactions_do_not_queue_opt_out_checks(brand):
+    (a,) = cardiologists(1)
+    version = active_version(brand, customers=[a])
+    approved_mapping(version, brand)
+    publication = publish(brand, version)
+    sync(publication)
+    announce_customers_changed(customer_ids=[a.pk], source="api:interactions")
+    assert not OptOutCheck.objects.exists()
+    announce_customers_changed(customer_ids=[a.pk], source="import:customers")
+    assert OptOutCheck.objects.filter(publication=publication, customer=a).exists()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from activation import services, tasks
 from activation.models import Sync
@@ -42,6 +43,7 @@ def worker():
         "ACTIVATION_RETRY_BASE_SECONDS": "1",
         "ACTIVATION_WEBHOOK_TIMEOUT": "1",
     }
+    # config.celery is imported only by worker tests that have Redis to talk to.
     from config.celery import app
 
     app.control.purge()
@@ -100,7 +102,6 @@ def test_worker_retries_a_failing_webhook_until_it_accepts(worker, receiver, mak
 
 
 def test_beat_job_queues_due_deliveries_on_the_worker(worker, receiver, make_user):
-    from django.utils import timezone
 
     brand = make_user("brand")
     version = active_version(brand, customers=cardiologists(1))

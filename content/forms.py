@@ -9,10 +9,11 @@ from customers.vocabularies import Channel, Indication
 
 from .models import Audience, Intent
 
+ACRONYMS = {"hcp": "HCP", "copd": "COPD"}
 
-def _choices(values, labels=None) -> list[tuple[str, str]]:
-    labels = labels or {}
-    return [(v, labels.get(v, v.replace("_", " ").capitalize())) for v in values]
+
+def _choices(values) -> list[tuple[str, str]]:
+    return [(v, ACRONYMS.get(v, v.replace("_", " ").capitalize())) for v in values]
 
 
 class AssetForm(forms.Form):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -17,7 +16,9 @@ from .models import ImportState
 from .serializers import (
     CustomerSerializer,
     ImportInputSerializer,
+    ImportQueuedSerializer,
     ImportResultSerializer,
+    ImportStatusSerializer,
     InteractionInputSerializer,
 )
 
@@ -43,7 +44,11 @@ class ImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ImportInputSerializer},
-        responses={201: ImportResultSerializer, 400: OpenApiResponse(description="errors")},
+        responses={
+            201: ImportResultSerializer,
+            202: ImportQueuedSerializer,
+            400: OpenApiResponse(description="errors"),
+        },
     )
     def post(self, request):
         serializer = ImportInputSerializer(data=request.data)
@@ -76,7 +81,7 @@ class ImportStatusView(APIView):
     required_actions = {"GET": "import_data"}
     permission_classes = [ActionPermission]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=ImportStatusSerializer)
     def get(self, request, pk: int):
         run = import_runs.run_for(pk=pk, user=request.user)
         return Response(tasks.import_status(run))

@@ -64,3 +64,22 @@ class InteractionInputSerializer(serializers.Serializer):
     topic = serializers.CharField(required=False, allow_blank=True)
     asset = serializers.CharField(required=False, allow_blank=True)
     external_id = serializers.CharField(required=False, allow_null=True)
+
+
+class ImportQueuedSerializer(serializers.Serializer):
+    """202: the import is queued for the workers."""
+
+    task_id = serializers.CharField()
+    import_run_id = serializers.IntegerField()
+    status_url = serializers.CharField()
+
+
+class ImportStatusSerializer(serializers.Serializer):
+    """An import's status: the shape every long job's status shares (docs/imports.md)."""
+
+    state = serializers.ChoiceField(choices=["pending", "running", "succeeded", "failed"])
+    step = serializers.CharField()
+    progress = serializers.FloatField()
+    result = serializers.DictField(required=False)
+    error = serializers.CharField(required=False)
+    errors = serializers.ListField(child=serializers.CharField(), required=False)

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from accounts.mixins import page_permission, sorted_page
 from core.csv import csv_response
 from core.errors import ValidationFailed
+from core.time import iso_z
 from customers.models import Customer
 
 from . import selectors
@@ -28,6 +29,8 @@ EXPORT_COLUMNS = (
     "zip",
     "territory",
     "segment",
+    "entered_at",
+    "last_interaction",
 )
 
 
@@ -104,11 +107,22 @@ def territory_export(request: HttpRequest, code: str) -> HttpResponse:
         )
     channel = request.GET.get("channel") or None
     members = _members(request, territory.code, segment_key, channel).values_list(
-        "npi", "first_name", "last_name", "credential", "specialty", "state", "zip"
+        "npi",
+        "first_name",
+        "last_name",
+        "credential",
+        "specialty",
+        "state",
+        "zip",
+        "entered_at",
+        "last_interaction",
     )
     suffix = f"-{channel}" if channel else ""
     return csv_response(
         header=EXPORT_COLUMNS,
-        rows=([*row, territory.code, segment_key] for row in members.iterator(chunk_size=2000)),
+        rows=(
+            [*row[:7], territory.code, segment_key, *(iso_z(m) if m else "" for m in row[7:])]
+            for row in members.iterator(chunk_size=2000)
+        ),
         filename=f"{territory.code}-{segment_key}{suffix}.csv",
     )

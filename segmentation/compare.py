@@ -1,4 +1,4 @@
-"""Two versions compared as a reviewer reads them (docs/governance.md, "Review"):
+"""Two versions compared as a reviewer reads them (docs/pages.md, "Reviewers"):
 the rules' conditions in plain English side by side, each marked added, removed,
 changed or the same, and the other definition fields that changed.
 

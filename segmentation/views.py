@@ -175,7 +175,28 @@ def _scope_refusal(request: HttpRequest, form: SegmentForm) -> str:
     """The warning to confirm before saving a rule that selects everyone or no one."""
     if request.POST.get("confirm_scope") == "1":
         return ""
-    return readable.scope_warning(form.cleaned_data.get("entry_rule"))
+    data = form.cleaned_data
+    shape = readable.scope_warning(data.get("entry_rule"))
+    if shape:
+        return shape
+    total = Customer.objects.count()
+    if not total:
+        return ""
+    try:
+        count = services.preview_rule(
+            user=request.user,
+            entry_rule=data.get("entry_rule"),
+            exit_rule=data.get("exit_rule"),
+            parent=data.get("parent") or None,
+            with_missing=False,
+        ).count
+    except DomainError:
+        return ""  # the save reports the rule's errors
+    if count == 0:
+        return "As the data stands now, this rule selects no one."
+    if count == total:
+        return f"As the data stands now, this rule selects every customer ({total})."
+    return ""
 
 
 @page_permission("edit_segment")

@@ -1,5 +1,5 @@
-"""What a new version does to the audience against the active one (docs/governance.md,
-"Review"): how many customers it adds and drops, by territory and by specialty.
+"""What a new version does to the audience against the active one (docs/pages.md,
+"Reviewers"): how many customers it adds and drops, by territory and by specialty.
 
 The new version is counted as a first recompute would admit it now ((E \\ X) ∩ P,
 as a preview); the active version by its current members.

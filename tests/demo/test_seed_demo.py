@@ -24,7 +24,7 @@ from audit.chain import verify_audit_chain
 from audit.models import AuditEvent
 from content.models import ContentAsset, ContentMapping
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
-from segmentation.models import Membership, RecomputeRun, SegmentVersion
+from segmentation.models import Membership, SegmentVersion
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -543,12 +543,3 @@ def test_the_audit_chain_is_intact_after_seeding():
     assert activated == SegmentVersion.objects.filter(state="active").count()
     assert not AuditEvent.objects.filter(action="signature.failed").exists()
     assert verify_audit_chain().intact
-
-
-def test_history_days_replay_daily_recomputes_of_active_segments():
-    seed_today(history_days=5)
-    active = SegmentVersion.objects.filter(state="active")
-    assert active.exists()
-    days = {run.as_of.date() for run in RecomputeRun.objects.filter(version__in=active)}
-    assert len(days) >= 2  # past days as well as today
-    assert not RecomputeRun.objects.exclude(version__in=active).exists()

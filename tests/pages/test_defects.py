@@ -164,3 +164,20 @@ def test_preview_reads_the_rule_in_plain_english(world, page_client):
         "/segments/preview/", {"entry_rule": json.dumps(CARDIOLOGY)}, HTTP_HX_REQUEST="true"
     )
     assert "<strong>Enters when</strong> specialty is cardiology" in response.content.decode()
+
+
+def test_saving_a_rule_that_matches_no_one_needs_confirmation(world, page_client):
+    nobody = json.dumps({"field": "specialty", "op": "eq", "value": "dermatology"})
+    client = page_client(world.users.author)
+    response = client.post("/segments/new/", _segment_post(entry_rule=nobody))
+    assert response.status_code == 400
+    assert "selects no one" in response.content.decode()
+    response = client.post("/segments/new/", _segment_post(entry_rule=nobody, confirm_scope="1"))
+    assert response.status_code == 302
+
+
+def test_member_csv_carries_entered_date_and_last_interaction(world, page_client):
+    export = page_client(world.users.field).get("/territories/T001/export.csv?segment=cardio")
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert rows and all(r["entered_at"].endswith("Z") for r in rows)
+    assert all("last_interaction" in r for r in rows)

@@ -1,5 +1,5 @@
 """The reviewer's diff: plain English side by side and the impact on the audience
-(docs/governance.md, "Review")."""
+(docs/pages.md, "Reviewers")."""
 
 from __future__ import annotations
 

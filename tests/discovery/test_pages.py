@@ -116,6 +116,7 @@ def test_saving_the_prefilled_form_keeps_the_provenance(population, make_user):
             "purpose": "promotional",
             "entry_rule": json.dumps(body["entry_rule"]),
             "provenance": json.dumps({"discovery": body["id"]}),
+            "confirm_scope": "1",  # its windows lie before today: it selects no one now
         },
     )
     assert response.status_code == 302

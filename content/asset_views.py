@@ -18,6 +18,7 @@ from accounts.mixins import page_permission
 from accounts.permissions import allowed
 from audit.models import AuditEvent
 from core.errors import DomainError, ErrorDetail
+from customers.views import import_page
 from segmentation.models import Membership, VersionState
 
 from . import selectors, services
@@ -228,3 +229,13 @@ def asset_status(request: HttpRequest, code: str) -> HttpResponse:
         )
     messages.success(request, f"{asset.code} is now {values['status'].replace('_', ' ')}.")
     return redirect("content:asset_detail", code=asset.code)
+
+
+@page_permission("create_asset")
+def asset_import(request: HttpRequest) -> HttpResponse:
+    """Compliance's bulk import of an MLR system's export: the import page, ``assets`` only.
+
+    Assets arrive as drafts (docs/imports.md, "assets"); approval stays an
+    e-signed record per asset.
+    """
+    return import_page(request, kinds=("assets",))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
-from core.errors import DomainError, ErrorDetail
+from core.errors import DomainError, ErrorDetail, ValidationFailed
 
 from . import import_runs, tasks
 from .models import ImportRun
@@ -26,14 +26,31 @@ KIND_HELP = {
 }
 
 
-@page_permission("use_imports")
+@page_permission("import_data")
 def import_list(request: HttpRequest) -> HttpResponse:
-    """Upload a file (it is checked first, nothing written) and the history of imports."""
+    """Upload a file (it is checked first, nothing written) and the history of imports.
+
+    ``/imports/`` is brand's and admin's page (docs/pages.md); compliance uploads
+    MLR exports on ``/content/import/``, which renders this same page limited to
+    the ``assets`` kind (``import_page``).
+    """
+    return import_page(request, kinds=None)
+
+
+def import_page(request: HttpRequest, *, kinds: tuple[str, ...] | None) -> HttpResponse:
+    """The upload form and history, offering ``kinds`` (every kind the user may import if None)."""
     errors: list[ErrorDetail] = []
     status = 200
     kind = request.POST.get("kind", "") if request.method == "POST" else ""
+    offered = [
+        k
+        for k in all_kinds()
+        if (kinds is None or k in kinds) and allowed(request.user, import_action(k))
+    ]
     if request.method == "POST":
         try:
+            if kind not in offered:
+                raise ValidationFailed(f"'{kind}' is not a kind you can import here", path="kind")
             run = import_runs.store_upload(
                 kind=kind, upload=request.FILES.get("file"), user=request.user
             )
@@ -43,6 +60,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
             tasks.queue_import_step(run, "check")
             return redirect("customers:import_detail", pk=run.pk)
     runs = ImportRun.objects.select_related("user")
+    if kinds is not None:
+        runs = runs.filter(kind__in=kinds)
     if not request.user.has_role("admin"):
         runs = runs.filter(user=request.user)
     page, sort = sorted_page(
@@ -52,11 +71,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
         request,
         "customers/import_list.html",
         {
-            "kinds": [
-                (k, KIND_HELP.get(k, ""))
-                for k in all_kinds()
-                if allowed(request.user, import_action(k))
-            ],
+            "kinds": [(k, KIND_HELP.get(k, "")) for k in offered],
             "kind": kind,
             "errors": errors,
             "page_obj": page,

@@ -20,7 +20,7 @@ NAV = (
     ("Content", "content:asset_list", "view_assets"),
     ("Discovery", "discovery:home", "run_discovery"),
     ("Mappings", "content:mapping_list", "view_mapping_queue"),
-    ("Imports", "customers:import_list", "use_imports"),
+    ("Imports", "customers:import_list", "import_data"),
     ("Territories", "field:territory_list", "view_territories"),
     ("Audit", "governance:audit_list", "view_audit"),
 )

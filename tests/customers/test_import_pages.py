@@ -41,9 +41,8 @@ def _client(make_user, *roles) -> tuple[Client, object]:
 
 
 def _upload(client, kind: str, data: bytes, name: str = "file.csv"):
-    return client.post(
-        "/imports/", {"kind": kind, "file": SimpleUploadedFile(name, data, "text/csv")}
-    )
+    page = "/content/import/" if kind == "assets" else "/imports/"
+    return client.post(page, {"kind": kind, "file": SimpleUploadedFile(name, data, "text/csv")})
 
 
 def test_upload_is_checked_and_nothing_is_written_until_confirmed(make_user):
@@ -125,9 +124,14 @@ def test_api_import_answers_202_with_a_task_when_workers_run(make_user, api_clie
     assert not Customer.objects.filter(npi=NPI).exists()
 
 
+def test_compliance_has_no_imports_page(make_user):
+    client, _ = _client(make_user, "compliance")
+    assert client.get("/imports/").status_code == 403
+
+
 def test_compliance_imports_assets_as_drafts(make_user):
     client, _ = _client(make_user, "compliance")
-    html = client.get("/imports/").content.decode()
+    html = client.get("/content/import/").content.decode()
     assert 'value="assets"' in html and 'value="customers"' not in html
     _upload(client, "assets", ASSETS, "mlr-export.csv")
     run = ImportRun.objects.get()

@@ -9,8 +9,9 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from content.models import ContentAsset
+from content.models import ContentAsset, ContentMapping
 from segmentation.models import Segment
+from tests.governance.support import active_segment, asset
 
 NEW_ASSET = {"title": "Guide", "audience": "hcp", "intent": "promotional", "channels": ["email"]}
 
@@ -113,3 +114,20 @@ def test_concurrent_same_key_segment_creates_make_one_segment(make_user):
     codes = _concurrently(12, create)
     assert codes.count(201) == 1 and all(c in (201, 400, 409) for c in codes)
     assert Segment.objects.filter(key="race-seg").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_mapping_proposals_make_one_mapping(make_user):
+    active_segment(make_user, "cardio")
+    asset("US-CARD-0042")
+    brand = make_user("brand")
+
+    def propose(i: int) -> int:
+        client = APIClient()
+        client.force_authenticate(brand)
+        body = {"asset": "US-CARD-0042", "segment": "cardio", "rationale": "fits"}
+        return client.post("/api/v1/mappings/", body, format="json").status_code
+
+    codes = _concurrently(8, propose)
+    assert codes.count(201) == 1 and all(c in (201, 400, 409) for c in codes), codes
+    assert ContentMapping.objects.count() == 1

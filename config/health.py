@@ -1,4 +1,4 @@
-"""``GET /health/``: for load balancers and compose health checks (docs/governance.md, "Operations").
+"""``GET /health/``: for load balancers and compose (docs/governance.md, "Operations").
 
 The database, the audit anchor and, with ``REDIS_URL`` set, Redis and a live
 Celery worker (ping). 200 when all pass, 500 otherwise; ``?format=json`` for

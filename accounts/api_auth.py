@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from knox.models import AuthToken
 from knox.views import LogoutAllView, LogoutView
 from rest_framework import serializers
@@ -73,9 +73,11 @@ class ObtainTokenView(APIView):
         return Response({"token": token})
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
 class RevokeTokenView(LogoutView):
     """Revoke the token this request is authenticated with (204)."""
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
 class RevokeAllTokensView(LogoutAllView):
     """Revoke every token of the requesting user (204)."""

@@ -12,7 +12,9 @@ view is throttled (scope ``auth``).
 from __future__ import annotations
 
 from axes.exceptions import AxesBackendPermissionDenied
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from knox.models import AuthToken
 from knox.views import LogoutAllView, LogoutView
@@ -29,6 +31,19 @@ class AccountLocked(PermissionRefused):
     """Too many failed passwords: refused until the cool-off ends (403)."""
 
     code = "locked"
+
+
+def lockout_response(request, *args, **kwargs) -> HttpResponse:
+    """django-axes' answer to a locked-out attempt (AXES_LOCKOUT_CALLABLE).
+
+    The API answers 403 with the error shape of docs/api.md; the login page a
+    short plain-text 429.
+    """
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = f"too many failed passwords: locked for {minutes} minutes"
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": [{"path": "", "message": message}]}, status=403)
+    return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
 
 
 class TokenInputSerializer(serializers.Serializer):

@@ -161,6 +161,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_LOCKOUT_CALLABLE = "accounts.api_auth.lockout_response"
 # Sessions end after SESSION_IDLE_MINUTES without a request (sliding expiry) and
 # when the browser closes.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("SESSION_IDLE_MINUTES", "15"))

@@ -36,6 +36,10 @@ def nesting_depth(text: str, limit: int) -> int:
     return deepest
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class SafeJSONParser(JSONParser):
     """DRF's JSON parser with a nesting limit (JSON_MAX_DEPTH) and no NUL characters."""
 
@@ -53,6 +57,6 @@ class SafeJSONParser(JSONParser):
         if not text.strip():
             return {}
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

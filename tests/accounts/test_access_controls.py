@@ -36,6 +36,8 @@ def test_100_wrong_token_passwords_lock_the_account(make_user):
     response = token_attempt("jdoe", DEFAULT_PASSWORD)
     assert response.status_code in (403, 429)
     assert "token" not in response.json()
+    if response.status_code == 403:
+        assert "locked" in response.json()["errors"][0]["message"]
     assert AuditEvent.objects.filter(action="auth.login_failed", object_id="jdoe").exists()
     assert AuditEvent.objects.filter(action="auth.locked_out", object_id="jdoe").exists()
 

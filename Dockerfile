@@ -1,4 +1,4 @@
-# The web, worker and beat image (docker-compose.yml runs all three from it).
+# The migrate, web, worker and beat image (docker-compose.yml runs them all from it).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,11 +15,12 @@ RUN pip install -r requirements.lock
 
 COPY . .
 RUN pip install --no-deps . \
-    # collectstatic needs settings, not a database or the real secret.
-    && SECRET_KEY=collectstatic-only DEBUG=0 python manage.py collectstatic --noinput \
+    # collectstatic needs settings, not a database or the real secrets.
+    && SECRET_KEY=collectstatic-only AUDIT_HMAC_KEY=collectstatic-only DEBUG=0 \
+       python manage.py collectstatic --noinput \
     && useradd --create-home --uid 10001 app \
-    && mkdir -p /app/media \
-    && chown -R app:app /app/media
+    && mkdir -p /app/media /app/var/audit-anchor \
+    && chown -R app:app /app/media /app/var
 
 USER app
 EXPOSE 8000

@@ -33,7 +33,6 @@ def user_upsert(
     territories: Iterable[str] = (),
     password: str | None,
     actor=None,
-    check_password_strength: bool = False,
 ) -> User:
     """Create the user, or update name, roles, territories and password of an existing one.
 
@@ -68,11 +67,12 @@ def user_upsert(
         if created:
             user = User(username=username)
         user.full_name = (full_name or "").strip()
-        if check_password_strength:
-            try:
-                validate_password(password, user)
-            except DjangoValidationError as exc:
-                raise ValidationFailed("; ".join(exc.messages), path="password") from exc
+        # Django's password validators on every path that sets a password
+        # (docs/governance.md, "Integrity and access controls").
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed("; ".join(exc.messages), path="password") from exc
         user.set_password(password)
         user.save()
         RoleAssignment.objects.filter(user=user).exclude(role__in=roles).delete()

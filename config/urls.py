@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+
+from .health import HealthView
 
 from core.views import favicon
 
@@ -19,9 +25,13 @@ api_v1 = [
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("health/", HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1)),
+    # Behind login (SPECTACULAR_SETTINGS); the split view serves Swagger UI's
+    # start script as a file, so the Content-Security-Policy needs no inline script.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("accounts/", include("accounts.urls")),
     path("", include("customers.urls")),
     path("", include("segmentation.urls")),

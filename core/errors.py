@@ -7,7 +7,11 @@ docs/api.md: ``{"errors": [{"path": ..., "message": ...}]}``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from django.db import IntegrityError
 
 
 @dataclass(frozen=True)
@@ -69,3 +73,22 @@ class Conflict(DomainError):
 
     status = 400
     code = "conflict"
+
+
+class DuplicateKey(DomainError):
+    """A concurrent request took the same unique key first; nothing was saved (409)."""
+
+    status = 409
+    code = "duplicate"
+
+
+@contextmanager
+def duplicates_refused(message: str, *, path: str) -> Iterator[None]:
+    """Turn a unique-key race lost inside the block into DuplicateKey (409), never a 500.
+
+    Wrap the whole ``transaction.atomic()`` block: the database has rolled it back.
+    """
+    try:
+        yield
+    except IntegrityError:
+        raise DuplicateKey(message, path=path) from None

@@ -36,6 +36,27 @@ def nesting_depth(text: str, limit: int) -> int:
     return deepest
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class UnsafeJSON(ValueError):
+    """JSON refused before parsing: NUL characters or nesting past JSON_MAX_DEPTH."""
+
+
+def loads_bounded(text: str):
+    """``json.loads`` for JSON typed into a form field: same limits as the API parser.
+
+    Raises UnsafeJSON (NUL, too deep) or json.JSONDecodeError, both ValueErrors.
+    """
+    if "\x00" in text or _NUL_ESCAPE.search(text):
+        raise UnsafeJSON("NUL characters are not accepted")
+    limit = settings.JSON_MAX_DEPTH
+    if nesting_depth(text, limit) > limit:
+        raise UnsafeJSON(f"JSON nested deeper than {limit} levels is not accepted")
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 class SafeJSONParser(JSONParser):
     """DRF's JSON parser with a nesting limit (JSON_MAX_DEPTH) and no NUL characters."""
 
@@ -45,14 +66,11 @@ class SafeJSONParser(JSONParser):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ParseError("JSON parse error: the body is not UTF-8") from None
-        if "\x00" in text or _NUL_ESCAPE.search(text):
-            raise ParseError("NUL characters are not accepted")
-        limit = settings.JSON_MAX_DEPTH
-        if nesting_depth(text, limit) > limit:
-            raise ParseError(f"JSON nested deeper than {limit} levels is not accepted")
         if not text.strip():
             return {}
         try:
-            return json.loads(text)
+            return loads_bounded(text)
+        except UnsafeJSON as exc:
+            raise ParseError(str(exc)) from None
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

@@ -6,6 +6,7 @@ import json
 
 from django import forms
 
+from core.parsers import loads_bounded
 from customers.vocabularies import Indication
 
 from .models import Purpose, Segment
@@ -21,9 +22,11 @@ class JSONRuleField(forms.CharField):
         if not value or not value.strip():
             return None
         try:
-            return json.loads(value)
+            return loads_bounded(value)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+        except ValueError as exc:  # NUL characters, nesting too deep, NaN
+            raise forms.ValidationError(str(exc)) from exc
 
     def prepare_value(self, value):
         if isinstance(value, dict | list):

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
+from core.parsers import loads_bounded
 from customers.models import Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
 
@@ -371,9 +372,11 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
             rules[name] = None
             continue
         try:
-            rules[name] = json.loads(raw)
+            rules[name] = loads_bounded(raw)
         except json.JSONDecodeError as exc:
             errors.append(ErrorDetail(path=name, message=f"not valid JSON: {exc.msg}"))
+        except ValueError as exc:  # NUL characters, nesting too deep, NaN
+            errors.append(ErrorDetail(path=name, message=str(exc)))
     if rules.get("entry_rule") is None and not errors:
         errors.append(ErrorDetail(path="entry_rule", message="an entry rule is required"))
     result = None

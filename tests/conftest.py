@@ -27,6 +27,14 @@ def _fast_password_hashing(django_test_environment):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """DRF throttles count in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _audit_anchor_dir(settings, tmp_path, monkeypatch):
     """Each test's database starts empty, so each test gets its own audit anchor."""
     anchor_dir = tmp_path / "audit-anchor"

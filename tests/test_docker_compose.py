@@ -20,15 +20,35 @@ def command(service: dict) -> str:
     return " ".join(value) if isinstance(value, list) else value
 
 
-def test_stack_has_web_worker_beat_postgres_and_redis(compose):
-    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+APP_SERVICES = ["web", "worker", "worker-compliance", "beat"]
 
 
-def test_web_migrates_then_serves_with_gunicorn(compose):
-    text = command(compose["services"]["web"])
-    assert "manage.py migrate" in text
-    assert "gunicorn config.wsgi" in text
-    assert text.index("migrate") < text.index("gunicorn")
+def test_stack_has_migrate_web_workers_beat_postgres_and_redis(compose):
+    assert set(compose["services"]) == {
+        "migrate", "web", "worker", "worker-compliance", "beat", "postgres", "redis"
+    }  # fmt: skip
+
+
+def test_migrations_run_once_as_the_owner_and_web_only_serves(compose):
+    migrate = compose["services"]["migrate"]
+    text = command(migrate)
+    assert "manage.py migrate" in text and "grant_app_role --role app" in text
+    assert text.index("migrate") < text.index("grant_app_role")
+    assert "//app_owner:" in migrate["environment"]["DATABASE_URL"]
+    assert migrate["restart"] == "no"
+    web = command(compose["services"]["web"])
+    assert "gunicorn config.wsgi" in web and "migrate" not in web
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_wait_for_the_migrate_job(compose, name):
+    depends_on = compose["services"][name]["depends_on"]
+    assert depends_on["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_workers_split_recompute_and_compliance_queues(compose):
+    assert "-Q recompute" in command(compose["services"]["worker"])
+    assert "-Q compliance" in command(compose["services"]["worker-compliance"])
 
 
 def test_worker_and_beat_run_celery(compose):
@@ -42,24 +62,18 @@ def test_databases_are_postgres_and_redis_images(compose):
     assert compose["services"]["redis"]["image"].startswith("redis")
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat", "postgres", "redis"])
+@pytest.mark.parametrize("name", [*APP_SERVICES, "postgres", "redis"])
 def test_every_service_has_a_health_check(compose, name):
     healthcheck = compose["services"][name]["healthcheck"]
     assert healthcheck["test"]
     assert healthcheck["test"][0] in {"CMD", "CMD-SHELL"}
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+@pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_wait_for_healthy_dependencies(compose, name):
     depends_on = compose["services"][name]["depends_on"]
-    assert "redis" in depends_on
-    assert all(d["condition"] == "service_healthy" for d in depends_on.values())
-
-
-def test_worker_waits_for_postgres_and_for_web_migrations(compose):
-    depends_on = compose["services"]["worker"]["depends_on"]
+    assert depends_on["redis"]["condition"] == "service_healthy"
     assert depends_on["postgres"]["condition"] == "service_healthy"
-    assert depends_on["web"]["condition"] == "service_healthy"
 
 
 def test_data_lives_in_named_volumes(compose):
@@ -70,10 +84,11 @@ def test_data_lives_in_named_volumes(compose):
         assert any(v.split(":")[0] in declared and v.split(":")[1] == mount for v in volumes)
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+@pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_are_configured_from_the_environment(compose, name):
     env = compose["services"][name]["environment"]
-    assert env["DATABASE_URL"].startswith("postgres://")
+    assert env["DATABASE_URL"].startswith("postgres://app:")  # the restricted role
+    assert env["AUDIT_HMAC_KEY"].startswith("${AUDIT_HMAC_KEY:?")
     assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
     assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never defaulted

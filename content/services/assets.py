@@ -23,7 +23,13 @@ from django.utils import timezone
 from accounts.permissions import allowed, require
 from audit.services import record_change, record_event
 from audit.signing import verify_signing_password
-from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
+from core.errors import (
+    Conflict,
+    ErrorDetail,
+    PermissionRefused,
+    ValidationFailed,
+    duplicates_refused,
+)
 from core.time import parse_moment
 from customers.vocabularies import Channel, Indication
 
@@ -195,7 +201,10 @@ def create_asset(*, user, data: dict) -> ContentAsset:
         raise ValidationFailed(errors=errors)
     code = code.strip()
     cleaned = _clean_asset_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
-    with transaction.atomic():
+    with (
+        duplicates_refused(f"an asset with code {code} already exists", path="code"),
+        transaction.atomic(),
+    ):
         if ContentAsset.objects.filter(code__iexact=code).exists():
             raise ValidationFailed(f"an asset with code {code} already exists", path="code")
         asset = ContentAsset.objects.create(

@@ -15,7 +15,13 @@ from django.utils import timezone
 from accounts.permissions import require
 from audit.services import record_change, record_event
 from audit.signing import verify_signing_password
-from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
+from core.errors import (
+    Conflict,
+    ErrorDetail,
+    PermissionRefused,
+    ValidationFailed,
+    duplicates_refused,
+)
 from segmentation.models import Purpose, Segment, SegmentVersion, VersionState
 
 from ..models import Audience, ContentAsset, ContentMapping, Intent, MappingState, MlrStatus
@@ -119,7 +125,13 @@ def propose_mapping(
     require(user, "propose_mapping")
     if not isinstance(rationale, str) or not rationale.strip():
         raise ValidationFailed("a rationale is required", path="rationale")
-    with transaction.atomic():
+    with (
+        duplicates_refused(
+            f"asset {asset.code} is already proposed or approved for segment {segment.key}",
+            path="asset",
+        ),
+        transaction.atomic(),
+    ):
         version = mapping_target_version(segment)
         _check_guards(asset=asset, version=version)
         if ContentMapping.objects.filter(

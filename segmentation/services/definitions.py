@@ -22,7 +22,7 @@ from django.db import transaction
 
 from accounts.permissions import require
 from audit.services import record_event
-from core.errors import Conflict, ErrorDetail, ValidationFailed
+from core.errors import Conflict, ErrorDetail, ValidationFailed, duplicates_refused
 from customers.vocabularies import Indication
 
 from .. import selectors
@@ -310,7 +310,10 @@ def segment_create(
     if key_errors:
         raise ValidationFailed(errors=key_errors)
 
-    with transaction.atomic():
+    with (
+        duplicates_refused(f"a segment with key {key} already exists", path="key"),
+        transaction.atomic(),
+    ):
         segment = Segment.objects.create(key=key, created_by=user)
         version = SegmentVersion.objects.create(
             segment=segment,

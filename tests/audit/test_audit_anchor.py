@@ -11,6 +11,7 @@ import logging
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from audit.anchor import anchor_path, read_anchor
 from audit.chain import GENESIS_HASH, event_digest
@@ -119,3 +120,43 @@ def test_the_beat_task_logs_an_alert_when_the_log_is_broken(caplog):
     with caplog.at_level(logging.ERROR, logger="audit.tasks"):
         assert verify_audit_log()["intact"] is False
     assert any("AUDIT LOG BROKEN" in r.getMessage() for r in caplog.records)
+
+
+def test_legacy_unkeyed_events_verify_up_to_the_keyed_cut_over():
+    """A database migrated from before the key: its unkeyed events, then keyed ones."""
+    prev = GENESIS_HASH
+    for i in range(2):
+        fields = {
+            "occurred_at": timezone.now(),
+            "actor_username": "system",
+            "action": "test.legacy",
+            "object_type": "thing",
+            "object_id": str(i),
+            "before": None,
+            "after": {"n": i},
+            "reason": "",
+        }
+        digest = event_digest(**fields, prev_hash=prev)
+        AuditEvent.objects.create(prev_hash=prev, hash=digest, chain_version=1, **fields)
+        prev = digest
+    keyed = events(2)
+    assert [e.seq for e in keyed] == [3, 4]
+    assert read_anchor().keyed_from == 3
+    assert verify() == (0, "audit log intact: 4 events\n", "")
+    # An unkeyed event appended after the cut-over is a rewrite without the key.
+    tail = AuditEvent.objects.order_by("-id").first()
+    fields = {
+        "occurred_at": timezone.now(),
+        "actor_username": "system",
+        "action": "test.forged",
+        "object_type": "thing",
+        "object_id": "x",
+        "before": None,
+        "after": None,
+        "reason": "",
+    }
+    forged = AuditEvent.objects.create(
+        prev_hash=tail.hash, hash=event_digest(**fields, prev_hash=tail.hash), **fields
+    )
+    code, out, _ = verify()
+    assert code == 1 and str(forged.pk) in out and "without the key" in out

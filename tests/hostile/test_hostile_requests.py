@@ -7,10 +7,12 @@ import threading
 
 import pytest
 from django.db import connections
+from django.test import Client
 from rest_framework.test import APIClient
 
-from content.models import ContentAsset
+from content.models import ContentAsset, ContentMapping
 from segmentation.models import Segment
+from tests.governance.support import active_segment, asset
 
 NEW_ASSET = {"title": "Guide", "audience": "hcp", "intent": "promotional", "channels": ["email"]}
 
@@ -113,3 +115,40 @@ def test_concurrent_same_key_segment_creates_make_one_segment(make_user):
     codes = _concurrently(12, create)
     assert codes.count(201) == 1 and all(c in (201, 400, 409) for c in codes)
     assert Segment.objects.filter(key="race-seg").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_mapping_proposals_make_one_mapping(make_user):
+    active_segment(make_user, "cardio")
+    asset("US-CARD-0042")
+    brand = make_user("brand")
+
+    def propose(i: int) -> int:
+        client = APIClient()
+        client.force_authenticate(brand)
+        body = {"asset": "US-CARD-0042", "segment": "cardio", "rationale": "fits"}
+        return client.post("/api/v1/mappings/", body, format="json").status_code
+
+    codes = _concurrently(8, propose)
+    assert codes.count(201) == 1 and all(c in (201, 400, 409) for c in codes), codes
+    assert ContentMapping.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "[" * 5000 + "]" * 5000,
+        '{"field": "specialty", "op": "eq", "value": "card\\u0000iology"}',
+    ],
+)
+@pytest.mark.parametrize("url", ["/segments/preview/", "/segments/new/"])
+def test_hostile_rule_json_in_page_forms_is_refused_not_500(make_user, rule, url):
+    client = Client()
+    client.force_login(make_user("brand"))
+    response = client.post(
+        url,
+        {"key": "x1", "name": "X", "purpose": "promotional", "entry_rule": rule},
+    )
+    assert response.status_code in (200, 400), response.status_code
+    assert not Segment.objects.exists()

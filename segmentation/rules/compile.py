@@ -506,7 +506,7 @@ def _all(children: list[dict], ctx: _Context) -> Compiled:
 
     A customer failing the customer-column children fails the whole ``all``
     whatever the other children say, so the event counts and rx sums under
-    it need to aggregate only the customers passing them (rules.md's example:
+    it need to aggregate only the customers passing them (docs/rules.md's example:
     the rep visits of ~4% of customers, not of all). The result is the same
     two-valued predicate for every customer. Only when the scope is the whole
     population: an incremental scope already bounds those subqueries.

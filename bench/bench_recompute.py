@@ -97,6 +97,8 @@ def floor_sql(
 ) -> tuple[float, dict[str, int], dict[str, float]]:
     """Hand-written SQL for the same memberships, into temp tables; time, counts, time per key.
 
+    Run with JIT off, as the engine runs its statements.
+
     With ``writes``, each floor also writes what a recompute from empty
     writes (one membership and one history row per member, in customer
     order, into the real tables with their indexes and any FK checks made
@@ -113,6 +115,7 @@ def floor_sql(
         )
     )
     with transaction.atomic():
+        execute("SET LOCAL jit = off")  # as the engine runs (membership.without_jit)
         runs = {}
         if writes:
             execute("SET CONSTRAINTS ALL IMMEDIATE")

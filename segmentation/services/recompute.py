@@ -105,6 +105,7 @@ def recompute_version(
     started_at = timezone.now()
     t0 = time.perf_counter()
     with transaction.atomic():
+        without_jit()
         version = _locked([version])[0]
         # M' is evaluated once; only its differences from M are kept.
         n_in, n_out = materialise_differences(

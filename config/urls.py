@@ -6,9 +6,9 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from .health import HealthView
-
 from core.views import favicon
+
+from .health import HealthView
 
 api_v1 = [
     path("", include("accounts.api_urls")),

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
+from core.jobs import start_job
 
 from . import import_runs, selectors, services, tasks
 from .filters import CustomerFilter
@@ -60,12 +61,13 @@ class ImportView(APIView):
             run = import_runs.store_upload(
                 kind=kind, upload=upload, user=request.user, state=ImportState.QUEUED
             )
-            run = tasks.queue_import_step(run, "write")
+            job = start_job(kind="import", owner=request.user)
+            run = tasks.queue_import_step(run, "write", job_id=str(job.pk))
             return Response(
                 {
-                    "task_id": run.task_id,
+                    "task_id": str(job.pk),
                     "import_run_id": run.pk,
-                    "status_url": f"/api/v1/imports/{run.pk}/",
+                    "status_url": f"/api/v1/tasks/{job.pk}/",
                 },
                 status=status.HTTP_202_ACCEPTED,
             )

@@ -8,6 +8,8 @@ from celery import current_app, shared_task
 from celery.result import AsyncResult
 
 from accounts.models import User
+from core.errors import ErrorDetail, ValidationFailed
+from core.jobs import Progress, run_job
 
 from . import import_runs
 from .models import ImportRun
@@ -24,25 +26,45 @@ def import_file_task(kind: str, path: str, file_name: str = "", user_id: int | N
 
 
 @shared_task(bind=True)
-def import_step_task(self, run_id: int, step: str) -> dict:
-    """Check or write one page/API import, reporting progress as rows are read."""
+def import_step_task(self, run_id: int, step: str, job_id: str | None = None) -> dict | None:
+    """Check or write one page/API import, reporting progress as rows are read.
+
+    With ``job_id`` (an API import queued for the workers) the step runs as that
+    job, so ``GET /api/v1/tasks/{id}/`` follows it like every other long job.
+    """
     run = ImportRun.objects.select_related("user").get(pk=run_id)
     total = run.rows or 0
 
-    def report(n: int) -> None:
-        if total and not self.request.is_eager:
-            self.update_state(state="PROGRESS", meta={"progress": min(n / total, 0.99)})
+    def step_status(progress: Progress | None) -> dict:
+        def report(n: int) -> None:
+            if not total:
+                return
+            if progress is not None:
+                progress(min(n / total, 0.99))
+            elif not self.request.is_eager:
+                self.update_state(state="PROGRESS", meta={"progress": min(n / total, 0.99)})
 
-    run = STEPS[step](run=run, on_rows=report)
-    return import_runs.status(run)
+        done = STEPS[step](run=run, on_rows=report)
+        body = import_runs.status(done)
+        if progress is None:
+            return body
+        if "error" in body:
+            problems = body.get("errors") or [body["error"]]
+            raise ValidationFailed(errors=[ErrorDetail("", str(m)) for m in problems])
+        # As a job, the result is the import's counts (the job carries state and progress).
+        return body["result"]
+
+    if job_id is None:
+        return step_status(None)
+    return run_job(job_id=job_id, work=step_status)
 
 
-def queue_import_step(run: ImportRun, step: str) -> ImportRun:
+def queue_import_step(run: ImportRun, step: str, *, job_id: str | None = None) -> ImportRun:
     """Hand the step to the workers (or run it now when tasks run eagerly)."""
     task_id = uuid.uuid4().hex
     ImportRun.objects.filter(pk=run.pk).update(task_id=task_id)
     run.task_id = task_id
-    import_step_task.apply_async(args=[run.pk, step], task_id=task_id)
+    import_step_task.apply_async(args=[run.pk, step, job_id], task_id=task_id)
     run.refresh_from_db()
     return run
 

@@ -121,7 +121,27 @@ def test_api_import_answers_202_with_a_task_when_workers_run(make_user, api_clie
     body = response.json()
     assert body["task_id"] and queued.called
     assert ImportRun.objects.get(pk=body["import_run_id"]).state == "queued"
+    task = api_client.get(f"/api/v1/tasks/{body['task_id']}/").json()
+    assert task["state"] == "pending"
     assert not Customer.objects.filter(npi=NPI).exists()
+
+
+def test_an_api_import_run_as_a_job_reports_its_result_on_the_tasks_endpoint(make_user, api_client):
+    from core.jobs import start_job
+    from customers import import_runs, tasks
+
+    user = make_user("brand")
+    api_client.force_authenticate(user=user)
+    run = import_runs.store_upload(
+        kind="customers",
+        upload=SimpleUploadedFile("c.csv", GOOD, "text/csv"),
+        user=user,
+        state="queued",
+    )
+    job = start_job(kind="import", owner=user)
+    tasks.queue_import_step(run, "write", job_id=str(job.pk))
+    body = api_client.get(f"/api/v1/tasks/{job.pk}/").json()
+    assert body["state"] == "succeeded" and body["result"]["created"] == 1
 
 
 def test_compliance_has_no_imports_page(make_user):

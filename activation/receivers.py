@@ -23,7 +23,8 @@ from segmentation.models import VersionState
 from segmentation.signals import membership_changed
 
 from .models import OptOutCheck, Publication, PublicationMember, PublicationState
-from .tasks import sync_publication_task
+from .signals import delivery_due, sync_requested
+from .tasks import deliver_publication_task, sync_publication_task
 
 CHUNK = 2000
 # Changes that cannot touch a customer's email opt-out (engagement, prescribing, accounts).
@@ -94,3 +95,15 @@ def sync_on_customers_change(sender, *, customer_ids, source: str = "", **kwargs
         found.update(p for p, _ in pairs)
     live = Publication.objects.filter(pk__in=found, state=PublicationState.LIVE)
     _queue(live.values_list("pk", flat=True), "customers_changed")
+
+
+@receiver(sync_requested, dispatch_uid="activation.queue_requested_sync")
+def queue_requested_sync(sender, *, publication_id: int, trigger: str, full: bool, **kwargs):
+    """A service asked for a sync (already on commit): queue it."""
+    sync_publication_task.delay(publication_id, trigger, full)
+
+
+@receiver(delivery_due, dispatch_uid="activation.queue_delivery")
+def queue_delivery(sender, *, publication_id: int, **kwargs) -> None:
+    """A sync was made (already on commit): queue its delivery."""
+    deliver_publication_task.delay(publication_id)

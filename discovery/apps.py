@@ -14,6 +14,7 @@ class DiscoveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here: models can only be imported once the app registry is ready.
         from segmentation.provenance import register_provenance_resolver
 
         from .services.provenance import resolve_provenance

@@ -15,6 +15,7 @@ from core.errors import Conflict, ErrorDetail, ValidationFailed
 from segmentation.models import Segment, SegmentVersion, VersionState
 
 from ..models import Destination, Publication, PublicationState
+from ..signals import sync_requested
 from .syncs import approved_content, publication_gate
 
 MAX_HOLDOUT = 50
@@ -51,10 +52,12 @@ def _holdout(value) -> int:
 
 
 def _queue_sync(publication_id: int, trigger: str, *, full: bool = False) -> None:
-    # tasks.py imports the services; the service queues the task: import here to break the cycle.
-    from ..tasks import sync_publication_task
-
-    transaction.on_commit(lambda: sync_publication_task.delay(publication_id, trigger, full))
+    """Ask for a sync once this transaction commits (receivers.py queues the task)."""
+    transaction.on_commit(
+        lambda: sync_requested.send(
+            sender=_queue_sync, publication_id=publication_id, trigger=trigger, full=full
+        )
+    )
 
 
 def create_publication(

@@ -37,6 +37,7 @@ from ..models import (
     Sync,
     SyncChange,
 )
+from ..signals import delivery_due
 from .holdout import bucket_sql
 
 RETIRED = "retired"
@@ -435,10 +436,8 @@ def sync_publication(
 
 
 def _queue_delivery(publication_id: int) -> None:
-    # tasks.py imports the services; the service queues the task: import here to break the cycle.
-    from ..tasks import deliver_publication_task
-
-    deliver_publication_task.delay(publication_id)
+    """Announce a sync to deliver (called on commit; receivers.py queues the task)."""
+    delivery_due.send(sender=_queue_delivery, publication_id=publication_id)
 
 
 def sync_message(sync: Sync) -> dict:

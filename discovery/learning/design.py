@@ -1,0 +1,163 @@
+"""The learner's view of a feature table: the design matrix, literals and their masks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..table import FeatureSpec, FeatureTable
+
+RANDOM_STATE = 0
+HOLDOUT_FOLDS = 3
+EPS = 1e-12
+
+
+# --- the design matrix --------------------------------------------------------
+
+
+@dataclass
+class Design:
+    """The learner's view of (some rows of) a feature table."""
+
+    names: list[str]
+    specs: list[FeatureSpec]
+    x: np.ndarray  # (n, p) float32, NaN = missing
+    exact: dict[int, np.ndarray]  # float64 values of non-integer columns
+    has_missing: np.ndarray  # (p,) bool: the column has missing values
+    cat_paths: list[str]
+    cat_levels: list[list[str]]  # per category: its levels ("" = missing)
+    cat_codes: np.ndarray  # (n, c) int32 codes into cat_levels
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[0]
+
+
+def design_from_table(table: FeatureTable, rows: np.ndarray | None = None) -> Design:
+    """A Design over ``rows`` (positions in the table; all rows when None)."""
+    names = list(table.numeric.columns)
+    frame = table.numeric if rows is None else table.numeric.iloc[rows]
+    x = frame.to_numpy(dtype=np.float32, na_value=np.nan) if names else np.zeros((len(frame), 0))
+    x = np.asfortranarray(x, dtype=np.float32)  # column-major: learners read by feature
+    exact = {
+        j: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        for j, name in enumerate(names)
+        if not table.specs[name].integer
+    }
+    has_missing = np.isnan(x).any(axis=0) if names else np.zeros(0, dtype=bool)
+    cat_paths = list(table.categories)
+    cat_levels: list[list[str]] = []
+    codes = np.zeros((len(frame), len(cat_paths)), dtype=np.int32)
+    for c, path in enumerate(cat_paths):
+        values = table.categories[path] if rows is None else table.categories[path][rows]
+        levels = list(table.category_values[path])
+        if (table.categories[path] == "").any():
+            levels = [*levels, ""]
+        lookup = {v: i for i, v in enumerate(levels)}
+        codes[:, c] = pd.Series(values).map(lookup).to_numpy(dtype=np.int32)
+        cat_levels.append(levels)
+    return Design(
+        names=names,
+        specs=[table.specs[n] for n in names],
+        x=x,
+        exact=exact,
+        has_missing=has_missing,
+        cat_paths=cat_paths,
+        cat_levels=cat_levels,
+        cat_codes=codes,
+    )
+
+
+# --- literals, paths, rules ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Literal:
+    """One condition on one feature: a numeric interval or a set of category levels."""
+
+    col: int
+    is_cat: bool
+    lo: float | None = None
+    hi: float | None = None
+    missing: bool = False
+    levels: frozenset[int] = frozenset()
+
+
+Path = tuple[Literal, ...]
+
+
+def literal_mask(d: Design, lit: Literal, rows: np.ndarray) -> np.ndarray:
+    if lit.is_cat:
+        table = np.zeros(len(d.cat_levels[lit.col]), dtype=bool)
+        table[list(lit.levels)] = True
+        return table[d.cat_codes[rows, lit.col]]
+    v = d.x[rows, lit.col]
+    present = ~np.isnan(v)
+    m = present.copy()
+    if lit.lo is not None:
+        m &= v >= lit.lo
+    if lit.hi is not None:
+        m &= v <= lit.hi
+    if lit.missing:
+        m |= ~present
+    return m
+
+
+class _Masks:
+    """Literal masks over fixed rows, computed once each."""
+
+    def __init__(self, d: Design, rows: np.ndarray) -> None:
+        self.d, self.rows, self.cache = d, rows, {}
+        self.values: dict[int, np.ndarray] = {}
+
+    def observed(self, col: int) -> np.ndarray:
+        """Sorted distinct non-missing values of a numeric column over the rows."""
+        if col not in self.values:
+            v = self.d.x[self.rows, col]
+            self.values[col] = np.unique(v[~np.isnan(v)])
+        return self.values[col]
+
+    def literal(self, lit: Literal) -> np.ndarray:
+        if lit not in self.cache:
+            self.cache[lit] = literal_mask(self.d, lit, self.rows)
+        return self.cache[lit]
+
+    def path(self, path: Path) -> np.ndarray:
+        m = np.ones(len(self.rows), dtype=bool)
+        for lit in path:
+            m &= self.literal(lit)
+        return m
+
+    def rule(self, paths: list[Path]) -> np.ndarray:
+        m = np.zeros(len(self.rows), dtype=bool)
+        for p in paths:
+            m |= self.path(p)
+        return m
+
+
+def _f1(mask: np.ndarray, y: np.ndarray, w: np.ndarray, positives: float) -> float:
+    tp = float(w[mask & y].sum())
+    fp = float(w[mask & ~y].sum())
+    fn = positives - tp
+    return 0.0 if tp <= 0 else 2 * tp / (2 * tp + fp + fn)
+
+
+def literal_conditions(d: Design, lit: Literal) -> int:
+    """How many rule conditions a literal becomes (0 when it is always true)."""
+    if lit.is_cat:
+        levels = d.cat_levels[lit.col]
+        return 0 if len(lit.levels) == len(levels) else 1
+    kind = d.specs[lit.col].kind
+    if kind in ("count", "sum"):
+        lower = lit.lo is not None and lit.lo > 0
+        return int(lower) + int(lit.hi is not None)
+    return 1
+
+
+def rule_conditions(d: Design, paths: list[Path]) -> int:
+    return sum(literal_conditions(d, lit) for p in paths for lit in p)
+
+
+# --- the tree and its paths ----------------------------------------------------------

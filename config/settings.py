@@ -255,7 +255,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Hostile input (docs/governance.md): JSON nesting bound, and the CSP header.
-JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
+# Deep enough for the deepest valid rule (32 levels of groups, two JSON levels each, inside
+# a request) to reach the rule validator, which names the offending path.
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "200"))
 CONTENT_SECURITY_POLICY = os.environ.get(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
@@ -12,6 +14,19 @@ from tests.factories import UserFactory
 # Playwright's sync API runs an event loop; Django refuses ORM calls from one
 # unless told it is safe (it is: the live server runs in its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# With SQLite the live server's threads share the test's one in-memory
+# connection; a page's parallel htmx requests then interleave on it, and one
+# request's rollback aborts another's statement. Serve one request at a time
+# (in the live server's thread, which already holds the shared connection).
+
+
+class _OneRequestAtATimeServer(WSGIServer):
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = _OneRequestAtATimeServer
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
+from core.errors import ValidationFailed
 from core.jobs import start_job
 
 from . import import_runs, selectors, services, tasks
@@ -63,6 +64,12 @@ class ImportView(APIView):
             )
             job = start_job(kind="import", owner=request.user)
             run = tasks.queue_import_step(run, "write", job_id=str(job.pk))
+            if getattr(run, "written_here", False):
+                # The broker was down, so the import was written in this request.
+                job.refresh_from_db()
+                if job.state == "failed":
+                    raise ValidationFailed(job.error or "the import failed", path="file")
+                return Response(job.result, status=status.HTTP_201_CREATED)
             return Response(
                 {
                     "task_id": str(job.pk),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from celery import current_app, shared_task
 from celery.result import AsyncResult
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from core.errors import ErrorDetail, ValidationFailed
@@ -14,6 +17,8 @@ from core.jobs import Progress, run_job
 from . import import_runs
 from .models import ImportRun
 from .services import import_file
+
+logger = logging.getLogger(__name__)
 
 STEPS = {"check": import_runs.check_run, "write": import_runs.write_run}
 
@@ -64,7 +69,19 @@ def queue_import_step(run: ImportRun, step: str, *, job_id: str | None = None) -
     task_id = uuid.uuid4().hex
     ImportRun.objects.filter(pk=run.pk).update(task_id=task_id)
     run.task_id = task_id
-    import_step_task.apply_async(args=[run.pk, step, job_id], task_id=task_id)
+    try:
+        # No publish retries: with the broker down, fail fast and let the caller decide.
+        import_step_task.apply_async(args=[run.pk, step, job_id], task_id=task_id, retry=False)
+    except (BrokerError, RedisError, OSError):
+        if job_id is None:
+            raise
+        # An API import must not fail or wait because the broker is down: write it
+        # now, in this process, as the same job (docs/imports.md).
+        logger.warning("broker unavailable: import %s written in the request", run.pk)
+        import_step_task.apply(args=[run.pk, step, job_id], task_id=task_id)
+        run.refresh_from_db()
+        run.written_here = True
+        return run
     run.refresh_from_db()
     return run
 

@@ -20,6 +20,7 @@ only grows, so each figure bounds everything run before it).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import resource
@@ -28,13 +29,22 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The bench runs with DEBUG off (DEBUG would keep every SQL statement in memory),
+# which needs keys; a bench never serves anyone, so throwaway ones do.
+os.environ.setdefault("SECRET_KEY", "bench-discovery-not-a-secret")
+os.environ.setdefault("AUDIT_HMAC_KEY", "bench-discovery-not-a-secret")
 
-from bench_recompute import generate  # noqa: E402  (sets Django up)
+import django  # noqa: E402
+
+django.setup()
+
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.bench_data import generate  # noqa: E402
 from customers.models import Customer, Interaction  # noqa: E402
 from discovery import services  # noqa: E402
 from segmentation.rules import customer_filter  # noqa: E402

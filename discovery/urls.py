@@ -8,6 +8,7 @@ urlpatterns = [
     path("discovery/", views.discovery_home, name="home"),
     path("discovery/describe/", views.describe_page, name="describe"),
     path("discovery/personas/", views.personas_page, name="personas"),
+    path("discovery/tasks/<str:task_id>/", views.task_partial, name="task"),
     path(
         "discovery/differentiators/<str:key>/",
         views.differentiators_partial,

@@ -2,7 +2,9 @@
 
 Views parse the form, call one service and render; a refusal (DomainError) is
 shown next to the form. Results are rendered as htmx fragments, or inside the
-full page when the browser posts without htmx.
+full page when the browser posts without htmx. With workers (Celery not eager)
+the request is checked, a job is queued as the API does, and the page polls
+the job (the record ``GET /api/v1/tasks/{id}/`` reads) until the result is in.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import json
 import re
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -19,10 +23,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.mixins import page_permission
 from core.errors import DomainError, ErrorDetail, ValidationFailed
+from core.jobs import job_get, start_job
+from core.models import JobState
 from segmentation.selectors import segment_get, segment_list
 
 from . import services
+from .selectors import run_get
 from .table import FAMILIES
+from .tasks import describe_task, personas_task
+
+DESCRIBE_KIND, PERSONAS_KIND = "discovery.describe", "discovery.personas"
+PARTIALS = {
+    DESCRIBE_KIND: "discovery/partials/describe_result.html",
+    PERSONAS_KIND: "discovery/partials/personas_result.html",
+}
 
 TOKEN_SPLIT = re.compile(r"[\s,;]+")
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -102,31 +116,73 @@ def _profile_rows(profile: list[dict]) -> list[dict]:
     return rows
 
 
+def _workers() -> bool:
+    """True when Celery hands tasks to workers (REDIS_URL set); eager mode runs them in-request."""
+    return not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def _describe_result(run) -> dict:
+    result = dict(run.result)
+    result["draft_url"] = draft_url(
+        rule=result["entry_rule"],
+        provenance={"discovery": run.pk},
+        name=f"Suggested from a list of {run.list_size} NPIs",
+    )
+    return result
+
+
+def _personas_result(run) -> dict:
+    result = dict(run.result)
+    result["personas"] = [dict(p) for p in result["personas"]]
+    for persona in result["personas"]:
+        persona["draft_url"] = draft_url(
+            rule=persona["entry_rule"],
+            provenance={"discovery": run.pk, "persona": persona["index"]},
+            name=persona["label"],
+        )
+        persona["profile_rows"] = _profile_rows(persona["profile"])
+    return result
+
+
+def _context_key(kind: str) -> str:
+    return "describe" if kind == DESCRIBE_KIND else "personas"
+
+
+def _queued(request: HttpRequest, kind: str, task, params: dict) -> HttpResponse:
+    """Start a job for ``task`` (as the API does) and answer the polling progress fragment."""
+    job = start_job(kind=kind, owner=request.user)
+    if params.get("as_of") is not None:
+        params["as_of"] = params["as_of"].isoformat()
+    transaction.on_commit(lambda: task.delay(str(job.id), request.user.pk, params))
+    context = {"job": job, _context_key(kind) + "_job": job}
+    return _answer(request, "discovery/partials/task_progress.html", context, 202)
+
+
 @require_POST
 @page_permission("run_discovery")
 def describe_page(request: HttpRequest) -> HttpResponse:
     errors: list[ErrorDetail] = []
     result = None
     try:
-        run = services.describe_list(
-            user=request.user,
-            npis=_npis_from(request),
-            parent=request.POST.get("parent") or None,
-            max_conditions=_int_or_none(request.POST.get("max_conditions"), "max_conditions"),
-            as_of=_as_of(request.POST.get("as_of")),
-        )
-        result = run.result
-        result["draft_url"] = draft_url(
-            rule=result["entry_rule"],
-            provenance={"discovery": run.pk},
-            name=f"Suggested from a list of {run.list_size} NPIs",
-        )
+        params = {
+            "npis": _npis_from(request),
+            "parent": request.POST.get("parent") or None,
+            "max_conditions": _int_or_none(request.POST.get("max_conditions"), "max_conditions"),
+            "as_of": _as_of(request.POST.get("as_of")),
+        }
+        if _workers():
+            services.check_describe(
+                user=request.user,
+                npis=params["npis"],
+                parent=params["parent"],
+                max_conditions=params["max_conditions"],
+            )
+            return _queued(request, DESCRIBE_KIND, describe_task, params)
+        result = _describe_result(services.describe_list(user=request.user, **params))
     except DomainError as exc:
         errors = exc.errors
     context = {"describe": result, "describe_errors": errors}
-    return _answer(
-        request, "discovery/partials/describe_result.html", context, 400 if errors else 200
-    )
+    return _answer(request, PARTIALS[DESCRIBE_KIND], context, 400 if errors else 200)
 
 
 @require_POST
@@ -135,28 +191,48 @@ def personas_page(request: HttpRequest) -> HttpResponse:
     errors: list[ErrorDetail] = []
     result = None
     try:
-        families = request.POST.getlist("families") or None
-        run = services.find_personas(
-            user=request.user,
-            k=_int_or_none(request.POST.get("k"), "k"),
-            parent=request.POST.get("parent") or None,
-            families=families,
-            as_of=_as_of(request.POST.get("as_of")),
-        )
-        result = run.result
-        for persona in result["personas"]:
-            persona["draft_url"] = draft_url(
-                rule=persona["entry_rule"],
-                provenance={"discovery": run.pk, "persona": persona["index"]},
-                name=persona["label"],
+        params = {
+            "k": _int_or_none(request.POST.get("k"), "k"),
+            "parent": request.POST.get("parent") or None,
+            "families": request.POST.getlist("families") or None,
+            "as_of": _as_of(request.POST.get("as_of")),
+        }
+        if _workers():
+            services.check_personas(
+                user=request.user,
+                k=params["k"],
+                parent=params["parent"],
+                families=params["families"],
             )
-            persona["profile_rows"] = _profile_rows(persona["profile"])
+            return _queued(request, PERSONAS_KIND, personas_task, params)
+        result = _personas_result(services.find_personas(user=request.user, **params))
     except DomainError as exc:
         errors = exc.errors
     context = {"personas": result, "personas_errors": errors}
-    return _answer(
-        request, "discovery/partials/personas_result.html", context, 400 if errors else 200
-    )
+    return _answer(request, PARTIALS[PERSONAS_KIND], context, 400 if errors else 200)
+
+
+@require_GET
+@page_permission("run_discovery")
+def task_partial(request: HttpRequest, task_id: str) -> HttpResponse:
+    """htmx: a queued discovery job's progress, polled until it has the result (or its error).
+
+    The same job record and the same rule as ``GET /api/v1/tasks/{id}/``: only
+    its owner (or an admin) sees it; anyone else gets 404.
+    """
+    job = job_get(job_id=task_id)
+    admin = request.user.is_superuser or request.user.has_role("admin")
+    if job is None or job.kind not in PARTIALS or (job.owner_id != request.user.pk and not admin):
+        raise Http404("no such discovery job")
+    key = _context_key(job.kind)
+    if job.state == JobState.SUCCEEDED:
+        run = run_get(pk=job.result["id"])
+        result = _describe_result(run) if key == "describe" else _personas_result(run)
+        return render(request, PARTIALS[job.kind], {key: result, f"{key}_errors": []})
+    if job.state == JobState.FAILED:
+        errors = [ErrorDetail("", job.error or "the job failed")]
+        return render(request, PARTIALS[job.kind], {key: None, f"{key}_errors": errors})
+    return render(request, "discovery/partials/task_progress.html", {"job": job})
 
 
 @require_GET

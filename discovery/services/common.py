@@ -12,20 +12,23 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from audit.services import record_event
 from core.errors import ErrorDetail, NotFound, ValidationFailed
-from core.time import as_utc
+from core.time import as_utc, iso_z
 from customers.models import Customer
 from segmentation.models import Membership
 from segmentation.rules import customer_filter, validate_rule
 from segmentation.selectors import ReferenceResolver, current_version, segment_get
 
+from ..models import DiscoveryRun
 from ..table import FeatureTable
 
 Progress = Callable[[float], None]
@@ -245,3 +248,36 @@ def sample_rows(y: np.ndarray, *, limit: int, seed: int = 0) -> tuple[np.ndarray
     w_all = np.concatenate(weights)
     order = np.argsort(rows_all)
     return rows_all[order], w_all[order]
+
+
+def save_run(
+    *, user, scope: Population, result: dict[str, Any], audit: dict[str, Any], **fields: Any
+) -> DiscoveryRun:
+    """Store a run with its answer (``result`` gains the run's ``id``) and audit it.
+
+    docs/discovery.md, "Saving a suggestion": the audit trail records each run
+    as ``discovery_run.created``; ``audit`` adds what the kind of run tells
+    (the list's size and hash and the rule, or k and the labels) to the fields
+    every run records. ``scope`` is the population the run learned over;
+    ``fields`` are the DiscoveryRun columns of the kind.
+    """
+    with transaction.atomic():
+        run = DiscoveryRun.objects.create(
+            user=user, parent_key=scope.parent or "", result=result, **fields
+        )
+        run.result = {"id": run.pk, **result}
+        run.save(update_fields=["result"])
+        record_event(
+            actor=user,
+            action="discovery_run.created",
+            object_type="discovery_run",
+            object_id=run.pk,
+            after={
+                "kind": run.kind,
+                "as_of": iso_z(run.as_of),
+                "parent": scope.parent,
+                "population": run.population,
+                **audit,
+            },
+        )
+    return run

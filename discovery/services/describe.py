@@ -13,10 +13,8 @@ from typing import Any
 
 import numpy as np
 import sklearn
-from django.db import transaction
 
 from accounts.permissions import require
-from audit.services import record_event
 from core.errors import ValidationFailed
 from core.time import iso_z
 from segmentation.presentation import describe_rule
@@ -46,6 +44,7 @@ from .common import (
     resolve_as_of,
     sample_population,
     sample_rows,
+    save_run,
     valid_rule,
 )
 
@@ -161,37 +160,24 @@ def describe_list(
             "conditions": learned.conditions(),
         },
     }
-    with transaction.atomic():
-        run = DiscoveryRun.objects.create(
-            kind=DiscoveryKind.DESCRIBE,
-            user=user,
-            as_of=as_of,
-            parent_key=population.parent or "",
-            method=METHOD,
-            population=size,
-            positives=len(ids),
-            list_size=len(distinct),
-            npis_sha256=npis_sha256(distinct),
-            request={"max_conditions": max_conditions, "parent": population.parent},
-            result=result,
-        )
-        run.result = {"id": run.pk, **result}
-        run.save(update_fields=["result"])
-        record_event(
-            actor=user,
-            action="discovery_run.created",
-            object_type="discovery_run",
-            object_id=run.pk,
-            after={
-                "kind": run.kind,
-                "as_of": iso_z(as_of),
-                "parent": population.parent,
-                "population": size,
-                "list_size": len(distinct),
-                "npis_sha256": run.npis_sha256,
-                "entry_rule": rule,
-                "metrics": result["metrics"],
-            },
-        )
+    run = save_run(
+        user=user,
+        scope=population,
+        result=result,
+        audit={
+            "list_size": len(distinct),
+            "npis_sha256": npis_sha256(distinct),
+            "entry_rule": rule,
+            "metrics": result["metrics"],
+        },
+        kind=DiscoveryKind.DESCRIBE,
+        as_of=as_of,
+        method=METHOD,
+        population=size,
+        positives=len(ids),
+        list_size=len(distinct),
+        npis_sha256=npis_sha256(distinct),
+        request={"max_conditions": max_conditions, "parent": population.parent},
+    )
     progress(1.0)
     return run

@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
-from django.db import transaction
 
 from accounts.permissions import require
-from audit.services import record_event
 from core.errors import ValidationFailed
 from core.time import iso_z
 from segmentation.presentation import describe_rule
@@ -44,6 +42,7 @@ from .common import (
     population_of,
     resolve_as_of,
     sample_rows,
+    save_run,
     valid_rule,
 )
 
@@ -277,33 +276,17 @@ def find_personas(
             "random_state": RANDOM_STATE,
         },
     }
-    with transaction.atomic():
-        run = DiscoveryRun.objects.create(
-            kind=DiscoveryKind.PERSONAS,
-            user=user,
-            as_of=as_of,
-            parent_key=population.parent or "",
-            method=METHOD,
-            population=size,
-            request={"k": k, "parent": population.parent, "families": list(families)},
-            result=result,
-        )
-        run.result = {"id": run.pk, **result}
-        run.save(update_fields=["result"])
-        record_event(
-            actor=user,
-            action="discovery_run.created",
-            object_type="discovery_run",
-            object_id=run.pk,
-            after={
-                "kind": run.kind,
-                "as_of": iso_z(as_of),
-                "parent": population.parent,
-                "population": size,
-                "k": clustering.k,
-                "labels": [p["label"] for p in personas],
-            },
-        )
+    run = save_run(
+        user=user,
+        scope=population,
+        result=result,
+        audit={"k": clustering.k, "labels": [p["label"] for p in personas]},
+        kind=DiscoveryKind.PERSONAS,
+        as_of=as_of,
+        method=METHOD,
+        population=size,
+        request={"k": k, "parent": population.parent, "families": list(families)},
+    )
     progress(1.0)
     return run
 

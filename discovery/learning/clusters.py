@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,7 @@ def cluster(
         pca = PCA(n_components=components, random_state=RANDOM_STATE).fit(z[fit])
         z = pca.transform(z).astype(np.float32)
     silhouettes: dict[int, float] = {}
+    models: dict[int, KMeans] = {}
     if k is None:
         sample = np.sort(rng.choice(n, size=min(n, 2000), replace=False))
         best = None
@@ -62,6 +64,7 @@ def cluster(
                 break
             model = KMeans(n_clusters=candidate, n_init=3, random_state=RANDOM_STATE)
             model.fit(z[fit])
+            models[candidate] = model
             labels = model.predict(z[sample])
             if len(set(labels.tolist())) < 2:
                 continue
@@ -70,8 +73,8 @@ def cluster(
             if best is None or score > best[0] + EPS:
                 best = (score, candidate)
         k = best[1] if best else 2
-    model = KMeans(n_clusters=k, n_init=3, random_state=RANDOM_STATE)
-    model.fit(z[fit])
+    # The chosen candidate was fitted exactly as below already (same rows and seed).
+    model = models.get(k) or KMeans(n_clusters=k, n_init=3, random_state=RANDOM_STATE).fit(z[fit])
     raw = model.predict(z)
     sizes = np.bincount(raw, minlength=k)
     order = sorted(range(k), key=lambda c: (-sizes[c], c))
@@ -105,7 +108,9 @@ def standardized_differences(
     a, b = values[inside], values[~inside]
     if len(a) == 0 or len(b) == 0:
         return []
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # A column missing for everyone on one side gives NaN, left out below: no warning.
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean_a, mean_b = np.nanmean(a, axis=0), np.nanmean(b, axis=0)
         pooled = np.sqrt((np.nanvar(a, axis=0) + np.nanvar(b, axis=0)) / 2)
         smd = (mean_a - mean_b) / pooled

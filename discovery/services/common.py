@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -187,9 +187,20 @@ SAMPLE_TABLE = "discovery_sample"
 
 
 def population_ids(population: Population) -> np.ndarray:
-    """The population's customer ids, ascending."""
+    """The population's customer ids, ascending.
+
+    On PostgreSQL as one text value (a million ids in a fraction of a second,
+    against seconds through the ORM's row objects).
+    """
     ids = population.customers.order_by("pk").values_list("pk", flat=True)
-    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+    if connection.vendor != "postgresql":
+        return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT string_agg(s.id::text, ' ') FROM ({sql}) AS s (id)", params)
+        text = cursor.fetchone()[0]
+    # string_agg keeps no order of its own: sort here (cheaper than in SQL).
+    return np.sort(np.array(text.split(), dtype=np.int64)) if text else np.zeros(0, np.int64)
 
 
 def sample_population(ids: np.ndarray) -> QuerySet[Customer]:
@@ -199,11 +210,15 @@ def sample_population(ids: np.ndarray) -> QuerySet[Customer]:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {t}")
         cursor.execute(f"CREATE TEMPORARY TABLE {t} (id bigint PRIMARY KEY)")
-        for start in range(0, len(values), 1000):
-            chunk = values[start : start + 1000]
-            cursor.execute(f"INSERT INTO {t} (id) VALUES {', '.join(['(%s)'] * len(chunk))}", chunk)
         if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {t} (id) FROM STDIN") as cp:
+                cp.write("".join(f"{v}\n" for v in values))
             cursor.execute(f"ANALYZE {t}")
+        else:
+            for start in range(0, len(values), 1000):
+                chunk = values[start : start + 1000]
+                marks = ", ".join(["(%s)"] * len(chunk))
+                cursor.execute(f"INSERT INTO {t} (id) VALUES {marks}", chunk)
     return Customer.objects.filter(pk__in=RawSQL(f"SELECT id FROM {t}", ()))
 
 
@@ -212,13 +227,123 @@ def valid_rule(rule: dict) -> None:
     validate_rule(rule, path="entry_rule", segment_exists=lambda key: False)
 
 
-def engine_selection(rule: dict, *, as_of: dt.datetime, population: Population) -> QuerySet:
-    """The customers of the population that ``rule`` selects at ``as_of``, by the segment engine."""
-    q = customer_filter(rule, as_of=as_of, segment_version_id=ReferenceResolver())
+def engine_selection(
+    rule: dict,
+    *,
+    as_of: dt.datetime,
+    population: Population,
+    within: QuerySet[Customer] | None = None,
+) -> QuerySet:
+    """The customers of the population that ``rule`` selects at ``as_of``, by the segment engine.
+
+    ``within`` (a sample of the population) limits the evaluation to those
+    customers: the engine then aggregates their events and rx only.
+    """
+    restriction = within.order_by().values("pk") if within is not None else None
+    q = customer_filter(
+        rule, as_of=as_of, segment_version_id=ReferenceResolver(), customer_ids=restriction
+    )
     qs = Customer.objects.filter(q)
+    if within is not None:
+        qs = qs.filter(pk__in=restriction)
     if population.q is not None:
         qs = qs.filter(population.q)
     return qs
+
+
+# Customers of consecutive ids a sample of the population takes together (see sample_of).
+SAMPLE_BLOCK = 50
+
+
+LABELS_TABLE = "discovery_labels"
+
+
+def _write_labels(ids: np.ndarray, labels: np.ndarray) -> str:
+    """(customer id, group) pairs in a temporary table; returns its quoted name."""
+    t = connection.ops.quote_name(LABELS_TABLE)
+    pairs = [(int(i), int(g)) for i, g in zip(ids, labels, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {t}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {t} (id bigint PRIMARY KEY, grp integer)")
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {t} (id, grp) FROM STDIN") as cp:
+                cp.write("".join(f"{i}\t{g}\n" for i, g in pairs))
+            cursor.execute(f"ANALYZE {t}")
+        else:
+            for start in range(0, len(pairs), 500):
+                chunk = pairs[start : start + 500]
+                marks = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {t} (id, grp) VALUES {marks}", [v for p in chunk for v in p]
+                )
+    return t
+
+
+def group_fidelity(
+    rules: list[dict],
+    *,
+    ids: np.ndarray,
+    labels: np.ndarray,
+    as_of: dt.datetime,
+    population: Population,
+    within: QuerySet[Customer] | None = None,
+) -> list[tuple[int, int]]:
+    """For each group ``g``: (customers ``rules[g]`` selects, of them in group ``g``).
+
+    ``labels[i]`` is the group of customer ``ids[i]``. The rules are
+    evaluated by the segment engine over the population (or over ``within``,
+    a sample of it) in one SQL statement: one pair of filtered counts per rule.
+    """
+    t = _write_labels(ids, labels)
+    restriction = within.order_by().values("pk") if within is not None else None
+    counts = {}
+    for g, rule in enumerate(rules):
+        q = customer_filter(
+            rule, as_of=as_of, segment_version_id=ReferenceResolver(), customer_ids=restriction
+        )
+        group = Q(pk__in=RawSQL(f"SELECT id FROM {t} WHERE grp = %s", (g,)))
+        counts[f"selected_{g}"] = Count("pk", filter=q)
+        counts[f"hits_{g}"] = Count("pk", filter=q & group)
+    qs = Customer.objects.all() if within is None else Customer.objects.filter(pk__in=restriction)
+    if population.q is not None:
+        qs = qs.filter(population.q)
+    answer = qs.aggregate(**counts) if counts else {}
+    return [(answer[f"selected_{g}"], answer[f"hits_{g}"]) for g in range(len(rules))]
+
+
+def sample_of(population: Population, *, limit: int, seed: int) -> tuple[QuerySet[Customer], int]:
+    """The population, or a fixed random sample of about ``limit`` of its customers when larger.
+
+    Returns the customers and the population's size. The sample is a random
+    choice of blocks of 50 customers of consecutive ids (a cluster sample):
+    their events and rx sit next to each other in the ``(customer_id, ...)``
+    indexes, so reading them touches a few pages per block instead of a few
+    per customer, which matters when those pages are not in memory (at 1M
+    customers, 20,000 scattered customers cost a minute of random reads).
+    The seed is fixed, so the same data gives the same sample
+    (docs/discovery.md, "Speed").
+    """
+    everyone = population_ids(population)
+    if len(everyone) <= limit:
+        return population.customers, len(everyone)
+    rng = np.random.default_rng(seed)
+    blocks = -(-len(everyone) // SAMPLE_BLOCK)
+    chosen = np.sort(rng.choice(blocks, size=max(1, limit // SAMPLE_BLOCK), replace=False))
+    rows = (chosen[:, None] * SAMPLE_BLOCK + np.arange(SAMPLE_BLOCK)[None, :]).ravel()
+    return sample_population(everyone[rows[rows < len(everyone)]]), len(everyone)
+
+
+def scaled_counts(counts: np.ndarray, total: int) -> np.ndarray:
+    """``counts`` (of a sample) scaled to add up to ``total`` exactly (largest remainders)."""
+    n = int(counts.sum())
+    if n == 0 or n == total:
+        return counts.astype(np.int64)
+    exact = counts * (total / n)
+    out = np.floor(exact).astype(np.int64)
+    order = sorted(range(len(counts)), key=lambda i: (-(exact[i] - out[i]), i))
+    for i in order[: total - int(out.sum())]:
+        out[i] += 1
+    return out
 
 
 def sample_rows(y: np.ndarray, *, limit: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -37,12 +37,14 @@ from .common import (
     Progress,
     check_constant,
     check_population,
-    engine_selection,
+    group_fidelity,
     no_progress,
     population_of,
     resolve_as_of,
+    sample_of,
     sample_rows,
     save_run,
+    scaled_counts,
     valid_rule,
 )
 
@@ -51,6 +53,8 @@ AUTO_K = range(2, 9)
 PERSONA_CONDITIONS = 4
 PROFILE_SIZE = 5
 LEARN_ROWS = 40_000
+# Customers personas are computed on; above it, a fixed random sample (docs/discovery.md).
+PERSONA_ROWS = 20_000
 METHOD = "kmeans"
 
 SPECIALTY_NOUNS = {
@@ -196,8 +200,12 @@ def find_personas(
     families = check_families(families)
     as_of = resolve_as_of(as_of)
     population = population_of(parent)
-    size = check_population(population)
-    table = build_features(population=population.customers, as_of=as_of, families=families)
+    check_population(population)
+    # Large populations: personas are found on a fixed random sample; sizes are
+    # scaled to the population and fidelity is measured by the engine on the sample.
+    customers, size = sample_of(population, limit=PERSONA_ROWS, seed=RANDOM_STATE)
+    sampled = customers is not population.customers
+    table = build_features(population=customers, as_of=as_of, families=families)
     check_constant(table)
     progress(0.3)
     frame = persona_frame(table, families)
@@ -219,8 +227,9 @@ def find_personas(
     # populations) a weighted sample of the rest.
     design = design_from_table(table)
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    personas = []
-    means = frame.mean(axis=0, skipna=True)
+    sizes = scaled_counts(np.bincount(clustering.labels, minlength=clustering.k), size)
+    within = customers if sampled else None
+    rules = []
     for c in range(clustering.k):
         inside = clustering.labels == c
         rows, weights = sample_rows(inside, limit=LEARN_ROWS, seed=RANDOM_STATE + c)
@@ -229,13 +238,24 @@ def find_personas(
         learned = learn_rule(design, inside, w, max_conditions=PERSONA_CONDITIONS, rows=rows)
         rule = rule_document(design, learned.paths)
         valid_rule(rule)
-        selected_ids = np.fromiter(
-            engine_selection(rule, as_of=as_of, population=population).values_list("pk", flat=True),
-            dtype=np.int64,
-        )
-        members = table.ids[inside]
-        hits = int(np.isin(selected_ids, members).sum())
-        fidelity = scores(hits, len(selected_ids) - hits, len(members) - hits)
+        rules.append(rule)
+        progress(0.5 + 0.35 * (c + 1) / clustering.k)
+    # Every persona's rule measured by the engine against its members, in one statement.
+    fidelities = group_fidelity(
+        rules,
+        ids=table.ids,
+        labels=clustering.labels,
+        as_of=as_of,
+        population=population,
+        within=within,
+    )
+    progress(0.9)
+    personas = []
+    means = frame.mean(axis=0, skipna=True)
+    for c, rule in enumerate(rules):
+        inside = clustering.labels == c
+        selected, hits = fidelities[c]
+        fidelity = scores(hits, selected - hits, int(inside.sum()) - hits)
         differences = standardized_differences(frame, inside, values)
         profile = [
             {
@@ -251,14 +271,13 @@ def find_personas(
             {
                 "index": c,
                 "label": persona_label(table, frame, inside, differences),
-                "size": int(inside.sum()),
+                "size": int(sizes[c]),
                 "entry_rule": rule,
                 "plain_english": describe_rule(rule),
                 "fidelity": {"precision": fidelity.precision, "recall": fidelity.recall},
                 "profile": profile,
             }
         )
-        progress(0.5 + 0.45 * (c + 1) / clustering.k)
     _unique_labels(personas)
     result = {
         "k": clustering.k,
@@ -274,6 +293,7 @@ def find_personas(
             "families": list(families),
             "features": len(columns),
             "random_state": RANDOM_STATE,
+            "clustered_on": len(table),
         },
     }
     run = save_run(

@@ -122,3 +122,64 @@ def test_saving_the_prefilled_form_keeps_the_provenance(population, make_user):
     assert response.status_code == 302
     provenance = SegmentVersion.objects.get(segment__key="from-page").provenance
     assert provenance["discovery"] == body["id"] and provenance["edited"] is False
+
+
+def test_with_workers_the_page_queues_a_job_and_polls_it_to_the_result(
+    population, make_user, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from core.models import Job, JobState
+    from discovery.tasks import describe_task
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(describe_task, "delay", lambda *args: queued.append(args))
+    client = _client(make_user, "brand")
+    with django_capture_on_commit_callbacks(execute=True):
+        fragment = client.post(
+            "/discovery/describe/",
+            {"npis": "\n".join(members_of(THREE_CONDITIONS)), "as_of": "2026-06-30T12:00:00Z"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert fragment.status_code == 202
+    job = Job.objects.get()
+    html = fragment.content.decode()
+    assert f'hx-get="/discovery/tasks/{job.pk}/"' in html and "<progress" in html
+    assert f"/api/v1/tasks/{job.pk}/" in html
+    # Not run yet: polling shows the progress again.
+    assert "<progress" in client.get(f"/discovery/tasks/{job.pk}/").content.decode()
+    describe_task(*queued[0])  # what the worker runs
+    assert Job.objects.get().state == JobState.SUCCEEDED
+    done = client.get(f"/discovery/tasks/{job.pk}/").content.decode()
+    assert "specialty is cardiology or endocrinology" in done and "Open as draft" in done
+    # Someone else's job is not shown.
+    assert _client(make_user, "brand").get(f"/discovery/tasks/{job.pk}/").status_code == 404
+
+
+def test_with_workers_bad_input_is_shown_at_once_and_nothing_is_queued(
+    population, make_user, settings
+):
+    from core.models import Job
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    fragment = _client(make_user, "brand").post(
+        "/discovery/personas/", {"k": "40"}, HTTP_HX_REQUEST="true"
+    )
+    assert fragment.status_code == 400 and "out of range" in fragment.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_with_workers_a_failed_job_shows_its_message(population, make_user, settings):
+    from core.errors import ValidationFailed
+    from core.jobs import run_job, start_job
+
+    user = make_user("brand")
+    client = Client()
+    client.force_login(user)
+    job = start_job(kind="discovery.personas", owner=user)
+
+    def refuse(progress):
+        raise ValidationFailed("every feature is constant over this population", path="parent")
+
+    run_job(job_id=job.pk, work=refuse)
+    html = client.get(f"/discovery/tasks/{job.pk}/").content.decode()
+    assert "every feature is constant" in html

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -292,23 +292,36 @@ def group_fidelity(
 
     ``labels[i]`` is the group of customer ``ids[i]``. The rules are
     evaluated by the segment engine over the population (or over ``within``,
-    a sample of it) in one SQL statement: one pair of filtered counts per rule.
+    a sample of it) in one SQL statement, each rule once per customer.
     """
     t = _write_labels(ids, labels)
     restriction = within.order_by().values("pk") if within is not None else None
-    counts = {}
-    for g, rule in enumerate(rules):
-        q = customer_filter(
-            rule, as_of=as_of, segment_version_id=ReferenceResolver(), customer_ids=restriction
-        )
-        group = Q(pk__in=RawSQL(f"SELECT id FROM {t} WHERE grp = %s", (g,)))
-        counts[f"selected_{g}"] = Count("pk", filter=q)
-        counts[f"hits_{g}"] = Count("pk", filter=q & group)
     qs = Customer.objects.all() if within is None else Customer.objects.filter(pk__in=restriction)
     if population.q is not None:
         qs = qs.filter(population.q)
-    answer = qs.aggregate(**counts) if counts else {}
-    return [(answer[f"selected_{g}"], answer[f"hits_{g}"]) for g in range(len(rules))]
+    # Each rule once per customer, as a boolean column; the counts are taken around it.
+    matches = {
+        f"rule_{g}": ExpressionWrapper(
+            customer_filter(
+                rule, as_of=as_of, segment_version_id=ReferenceResolver(), customer_ids=restriction
+            ),
+            output_field=BooleanField(),
+        )
+        for g, rule in enumerate(rules)
+    }
+    if not matches:
+        return []
+    rows = qs.order_by().annotate(**matches).values(*matches, customer=F("pk"))
+    sql, params = rows.query.sql_with_params()
+    sums = ", ".join(
+        f"SUM(CASE WHEN s.rule_{g} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN s.rule_{g} AND l.grp = {g} THEN 1 ELSE 0 END)"
+        for g in range(len(rules))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sums} FROM ({sql}) s LEFT JOIN {t} l ON l.id = s.customer", params)
+        row = cursor.fetchone()
+    return [(int(row[2 * g] or 0), int(row[2 * g + 1] or 0)) for g in range(len(rules))]
 
 
 def sample_of(population: Population, *, limit: int, seed: int) -> tuple[QuerySet[Customer], int]:

@@ -65,3 +65,38 @@ def test_same_request_same_personas(population, brand_client):
         p["entry_rule"] for p in second["personas"]
     ]
     assert [p["size"] for p in first["personas"]] == [p["size"] for p in second["personas"]]
+
+
+def test_fidelity_is_the_engine_selection_against_the_persona(population, brand_client):
+    """precision = hits / selected (the engine's count), recall = hits / size."""
+    body = _personas(brand_client, k=3)
+    for persona in body["personas"]:
+        selected = len(members_of(persona["entry_rule"]))
+        hits = round(persona["fidelity"]["recall"] * persona["size"])
+        assert persona["fidelity"]["precision"] == pytest.approx(hits / selected, abs=1e-4)
+
+
+def test_a_large_population_is_sampled_in_blocks_and_sizes_are_scaled(
+    population, brand_client, monkeypatch
+):
+    from discovery.services import personas
+
+    monkeypatch.setattr(personas, "PERSONA_ROWS", len(population) // 2)
+    body = _personas(brand_client, k=3)
+    assert body["model"]["population"] == len(population)
+    assert body["model"]["clustered_on"] < len(population)
+    assert sum(p["size"] for p in body["personas"]) == len(population)
+    again = _personas(brand_client, k=3)  # the same sample, the same personas
+    assert [p["entry_rule"] for p in again["personas"]] == [
+        p["entry_rule"] for p in body["personas"]
+    ]
+
+
+def test_scaled_counts_add_up_exactly():
+    import numpy as np
+
+    from discovery.services.common import scaled_counts
+
+    out = scaled_counts(np.array([3, 3, 4]), 1001)
+    assert out.sum() == 1001 and list(out) == [300, 300, 401]
+    assert list(scaled_counts(np.array([2, 5]), 7)) == [2, 5]

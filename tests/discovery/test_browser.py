@@ -1,0 +1,59 @@
+"""The /discovery/ page in Debian's chromium: in-request (eager) and with workers (polling)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories.accounts import DEFAULT_PASSWORD
+
+from .conftest import THREE_CONDITIONS, members_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, live_server, make_user) -> None:
+    user = make_user("brand", username="disc-brand")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def _describe(page, live_server) -> None:
+    page.goto(f"{live_server.url}/discovery/")
+    page.get_by_label("NPIs (one per line, or separated by commas)").fill(
+        "\n".join(members_of(THREE_CONDITIONS))
+    )
+    page.get_by_role("button", name="Describe this list").click()
+
+
+def test_describe_runs_in_the_request_without_workers(population, page, live_server, make_user):
+    _sign_in(page, live_server, make_user)
+    _describe(page, live_server)
+    result = page.locator("#describe-result")
+    expect(result).to_contain_text("specialty is cardiology or endocrinology", timeout=60_000)
+    expect(result.get_by_role("link", name="Open as draft")).to_be_visible()
+
+
+def test_with_workers_the_page_shows_progress_then_the_result(
+    population, page, live_server, make_user, settings, monkeypatch
+):
+    from discovery.tasks import describe_task
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(describe_task, "delay", lambda *args: queued.append(args))
+    _sign_in(page, live_server, make_user)
+    # Polls pass through a route handler, which sync Playwright runs only while the
+    # test thread is inside a Playwright call: while the test runs the worker's task
+    # below, polls wait in the browser instead of sharing SQLite's connection with it.
+    page.route("**/discovery/tasks/**", lambda route: route.continue_())
+    _describe(page, live_server)
+    result = page.locator("#describe-result")
+    expect(result.locator("progress")).to_be_visible()
+    expect(result).to_contain_text("Waiting for a worker")
+    describe_task(*queued[0])  # what the worker runs
+    expect(result).to_contain_text("specialty is cardiology or endocrinology", timeout=30_000)
+    expect(result.locator("progress")).to_have_count(0)

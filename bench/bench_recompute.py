@@ -55,8 +55,7 @@ from customers.models import Customer, Interaction, RxFact  # noqa: E402
 from customers.services import record_interactions  # noqa: E402
 from segmentation import services  # noqa: E402
 from segmentation.models import (  # noqa: E402
-    Membership,
-    MembershipChange,
+    MembershipSpell,
     RecomputeRun,
     Segment,
     SegmentVersion,
@@ -69,8 +68,7 @@ def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
     """(Re)create the bench segments, active, with empty membership."""
     with transaction.atomic():
         old = SegmentVersion.objects.filter(segment__key__startswith=PREFIX)
-        MembershipChange.objects.filter(version__in=old)._raw_delete(connection.alias)
-        Membership.objects.filter(version__in=old)._raw_delete(connection.alias)
+        MembershipSpell.objects.filter(version__in=old)._raw_delete(connection.alias)
         RecomputeRun.objects.filter(version__in=old).delete()
         # Children first: parents are PROTECTed.
         for seg in Segment.objects.filter(key__startswith=PREFIX).order_by("-id"):
@@ -100,9 +98,8 @@ def floor_sql(
     Run with JIT off, as the engine runs its statements.
 
     With ``writes``, each floor also writes what a recompute from empty
-    writes (one membership and one history row per member, in customer
-    order, into the real tables with their indexes and any FK checks made
-    immediate), all in one transaction that is rolled back: the floor with
+    writes (one membership spell per member, in customer order, into the
+    real table with its indexes), all in one transaction that is rolled back: the floor with
     the same writes. The bench versions' membership is emptied first (untimed).
     """
     lit = f"'{as_of.isoformat()}'::timestamptz"
@@ -119,7 +116,7 @@ def floor_sql(
         runs = {}
         if writes:
             execute("SET CONSTRAINTS ALL IMMEDIATE")
-            Membership.objects.filter(version_id__in=versions.values())._raw_delete(
+            MembershipSpell.objects.filter(version_id__in=versions.values())._raw_delete(
                 connection.alias
             )
             for key, pk in versions.items():
@@ -139,15 +136,10 @@ def floor_sql(
                 counts[d["key"]] = cursor.rowcount
                 if writes:
                     cursor.execute(
-                        "INSERT INTO segmentation_membershipchange (version_id, customer_id, "
-                        "direction, as_of, recorded_at, run_id) "
-                        f"SELECT %s, id, 'entry', %s, now(), %s FROM {table} ORDER BY id",
+                        "INSERT INTO segmentation_membershipspell (version_id, customer_id, "
+                        "entered_as_of, entered_recorded_at, entered_run_id) "
+                        f"SELECT %s, id, %s, now(), %s FROM {table} ORDER BY id",
                         [versions[d["key"]], as_of, runs[d["key"]]],
-                    )
-                    cursor.execute(
-                        "INSERT INTO segmentation_membership (version_id, customer_id, entered_at) "
-                        f"SELECT %s, id, %s FROM {table} ORDER BY id",
-                        [versions[d["key"]], as_of],
                     )
             times[d["key"]] = time.perf_counter() - t0
         for d in defs:

@@ -61,7 +61,7 @@ from segmentation.models import (  # noqa: E402
     SegmentVersion,
 )
 from segmentation.services.membership import without_jit  # noqa: E402
-from segmentation.services.preview import _fresh_members_query  # noqa: E402
+from segmentation.services.preview import fresh_members_query  # noqa: E402
 
 
 def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
@@ -214,7 +214,7 @@ def preview_times(user: User, defs: list[dict], as_of: datetime) -> list[tuple[d
 def explain_preview(d: dict, as_of: datetime) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of a preview's match, as the preview runs it (JIT off)."""
     parent = Segment.objects.filter(key=d["parent"]).first() if d.get("parent") else None
-    qs = _fresh_members_query(
+    qs = fresh_members_query(
         entry_rule=d["entry"], exit_rule=d.get("exit"), parent=parent, as_of=as_of
     )
     sql, params = qs.order_by().values("pk").query.sql_with_params()
@@ -310,7 +310,7 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
     mismatched = run["mismatched"]
     print("  member counts: " + ("all 20 equal" if not mismatched else f"DIFFER {mismatched}"))
     with_writes, _, _ = floor_sql(defs, as_of, writes=True)
-    print(f"  with the same writes (membership + history, rolled back) {with_writes:.2f} s")
+    print(f"  with the same writes (one spell per member, rolled back) {with_writes:.2f} s")
     print(
         f"  ratios: (a)/(b) = {run['full'] / run['floor']:.2f}x, "
         f"(a) unchanged/(b) = {run['unchanged'] / run['floor']:.2f}x, "
@@ -325,6 +325,8 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
         f"to the last membership write; {runs} runs with changes ({run_ms} ms in the runs)"
     )
 
+    if args.no_previews:
+        return
     print("\n(d) preview latency (median of 3), every rule of the bench")
     timed = preview_times(user, defs, as_of)
     for d, count, t in timed:
@@ -345,6 +347,7 @@ def main() -> None:
     parser.add_argument("--many", type=int, default=0, help="also run this many segments (200)")
     parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
     parser.add_argument("--only-many", action="store_true", help="only the --many run")
+    parser.add_argument("--no-previews", action="store_true", help="skip (d)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")

@@ -87,6 +87,12 @@ VIEWS = [
 ]
 
 
+def _analyse(apps, schema_editor):
+    """Give the planner the spells' statistics before the first recompute reads them."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"ANALYZE {SPELL}")
+
+
 def _execute(statements):
     def run(apps, schema_editor):
         for sql in statements:
@@ -136,4 +142,5 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunSQL(VIEWS, [f"DROP VIEW {HISTORY}", f"DROP VIEW {MEMBER}"]),
+        migrations.RunPython(_analyse, migrations.RunPython.noop),
     ]

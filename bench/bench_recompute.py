@@ -99,8 +99,11 @@ def floor_sql(
 
     With ``writes``, each floor also writes what a recompute from empty
     writes (one membership spell per member, in customer order, into the
-    real table with its indexes), all in one transaction that is rolled back: the floor with
-    the same writes. The bench versions' membership is emptied first (untimed).
+    real table with its indexes), all in one transaction that is rolled back:
+    the floor with the same writes. The spells go to a fresh draft version of
+    each segment (untimed), as a first recompute's do: deleting the live
+    versions' spells in the same transaction would leave a dead duplicate in
+    the open-spell key for every insert to check.
     """
     lit = f"'{as_of.isoformat()}'::timestamptz"
     m0 = f"date_trunc('month', {lit} AT TIME ZONE 'UTC')::date"
@@ -115,13 +118,13 @@ def floor_sql(
         execute("SET LOCAL jit = off")  # as the engine runs (membership.without_jit)
         runs = {}
         if writes:
-            execute("SET CONSTRAINTS ALL IMMEDIATE")
-            MembershipSpell.objects.filter(version_id__in=versions.values())._raw_delete(
-                connection.alias
-            )
-            for key, pk in versions.items():
+            for version in SegmentVersion.objects.filter(pk__in=versions.values()):
+                key = version.segment.key
+                version.pk, version.number, version.state = None, version.number + 1000, "draft"
+                version.save()
+                versions[key] = version.pk
                 runs[key] = RecomputeRun.objects.create(
-                    version_id=pk, as_of=as_of, started_at=as_of, trigger="manual"
+                    version_id=version.pk, as_of=as_of, started_at=as_of, trigger="manual"
                 ).pk
         for d in defs:
             table = "floor_" + d["key"].replace("-", "_")

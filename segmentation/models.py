@@ -122,6 +122,10 @@ class MembershipSpell(models.Model):
     members are the open spells (``exited_as_of`` null); the history is every
     spell's entry and exit. A spell whose entry (or exit) has no run came from
     data kept before the spell table and has no history row for it.
+
+    A migration that alters this table must drop the two views first and
+    create them again after (``migrations/0005``'s ``VIEWS``): SQLite rebuilds
+    an altered table under a new name, which it refuses while a view reads it.
     """
 
     version = models.ForeignKey(

@@ -97,11 +97,12 @@ def setup(members: int) -> tuple[Publication, SegmentVersion]:
     )
     t0 = time.perf_counter()
     execute(
-        "INSERT INTO segmentation_membership (version_id, customer_id, entered_at) "
-        "SELECT %s, id, now() FROM customers_customer WHERE npi LIKE '3%%' ORDER BY id LIMIT %s",
+        "INSERT INTO segmentation_membershipspell (version_id, customer_id, entered_as_of, "
+        "entered_recorded_at) SELECT %s, id, now(), now() FROM customers_customer "
+        "WHERE npi LIKE '3%%' ORDER BY id LIMIT %s",
         [version.pk, members],
     )
-    execute("ANALYZE segmentation_membership")
+    execute("ANALYZE segmentation_membershipspell")
     print(f"wrote {members:,} memberships in {time.perf_counter() - t0:.1f} s", flush=True)
     asset, _ = ContentAsset.objects.get_or_create(
         code="BENCH-EMAIL-1",
@@ -181,13 +182,15 @@ def main() -> None:
         nonlocal changes
         half = args.changes // 2
         execute(
-            "DELETE FROM segmentation_membership WHERE id IN (SELECT id FROM "
+            "UPDATE segmentation_membershipspell SET exited_as_of = now(), "
+            "exited_recorded_at = now() WHERE id IN (SELECT id FROM "
             "segmentation_membership WHERE version_id = %s ORDER BY customer_id LIMIT %s)",
             [version.pk, half],
         )
         execute(
-            "INSERT INTO segmentation_membership (version_id, customer_id, entered_at) "
-            "SELECT %s, c.id, now() FROM customers_customer c WHERE c.npi LIKE '3%%' "
+            "INSERT INTO segmentation_membershipspell (version_id, customer_id, entered_as_of, "
+            "entered_recorded_at) "
+            "SELECT %s, c.id, now(), now() FROM customers_customer c WHERE c.npi LIKE '3%%' "
             "AND NOT EXISTS (SELECT 1 FROM segmentation_membership m "
             "WHERE m.version_id = %s AND m.customer_id = c.id) ORDER BY c.id DESC LIMIT %s",
             [version.pk, version.pk, args.changes - half],
@@ -201,7 +204,7 @@ def main() -> None:
     )
     print(f"    entered {delta.entered_count:,}, exited {delta.exited_count:,}")
     # Steady state: autovacuum has visited the freshly written tables.
-    execute("VACUUM ANALYZE segmentation_membership")
+    execute("VACUUM ANALYZE segmentation_membershipspell")
     execute("VACUUM ANALYZE activation_publicationmember")
     change_membership()
     delta, t_delta = timed(

@@ -55,22 +55,20 @@ from customers.models import Customer, Interaction, RxFact  # noqa: E402
 from customers.services import record_interactions  # noqa: E402
 from segmentation import services  # noqa: E402
 from segmentation.models import (  # noqa: E402
-    Membership,
-    MembershipChange,
+    MembershipSpell,
     RecomputeRun,
     Segment,
     SegmentVersion,
 )
 from segmentation.services.membership import without_jit  # noqa: E402
-from segmentation.services.preview import _fresh_members_query  # noqa: E402
+from segmentation.services.preview import fresh_members_query  # noqa: E402
 
 
 def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
     """(Re)create the bench segments, active, with empty membership."""
     with transaction.atomic():
         old = SegmentVersion.objects.filter(segment__key__startswith=PREFIX)
-        MembershipChange.objects.filter(version__in=old)._raw_delete(connection.alias)
-        Membership.objects.filter(version__in=old)._raw_delete(connection.alias)
+        MembershipSpell.objects.filter(version__in=old)._raw_delete(connection.alias)
         RecomputeRun.objects.filter(version__in=old).delete()
         # Children first: parents are PROTECTed.
         for seg in Segment.objects.filter(key__startswith=PREFIX).order_by("-id"):
@@ -100,10 +98,12 @@ def floor_sql(
     Run with JIT off, as the engine runs its statements.
 
     With ``writes``, each floor also writes what a recompute from empty
-    writes (one membership and one history row per member, in customer
-    order, into the real tables with their indexes and any FK checks made
-    immediate), all in one transaction that is rolled back: the floor with
-    the same writes. The bench versions' membership is emptied first (untimed).
+    writes (one membership spell per member, in customer order, into the
+    real table with its indexes), all in one transaction that is rolled back:
+    the floor with the same writes. The spells go to a fresh draft version of
+    each segment (untimed), as a first recompute's do: deleting the live
+    versions' spells in the same transaction would leave a dead duplicate in
+    the open-spell key for every insert to check.
     """
     lit = f"'{as_of.isoformat()}'::timestamptz"
     m0 = f"date_trunc('month', {lit} AT TIME ZONE 'UTC')::date"
@@ -118,13 +118,13 @@ def floor_sql(
         execute("SET LOCAL jit = off")  # as the engine runs (membership.without_jit)
         runs = {}
         if writes:
-            execute("SET CONSTRAINTS ALL IMMEDIATE")
-            Membership.objects.filter(version_id__in=versions.values())._raw_delete(
-                connection.alias
-            )
-            for key, pk in versions.items():
+            for version in SegmentVersion.objects.filter(pk__in=versions.values()):
+                key = version.segment.key
+                version.pk, version.number, version.state = None, version.number + 1000, "draft"
+                version.save()
+                versions[key] = version.pk
                 runs[key] = RecomputeRun.objects.create(
-                    version_id=pk, as_of=as_of, started_at=as_of, trigger="manual"
+                    version_id=version.pk, as_of=as_of, started_at=as_of, trigger="manual"
                 ).pk
         for d in defs:
             table = "floor_" + d["key"].replace("-", "_")
@@ -139,15 +139,10 @@ def floor_sql(
                 counts[d["key"]] = cursor.rowcount
                 if writes:
                     cursor.execute(
-                        "INSERT INTO segmentation_membershipchange (version_id, customer_id, "
-                        "direction, as_of, recorded_at, run_id) "
-                        f"SELECT %s, id, 'entry', %s, now(), %s FROM {table} ORDER BY id",
+                        "INSERT INTO segmentation_membershipspell (version_id, customer_id, "
+                        "entered_as_of, entered_recorded_at, entered_run_id) "
+                        f"SELECT %s, id, %s, now(), %s FROM {table} ORDER BY id",
                         [versions[d["key"]], as_of, runs[d["key"]]],
-                    )
-                    cursor.execute(
-                        "INSERT INTO segmentation_membership (version_id, customer_id, entered_at) "
-                        f"SELECT %s, id, %s FROM {table} ORDER BY id",
-                        [versions[d["key"]], as_of],
                     )
             times[d["key"]] = time.perf_counter() - t0
         for d in defs:
@@ -222,7 +217,7 @@ def preview_times(user: User, defs: list[dict], as_of: datetime) -> list[tuple[d
 def explain_preview(d: dict, as_of: datetime) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of a preview's match, as the preview runs it (JIT off)."""
     parent = Segment.objects.filter(key=d["parent"]).first() if d.get("parent") else None
-    qs = _fresh_members_query(
+    qs = fresh_members_query(
         entry_rule=d["entry"], exit_rule=d.get("exit"), parent=parent, as_of=as_of
     )
     sql, params = qs.order_by().values("pk").query.sql_with_params()
@@ -318,7 +313,7 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
     mismatched = run["mismatched"]
     print("  member counts: " + ("all 20 equal" if not mismatched else f"DIFFER {mismatched}"))
     with_writes, _, _ = floor_sql(defs, as_of, writes=True)
-    print(f"  with the same writes (membership + history, rolled back) {with_writes:.2f} s")
+    print(f"  with the same writes (one spell per member, rolled back) {with_writes:.2f} s")
     print(
         f"  ratios: (a)/(b) = {run['full'] / run['floor']:.2f}x, "
         f"(a) unchanged/(b) = {run['unchanged'] / run['floor']:.2f}x, "
@@ -333,6 +328,8 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
         f"to the last membership write; {runs} runs with changes ({run_ms} ms in the runs)"
     )
 
+    if args.no_previews:
+        return
     print("\n(d) preview latency (median of 3), every rule of the bench")
     timed = preview_times(user, defs, as_of)
     for d, count, t in timed:
@@ -353,6 +350,7 @@ def main() -> None:
     parser.add_argument("--many", type=int, default=0, help="also run this many segments (200)")
     parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
     parser.add_argument("--only-many", action="store_true", help="only the --many run")
+    parser.add_argument("--no-previews", action="store_true", help="skip (d)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")

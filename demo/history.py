@@ -16,8 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.utils import timezone
 
 from segmentation.models import (
-    Membership,
-    MembershipChange,
+    MembershipSpell,
     RecomputeRun,
     RecomputeTrigger,
     SegmentVersion,
@@ -34,9 +33,8 @@ def history_step(days: int = HISTORY_DAYS) -> Callable[[SeedContext], None]:
 
     def seed_history(ctx: SeedContext) -> None:
         active = SegmentVersion.objects.filter(state="active")
-        MembershipChange.objects.filter(version__in=active).delete()
+        MembershipSpell.objects.filter(version__in=active).delete()
         RecomputeRun.objects.filter(version__in=active).delete()
-        Membership.objects.filter(version__in=active).delete()
         active.update(member_count=0, last_recomputed_at=None, last_as_of=None)
         now = timezone.now()
         start = datetime.combine(now.date(), time(0), tzinfo=UTC)

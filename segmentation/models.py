@@ -100,33 +100,85 @@ class SegmentVersion(models.Model):
         return f"{self.segment.key} v{self.number} ({self.state})"
 
 
-# Membership and history rows are only ever written by the recompute engine,
-# which selects their customer, version and run from the parent tables in the
-# same transaction (docs/architecture.md). They carry no row-level foreign-key
-# constraint (``db_constraint=False``): at national scale the deferred checks
-# cost about half of a full recompute (bench/README.md). Deleting a customer,
-# version or run still cascades, through Django's collector; a test checks that
-# no row ever points at a missing parent. Indexes: (version, customer) is the
-# key; the version-only and duplicate customer indexes were covered by others.
+# Membership and history are one table of spells, written only by the recompute
+# engine, which selects their customer, version and run from the parent tables
+# in the same transaction (docs/architecture.md). They carry no row-level
+# foreign-key constraint (``db_constraint=False``): at national scale the
+# deferred checks cost about half of a full recompute (bench/README.md).
+# Deleting a customer or a version still cascades, through Django's collector;
+# a test checks that no row ever points at a missing parent.
 _NO_CONSTRAINT = {"db_constraint": False, "db_index": False}
+# ``Membership`` and ``MembershipChange`` are read-only views of the spells:
+# the collector deletes spells, never rows of a view.
+_VIEW = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False}
 
 
-class Membership(models.Model):
-    """A customer currently in a version. ``entered_at`` is the as_of of the run that added them."""
+class MembershipSpell(models.Model):
+    """One stay of a customer in a version: entered by a run, exited by a later one (or current).
+
+    One row per member instead of a membership row plus a history row, so a
+    full recompute writes half the rows (bench/README.md, "Recompute").
+    Entering inserts a spell; exiting sets its ``exited_*`` columns. Current
+    members are the open spells (``exited_as_of`` null); the history is every
+    spell's entry and exit. A spell whose entry (or exit) has no run came from
+    data kept before the spell table and has no history row for it.
+
+    A migration that alters this table must drop the two views first and
+    create them again after (``migrations/0005``'s ``VIEWS``): SQLite rebuilds
+    an altered table under a new name, which it refuses while a view reads it.
+    """
 
     version = models.ForeignKey(
-        SegmentVersion, on_delete=models.CASCADE, related_name="members", **_NO_CONSTRAINT
+        SegmentVersion, on_delete=models.CASCADE, related_name="spells", **_NO_CONSTRAINT
     )
+    # Indexed: a customer's memberships, and deleting a customer finds its spells.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="memberships", **_NO_CONSTRAINT
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="membership_spells",
+        db_constraint=False,
     )
-    entered_at = models.DateTimeField()
+    entered_as_of = models.DateTimeField()
+    entered_recorded_at = models.DateTimeField()
+    # Runs are deleted only with their version, whose spells go with it: no
+    # cascade (and no index) from the run.
+    entered_run = models.ForeignKey(
+        "RecomputeRun", null=True, on_delete=models.DO_NOTHING, related_name="+", **_NO_CONSTRAINT
+    )
+    exited_as_of = models.DateTimeField(null=True)
+    exited_recorded_at = models.DateTimeField(null=True)
+    exited_run = models.ForeignKey(
+        "RecomputeRun", null=True, on_delete=models.DO_NOTHING, related_name="+", **_NO_CONSTRAINT
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["version", "customer"], name="unique_membership"),
+            # Current members: the engine's M, references and parents read it.
+            models.UniqueConstraint(
+                fields=["version", "customer"],
+                condition=models.Q(exited_as_of__isnull=True),
+                name="one_open_spell",
+            ),
         ]
-        indexes = [models.Index(fields=["customer"])]
+        # History by version (and since a date); the current members use the key above.
+        indexes = [models.Index(fields=["version", "entered_as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.version_id} from {self.entered_as_of}"
+
+
+class Membership(models.Model):
+    """A customer currently in a version: a view of the open spells (read only).
+
+    ``entered_at`` is the as_of of the run that added them.
+    """
+
+    version = models.ForeignKey(SegmentVersion, related_name="members", **_VIEW)
+    customer = models.ForeignKey(Customer, related_name="memberships", **_VIEW)
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.version_id}"
@@ -173,28 +225,22 @@ class Direction(models.TextChoices):
 
 
 class MembershipChange(models.Model):
-    """One customer entering or leaving a version: the membership history."""
+    """One customer entering or leaving a version: the membership history.
 
-    version = models.ForeignKey(
-        SegmentVersion, on_delete=models.CASCADE, related_name="changes", **_NO_CONSTRAINT
-    )
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="membership_changes", **_NO_CONSTRAINT
-    )
+    A view of the spells (read only): each spell's entry, and its exit once it
+    has one. ``id`` is twice the spell's id for the entry, plus one for the exit.
+    """
+
+    version = models.ForeignKey(SegmentVersion, related_name="changes", **_VIEW)
+    customer = models.ForeignKey(Customer, related_name="membership_changes", **_VIEW)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     as_of = models.DateTimeField()
     recorded_at = models.DateTimeField()
-    # Indexed: deleting a run (with its version) finds its rows through it.
-    run = models.ForeignKey(
-        RecomputeRun, on_delete=models.CASCADE, related_name="changes", db_constraint=False
-    )
+    run = models.ForeignKey(RecomputeRun, related_name="changes", **_VIEW)
 
     class Meta:
+        managed = False
         ordering = ["recorded_at", "id"]
-        indexes = [
-            models.Index(fields=["version", "as_of"]),
-            models.Index(fields=["customer", "as_of"]),
-        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.direction} {self.version_id} as of {self.as_of}"

@@ -11,9 +11,10 @@ The rule compiler's ``customer_filter`` gives a ``Q`` over Customer.
 * A full run evaluates M' once, in one statement that full-joins it with M
   and keeps only the differences (M' \\ M as entries, M \\ M' as exits) in a
   temporary table: with unchanged data that table is empty and nothing else
-  is written. The differences then become history rows (one
-  ``INSERT ... SELECT``) and membership changes (one ``INSERT ... SELECT``,
-  one ``DELETE``). No Python loop over customers.
+  is written. The differences then become spells: one ``INSERT ... SELECT``
+  opens a spell per entry, one ``UPDATE`` closes the open spell of each exit
+  (one row per member holds both membership and history, docs/architecture.md).
+  No Python loop over customers.
 * A scoped (incremental) run reads M' and M for at most a few thousand
   customers into Python sets and writes the differences in bulk: no temporary
   table, no ANALYZE per segment (bench/README.md, "Incremental").
@@ -33,7 +34,7 @@ from .. import selectors
 from ..models import (
     Direction,
     Membership,
-    MembershipChange,
+    MembershipSpell,
     RecomputeRun,
     SegmentVersion,
 )
@@ -144,8 +145,7 @@ def differences_sql(
     FULL OUTER JOIN since 3.39.) With ``scope_sql``, M is read for the scope only.
     """
     sql, params = target.values(cid=F("pk")).query.sql_with_params()
-    ops = connection.ops
-    membership = ops.quote_name(Membership._meta.db_table)
+    spells = connection.ops.quote_name(MembershipSpell._meta.db_table)
     in_scope = ""
     if scope_sql is not None:
         in_scope = f" AND customer_id IN ({scope_sql.sql})"
@@ -154,7 +154,8 @@ def differences_sql(
         f"CASE WHEN m.customer_id IS NULL THEN '{Direction.ENTRY}' "
         f"ELSE '{Direction.EXIT}' END AS direction "
         f"FROM ({sql}) t FULL OUTER JOIN "
-        f"(SELECT customer_id FROM {membership} WHERE version_id = %s{in_scope}) m "
+        f"(SELECT customer_id FROM {spells} "
+        f"WHERE version_id = %s AND exited_as_of IS NULL{in_scope}) m "
         "ON m.customer_id = t.cid WHERE t.cid IS NULL OR m.customer_id IS NULL",
         [*params, version.pk],
     )
@@ -186,33 +187,28 @@ def write_differences(
     recorded_at: datetime,
     exited: int,
 ) -> None:
-    """History rows for every difference, then membership: one INSERT ... SELECT, one DELETE.
+    """A spell opened for every entry (one INSERT ... SELECT), closed for every exit (one UPDATE).
 
-    Rows go in customer order, so the (version, customer) key grows at its
-    right edge instead of splitting pages all over the index.
+    Spells go in customer order, so the open-spell key (version, customer)
+    grows at its right edge instead of splitting pages all over the index.
     """
     ops = connection.ops
     d = ops.quote_name(DIFF_TABLE)
-    membership = ops.quote_name(Membership._meta.db_table)
-    history = ops.quote_name(MembershipChange._meta.db_table)
-    as_of_db = ops.adapt_datetimefield_value(as_of)
+    spells = ops.quote_name(MembershipSpell._meta.db_table)
+    stamp = [ops.adapt_datetimefield_value(as_of), ops.adapt_datetimefield_value(recorded_at)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {history} "
-            "(version_id, customer_id, direction, as_of, recorded_at, run_id) "
-            f"SELECT %s, id, direction, %s, %s, %s FROM {d} ORDER BY id",
-            [version.pk, as_of_db, ops.adapt_datetimefield_value(recorded_at), run.pk],
-        )
-        cursor.execute(
-            f"INSERT INTO {membership} (version_id, customer_id, entered_at) "
-            f"SELECT %s, id, %s FROM {d} WHERE direction = %s ORDER BY id",
-            [version.pk, as_of_db, Direction.ENTRY],
+            f"INSERT INTO {spells} "
+            "(version_id, customer_id, entered_as_of, entered_recorded_at, entered_run_id) "
+            f"SELECT %s, id, %s, %s, %s FROM {d} WHERE direction = %s ORDER BY id",
+            [version.pk, *stamp, run.pk, Direction.ENTRY],
         )
         if exited:
             cursor.execute(
-                f"DELETE FROM {membership} WHERE version_id = %s AND customer_id IN "
-                f"(SELECT id FROM {d} WHERE direction = %s)",
-                [version.pk, Direction.EXIT],
+                f"UPDATE {spells} SET exited_as_of = %s, exited_recorded_at = %s, "
+                "exited_run_id = %s WHERE version_id = %s AND exited_as_of IS NULL "
+                f"AND customer_id IN (SELECT id FROM {d} WHERE direction = %s)",
+                [*stamp, run.pk, version.pk, Direction.EXIT],
             )
 
 
@@ -251,25 +247,20 @@ def write_scoped_differences(
     as_of: datetime,
     recorded_at: datetime,
 ) -> None:
-    """History rows, then membership rows, for a scoped run's differences (bulk statements)."""
-    MembershipChange.objects.bulk_create(
+    """A scoped run's differences: spells opened in bulk, the exits' open spells closed."""
+    MembershipSpell.objects.bulk_create(
         [
-            MembershipChange(
+            MembershipSpell(
                 version_id=version.pk,
                 customer_id=cid,
-                direction=direction,
-                as_of=as_of,
-                recorded_at=recorded_at,
-                run_id=run.pk,
+                entered_as_of=as_of,
+                entered_recorded_at=recorded_at,
+                entered_run_id=run.pk,
             )
-            for direction, ids in ((Direction.ENTRY, entered), (Direction.EXIT, exited))
-            for cid in ids
+            for cid in entered
         ]
     )
-    Membership.objects.bulk_create(
-        [Membership(version_id=version.pk, customer_id=cid, entered_at=as_of) for cid in entered]
-    )
     if exited:
-        Membership.objects.filter(version_id=version.pk, customer_id__in=exited)._raw_delete(
-            connection.alias
-        )
+        MembershipSpell.objects.filter(
+            version_id=version.pk, exited_as_of__isnull=True, customer_id__in=exited
+        ).update(exited_as_of=as_of, exited_recorded_at=recorded_at, exited_run_id=run.pk)

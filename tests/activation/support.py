@@ -9,10 +9,10 @@ from django.utils import timezone
 from activation.models import SyncChange
 from activation.services import sync_message
 from content.models import ContentMapping
-from segmentation.models import Membership, SegmentVersion
+from segmentation.models import SegmentVersion
 from tests.factories import CustomerFactory
 from tests.governance.support import asset
-from tests.segmentation.segments_support import activate, make_segment
+from tests.segmentation.segments_support import activate, make_segment, set_members
 
 CARDIOLOGY = {"field": "specialty", "op": "eq", "value": "cardiology"}
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -20,15 +20,7 @@ AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 def members(version: SegmentVersion, customers) -> None:
     """Make exactly ``customers`` the members of ``version`` (the engine is tested elsewhere)."""
-    Membership.objects.filter(version=version).exclude(
-        customer__in=[c.pk for c in customers]
-    ).delete()
-    have = set(Membership.objects.filter(version=version).values_list("customer_id", flat=True))
-    Membership.objects.bulk_create(
-        Membership(version=version, customer=c, entered_at=AS_OF)
-        for c in customers
-        if c.pk not in have
-    )
+    set_members(version, [c.pk for c in customers], as_of=AS_OF)
 
 
 def active_version(brand, key: str = "cardio", customers=()) -> SegmentVersion:

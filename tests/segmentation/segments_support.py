@@ -6,7 +6,7 @@ import datetime as dt
 from copy import deepcopy
 
 from segmentation import services
-from segmentation.models import Membership, SegmentVersion
+from segmentation.models import Membership, MembershipSpell, SegmentVersion
 from segmentation.rules.examples import EXAMPLE_ENTRY_RULE, EXAMPLE_EXIT_RULE
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -39,3 +39,20 @@ def activate(version: SegmentVersion) -> SegmentVersion:
 
 def member_npis(version: SegmentVersion) -> set[str]:
     return set(Membership.objects.filter(version=version).values_list("customer__npi", flat=True))
+
+
+def set_members(version: SegmentVersion, customer_ids, as_of=AS_OF) -> None:
+    """Make exactly these customers the current members of ``version`` (no history, no run).
+
+    For tests of readers; the engine's own writes are tested through recomputes.
+    """
+    ids = {int(i) for i in customer_ids}
+    current = MembershipSpell.objects.filter(version=version, exited_as_of__isnull=True)
+    current.exclude(customer_id__in=ids).delete()
+    have = set(current.values_list("customer_id", flat=True))
+    MembershipSpell.objects.bulk_create(
+        MembershipSpell(
+            version=version, customer_id=cid, entered_as_of=as_of, entered_recorded_at=as_of
+        )
+        for cid in sorted(ids - have)
+    )

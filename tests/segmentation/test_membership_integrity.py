@@ -15,7 +15,13 @@ from django.db import connection
 from customers.models import Customer
 from customers.signals import announce_customers_changed
 from segmentation import selectors, services
-from segmentation.models import Membership, MembershipChange, RecomputeRun, Segment
+from segmentation.models import (
+    Membership,
+    MembershipChange,
+    MembershipSpell,
+    RecomputeRun,
+    Segment,
+)
 from tests.factories import CustomerFactory, InteractionFactory
 
 from .segments_support import AS_OF, DAY, activate, make_segment, member_npis
@@ -51,13 +57,30 @@ def orphans() -> dict[str, int]:
             "segmentation_segmentversion",
         ),
         "history.run": ("segmentation_membershipchange", "run_id", "segmentation_recomputerun"),
+        # The table under both views: its runs are null for rows kept from before it.
+        "spell.customer": ("segmentation_membershipspell", "customer_id", "customers_customer"),
+        "spell.version": (
+            "segmentation_membershipspell",
+            "version_id",
+            "segmentation_segmentversion",
+        ),
+        "spell.entered_run": (
+            "segmentation_membershipspell",
+            "entered_run_id",
+            "segmentation_recomputerun",
+        ),
+        "spell.exited_run": (
+            "segmentation_membershipspell",
+            "exited_run_id",
+            "segmentation_recomputerun",
+        ),
     }
     out = {}
     with connection.cursor() as cursor:
         for name, (table, column, parent) in checks.items():
             cursor.execute(
                 f"SELECT COUNT(*) FROM {table} r WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {parent} p WHERE p.id = r.{column})"
+                f"(SELECT 1 FROM {parent} p WHERE p.id = r.{column}) AND r.{column} IS NOT NULL"
             )
             out[name] = cursor.fetchone()[0]
     return out
@@ -70,6 +93,10 @@ NONE = dict.fromkeys(
         "history.customer",
         "history.version",
         "history.run",
+        "spell.customer",
+        "spell.version",
+        "spell.entered_run",
+        "spell.exited_run",
     ],
     0,
 )
@@ -96,6 +123,21 @@ def test_deleting_a_customer_removes_its_membership_and_history(brand):
     Customer.objects.filter(pk=gone.pk).delete()
     assert member_npis(version) == {keep.npi}
     assert not MembershipChange.objects.filter(customer_id=gone.pk).exists()
+    assert orphans() == NONE
+
+
+def test_exits_close_spells_whose_runs_exist(brand):
+    """An exit updates the open spell; deleting the segment then removes it all."""
+    gone = CustomerFactory(specialty="cardiology")
+    version = activate(make_segment(brand, "cardio", CARDIO))
+    services.recompute_version(version=version, as_of=AS_OF)
+    Customer.objects.filter(pk=gone.pk).update(specialty="oncology")
+    services.recompute_version(version=version, as_of=AS_OF + DAY)
+    assert member_npis(version) == set()
+    assert [c.direction for c in MembershipChange.objects.all()] == ["entry", "exit"]
+    assert orphans() == NONE
+    Segment.objects.filter(key="cardio").delete()
+    assert not MembershipSpell.objects.exists()
     assert orphans() == NONE
 
 

@@ -223,7 +223,7 @@ def test_history_rows_record_every_entry_and_exit(brand):
     set_decile(a, 1)
     second = recompute(version, as_of=AS_OF + DAY)
     rows = list(
-        MembershipChange.objects.order_by("id").values_list(
+        MembershipChange.objects.order_by("recorded_at", "id").values_list(
             "customer__npi", "direction", "as_of", "run_id", "version_id"
         )
     )

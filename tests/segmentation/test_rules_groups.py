@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
-from segmentation.models import Membership, Segment, SegmentVersion
+from segmentation.models import Segment, SegmentVersion
 from segmentation.rules import customer_filter
 from tests.factories import CustomerFactory, InteractionFactory, UserFactory
+from tests.segmentation.segments_support import set_members
 
 AS_OF = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
 CA = {"field": "state", "op": "eq", "value": "CA"}
@@ -112,10 +113,9 @@ def version_with_members(key: str, *npis: str) -> SegmentVersion:
         content_hash="x",
         author=author,
     )
-    for npi in npis:
-        Membership.objects.create(
-            version=version, customer=Customer.objects.get(npi=npi), entered_at=AS_OF
-        )
+    set_members(
+        version, Customer.objects.filter(npi__in=npis).values_list("pk", flat=True), as_of=AS_OF
+    )
     return version
 
 

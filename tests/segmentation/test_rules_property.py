@@ -17,6 +17,7 @@ from segmentation.models import Membership, Segment, SegmentVersion
 from segmentation.rules import customer_filter, validate_rule
 from tests.factories import valid_npi
 from tests.segmentation.reference import World, evaluate
+from tests.segmentation.segments_support import set_members
 
 AS_OFS = [
     dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC),
@@ -348,13 +349,7 @@ def _store(accounts: dict, rows: list[dict], as_of: dt.datetime) -> dict[str, in
         content_hash="x",
         author=author,
     )
-    Membership.objects.bulk_create(
-        [
-            Membership(version=version, customer_id=cid, entered_at=as_of)
-            for cid, r in zip(ids, rows, strict=True)
-            if r["in_s1"]
-        ]
-    )
+    set_members(version, [cid for cid, r in zip(ids, rows, strict=True) if r["in_s1"]], as_of=as_of)
     return {"s1": version.id}
 
 

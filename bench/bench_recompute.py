@@ -62,7 +62,7 @@ from segmentation.models import (  # noqa: E402
     SegmentVersion,
 )
 from segmentation.services.membership import without_jit  # noqa: E402
-from segmentation.services.preview import fresh_members_query  # noqa: E402
+from segmentation.services.preview import fresh_members_query, summary_statement  # noqa: E402
 
 
 def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
@@ -223,15 +223,16 @@ def preview_times(
 
 
 def explain_preview(d: dict, as_of: datetime) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of a preview's match, as the preview runs it (JIT off)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of a preview's statement (match, count, sample and
+    breakdown in one), as the preview runs it (JIT off)."""
     parent = Segment.objects.filter(key=d["parent"]).first() if d.get("parent") else None
     qs = fresh_members_query(
         entry_rule=d["entry"], exit_rule=d.get("exit"), parent=parent, as_of=as_of
     )
-    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    sql, params = summary_statement(qs, breakdown=True)
     with transaction.atomic(), connection.cursor() as cursor:
         without_jit()
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) m", params)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         return "\n".join("    " + row[0] for row in cursor.fetchall())
 
 

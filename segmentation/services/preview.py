@@ -81,14 +81,17 @@ BREAKDOWN_COLUMNS = (
 BREAKDOWN_TOP = 10
 
 
-def _summary_sql(match_sql: str, breakdown: bool) -> str:
+def summary_statement(qs: QuerySet[Customer], *, breakdown: bool) -> tuple[str, list]:
     """One statement over the matches: their count, the sample's NPIs and the breakdowns.
 
     The rule is evaluated once, in a common table expression that every arm
     reads: PostgreSQL and SQLite materialise a CTE referenced more than once,
     so nothing is written to a table and nothing joins back to the customers
-    (bench/README.md, "Previews"). Rows are (part, value, n).
+    (bench/README.md, "Previews"). Rows are (part, value, n). Raises
+    EmptyResultSet when ``qs`` is empty by construction.
     """
+    columns = [column for _, column, _ in BREAKDOWN_COLUMNS]
+    match_sql, params = qs.order_by().values("npi", *columns).query.sql_with_params()
     arms = [
         "SELECT 'count' AS part, NULL AS v, COUNT(*) AS n FROM m",
         "SELECT * FROM (SELECT 'sample' AS part, m.npi AS v, 0 AS n FROM m "
@@ -100,7 +103,7 @@ def _summary_sql(match_sql: str, breakdown: bool) -> str:
             f"SELECT * FROM (SELECT '{name}' AS part, CAST(m.{column} AS TEXT) AS v, "
             f"COUNT(*) AS n FROM m GROUP BY m.{column} ORDER BY {by} LIMIT {BREAKDOWN_TOP}) b{i}"
         )
-    return f"WITH m AS ({match_sql}) " + " UNION ALL ".join(arms)
+    return f"WITH m AS ({match_sql}) " + " UNION ALL ".join(arms), list(params)
 
 
 def summarise_matches(
@@ -108,15 +111,14 @@ def summarise_matches(
 ) -> tuple[int, list[dict[str, str]], dict[str, list[tuple[str, int]]]]:
     """Count of ``qs``, its first SAMPLE_SIZE customers by NPI and (``breakdown``) its
     largest groups by territory, specialty and decile, evaluating ``qs`` once."""
-    columns = [column for _, column, _ in BREAKDOWN_COLUMNS]
     try:
-        sql, params = qs.order_by().values("npi", *columns).query.sql_with_params()
+        sql, params = summary_statement(qs, breakdown=breakdown)
     except EmptyResultSet:
         return 0, [], {}
     count, npis = 0, []
     groups: dict[str, list[tuple[str, int]]] = {name: [] for name, _, _ in BREAKDOWN_COLUMNS}
     with connection.cursor() as cursor:
-        cursor.execute(_summary_sql(sql, breakdown), params)
+        cursor.execute(sql, params)
         for part, value, n in cursor.fetchall():
             if part == "count":
                 count = n

@@ -61,7 +61,7 @@ from segmentation.models import (  # noqa: E402
     SegmentVersion,
 )
 from segmentation.services.membership import without_jit  # noqa: E402
-from segmentation.services.preview import fresh_members_query  # noqa: E402
+from segmentation.services.preview import fresh_members_query, summary_statement  # noqa: E402
 
 
 def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
@@ -196,11 +196,14 @@ def incremental(user: User, n: int) -> tuple[float, float, int, int]:
     return done - t0, done - committed, len(runs), sum(runs)
 
 
-def preview_times(user: User, defs: list[dict], as_of: datetime) -> list[tuple[dict, int, float]]:
+def preview_times(
+    user: User, defs: list[dict], as_of: datetime, repeat: int = 3
+) -> list[tuple[dict, int, float]]:
+    """Each definition's preview through the service: (definition, count, median seconds)."""
     out = []
     for d in defs:
         times = []
-        for _ in range(3):
+        for _ in range(repeat):
             t0 = time.perf_counter()
             preview = services.preview_rule(
                 user=user,
@@ -215,15 +218,16 @@ def preview_times(user: User, defs: list[dict], as_of: datetime) -> list[tuple[d
 
 
 def explain_preview(d: dict, as_of: datetime) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of a preview's match, as the preview runs it (JIT off)."""
+    """EXPLAIN (ANALYZE, BUFFERS) of a preview's statement (match, count, sample and
+    breakdown in one), as the preview runs it (JIT off)."""
     parent = Segment.objects.filter(key=d["parent"]).first() if d.get("parent") else None
     qs = fresh_members_query(
         entry_rule=d["entry"], exit_rule=d.get("exit"), parent=parent, as_of=as_of
     )
-    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    sql, params = summary_statement(qs, breakdown=True)
     with transaction.atomic(), connection.cursor() as cursor:
         without_jit()
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) m", params)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         return "\n".join("    " + row[0] for row in cursor.fetchall())
 
 
@@ -330,8 +334,13 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
 
     if args.no_previews:
         return
-    print("\n(d) preview latency (median of 3), every rule of the bench")
-    timed = preview_times(user, defs, as_of)
+    previews(user, defs, as_of, repeat=args.repeat)
+
+
+def previews(user: User, defs: list[dict], as_of: datetime, *, repeat: int) -> None:
+    """(d): every rule's preview latency (median of ``repeat``) and the slowest one's plan."""
+    print(f"\n(d) preview latency (median of {repeat}), every rule of the bench")
+    timed = preview_times(user, defs, as_of, repeat)
     for d, count, t in timed:
         print(f"  {d['key']:32} count {count:>9,}  {t * 1000:7.0f} ms")
     slowest = max(timed, key=lambda x: x[2])
@@ -351,6 +360,13 @@ def main() -> None:
     parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
     parser.add_argument("--only-many", action="store_true", help="only the --many run")
     parser.add_argument("--no-previews", action="store_true", help="skip (d)")
+    parser.add_argument(
+        "--only-previews",
+        action="store_true",
+        help="only (d), on the bench segments as they are (run the bench once first)",
+    )
+    parser.add_argument("--previews", help="with --only-previews: comma-separated key suffixes")
+    parser.add_argument("--repeat", type=int, default=3, help="previews per rule (median)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("run the bench on PostgreSQL: set DATABASE_URL=postgres://...")
@@ -371,7 +387,17 @@ def main() -> None:
         sys.exit("user 'bench' exists and is not a superuser")
     defs = segments()
 
-    if not args.only_many:
+    if args.only_previews:
+        missing = {d["key"] for d in defs} - set(
+            Segment.objects.filter(key__startswith=PREFIX).values_list("key", flat=True)
+        )
+        if missing:
+            sys.exit(f"run the bench once first: no segments {sorted(missing)}")
+        if args.previews:
+            wanted = {PREFIX + k for k in args.previews.split(",")}
+            defs = [d for d in defs if d["key"] in wanted]
+        previews(user, defs, as_of, repeat=args.repeat)
+    elif not args.only_many:
         main_figures(args, user, defs, as_of)
 
     if args.many:

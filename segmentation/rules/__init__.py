@@ -81,6 +81,7 @@ from .catalog import (
     ops_for,
 )
 from .compile import compile_rule, customer_filter
+from .fields import value_present
 from .validate import MAX_CONDITIONS, MAX_DEPTH, referenced_segments, validate_rule
 
 __all__ = [
@@ -99,4 +100,5 @@ __all__ = [
     "ops_for",
     "referenced_segments",
     "validate_rule",
+    "value_present",
 ]

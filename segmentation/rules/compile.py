@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from core.time import as_utc
@@ -82,12 +82,28 @@ def _grouped_q(rows, aggregate, op: str, k: int, ctx: _Context) -> Q:
     # Aggregate only the customers asked about, not every customer in the
     # window: an incremental recompute of a few ids then reads a few index
     # ranges. Customers outside the restriction are never asked about.
-    rows = ctx.restrict(rows)
+    rows = ctx.restrict(rows).order_by()
+    if ctx.narrow is not None and ctx.probe:
+        # A segment's members: one index probe per member (a correlated total),
+        # not one pass over the window; PostgreSQL would otherwise scan the
+        # whole window (2.4M rx facts for a parent of 42k members at 1M
+        # customers, bench/README.md) and hash-join it to the members.
+        total = Subquery(
+            rows.filter(customer_id=OuterRef("pk"))
+            .values("customer_id")
+            .annotate(rule_total=aggregate)
+            .values("rule_total")
+        )
+        ids = (
+            ctx.narrow.annotate(rule_total=total)
+            .filter(_q(having(F("rule_total"), k)))
+            .values("pk")
+        )
+        return Q(pk__in=ids)
     if ctx.narrow is not None:
-        rows = rows.filter(customer_id__in=ctx.narrow)
+        rows = rows.filter(customer_id__in=ctx.narrow.values("pk"))
     ids = (
-        rows.order_by()
-        .values("customer_id")
+        rows.values("customer_id")
         .annotate(rule_total=aggregate)
         .filter(_q(having(F("rule_total"), k)))
         .values("customer_id")
@@ -172,21 +188,28 @@ class _Context:
         as_of: dt.datetime,
         segment_version_id: Callable[[str], int | None],
         customer_ids: Restriction | None = None,
+        within: QuerySet | None = None,
     ):
         self.as_of = as_of
         self.segment_version_id = segment_version_id
         self.customer_ids = customer_ids
-        # Customers (a Customer query of ids) outside which the node being
-        # compiled is false whatever its grouped subqueries say: see _all.
+        # Customers (a Customer query) outside which the node being compiled
+        # is false, or its result unused, whatever its grouped subqueries say
+        # (see _all and customer_filter's ``within``); ``probe`` when they are
+        # a segment's members, few enough to probe one by one.
         self.narrow: QuerySet | None = None
+        self.probe = within is not None
+        if within is not None:
+            self.narrow = Customer.objects.filter(pk__in=within).order_by()
 
-    def narrowed(self, condition: Q) -> _Context:
+    def narrowed(self, condition: Q, *, probe: bool) -> _Context:
         """A copy whose grouped subqueries aggregate only customers satisfying ``condition``."""
         ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids)
-        ids = Customer.objects.filter(condition)
+        ids = Customer.objects.filter(condition).order_by()
         if self.narrow is not None:
-            ids = ids.filter(pk__in=self.narrow)
-        ctx.narrow = ids.order_by().values("pk")
+            ids = ids.filter(pk__in=self.narrow.values("pk"))
+        ctx.narrow = ids
+        ctx.probe = probe or self.probe
         return ctx
 
     def restrict(self, rows: QuerySet) -> QuerySet:
@@ -213,24 +236,33 @@ def _customer_only(node: dict) -> bool:
     return False
 
 
-def _all(children: list[dict], ctx: _Context) -> Compiled:
-    """AND of the children; their customer-column conditions narrow the grouped subqueries.
+def _narrows(node: dict) -> bool:
+    """True for a child of ``all`` cheap to test per customer and worth narrowing by:
+    conditions on the customer's own columns, and membership of a segment (one
+    index lookup; a reference is usually far smaller than the population)."""
+    return _customer_only(node) or "segment" in node
 
-    A customer failing the customer-column children fails the whole ``all``
-    whatever the other children say, so the event counts and rx sums under
-    it need to aggregate only the customers passing them (docs/rules.md's example:
-    the rep visits of ~4% of customers, not of all). The result is the same
-    two-valued predicate for every customer. Only when the scope is the whole
-    population: an incremental scope already bounds those subqueries.
+
+def _all(children: list[dict], ctx: _Context) -> Compiled:
+    """AND of the children; the cheap ones narrow the grouped subqueries of the others.
+
+    A customer failing the customer-column children, or not a member of a
+    segment the ``all`` references, fails the whole ``all`` whatever the other
+    children say, so the event counts and rx sums under it need to aggregate
+    only the customers passing them (docs/rules.md's example: the rep visits
+    of ~4% of customers, not of all; a reference: its members' only). The
+    result is the same two-valued predicate for every customer. Only when the
+    scope is the whole population: an incremental scope already bounds those
+    subqueries.
     """
-    plain = [c for c in children if _customer_only(c)]
-    other = [c for c in children if not _customer_only(c)]
+    plain = [c for c in children if _narrows(c)]
+    other = [c for c in children if not _narrows(c)]
     head = _and([_compile(c, ctx) for c in plain])
     if head is False:
         return False
     inner = ctx
     if isinstance(head, Q) and other and ctx.customer_ids is None:
-        inner = ctx.narrowed(head)
+        inner = ctx.narrowed(head, probe=any("segment" in c for c in plain))
     return _and([head, *(_compile(c, inner) for c in other)])
 
 
@@ -258,12 +290,13 @@ def compile_rule(
     as_of: dt.datetime,
     segment_version_id: Callable[[str], int | None],
     customer_ids: Restriction | None = None,
+    within: QuerySet | None = None,
 ) -> Compiled:
     """Compile ``rule`` to a Q, or to True/False when it is constant.
 
-    ``customer_ids``: see :func:`customer_filter`.
+    ``customer_ids``, ``within``: see :func:`customer_filter`.
     """
-    return _compile(rule, _Context(as_utc(as_of), segment_version_id, customer_ids))
+    return _compile(rule, _Context(as_utc(as_of), segment_version_id, customer_ids, within))
 
 
 def customer_filter(
@@ -272,6 +305,7 @@ def customer_filter(
     as_of: dt.datetime,
     segment_version_id: Callable[[str], int | None],
     customer_ids: Restriction | None = None,
+    within: QuerySet | None = None,
 ) -> Q:
     """A Q over Customer, true exactly for the customers matching ``rule`` at ``as_of``.
 
@@ -287,9 +321,19 @@ def customer_filter(
     those customers only. The Q (and its complement) is then exact for the
     customers in the restriction and meaningless for the others, so the caller
     must restrict the Customer query to the same ids.
+
+    ``within`` (a query selecting customer ids, e.g. a parent segment's
+    members) says the same for a set that may be large: the grouped
+    subqueries aggregate only those customers (combined with the narrowing of
+    each ``all``), the correlated ``EXISTS`` are left to the planner. The Q is
+    exact for the customers in ``within``; the caller restricts to them.
     """
     compiled = compile_rule(
-        rule, as_of=as_of, segment_version_id=segment_version_id, customer_ids=customer_ids
+        rule,
+        as_of=as_of,
+        segment_version_id=segment_version_id,
+        customer_ids=customer_ids,
+        within=within,
     )
     if compiled is True:
         return ~Q(pk__in=[])

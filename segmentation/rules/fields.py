@@ -214,6 +214,19 @@ def _integer_compare(col: F, op: str, value: Any) -> Compiled:
     return _q(_LOOKUPS[op2](col, n))
 
 
+def value_present(spec: FieldSpec) -> Compiled:
+    """The Q, over the row that holds ``spec``'s value, true when that value is present.
+
+    The row is the Customer, the Account (``account.`` paths) or the
+    CustomerAttribute (``attr.`` paths; the Q also selects the key). It is the
+    ``is_set`` that field conditions use (docs/rules.md, "Missing values"), so
+    the preview's missing shares count exactly what the rules treat as missing.
+    """
+    if spec.scope == "attr":
+        return _and([_q(Exact(F("key"), spec.column)), ~_q(Exact(F("value"), ""))])
+    return _column_positive(spec.column, spec.type, spec.nullable, "is_set", None)
+
+
 def _field(node: dict, ctx: _Context) -> Compiled:
     spec = get_field(node["field"])
     if spec is None:  # validate_rule refuses this; never match silently otherwise

@@ -11,20 +11,17 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import require
 from core.errors import ErrorDetail, ValidationFailed
 from core.time import as_utc
-from customers.models import Customer
+from customers.models import Account, Customer, CustomerAttribute
 
 from .. import selectors
-from ..models import (
-    Segment,
-    SegmentVersion,
-)
-from ..rules import customer_filter, validate_rule
+from ..models import Membership, Segment, SegmentVersion
+from ..rules import customer_filter, get_field, validate_rule, value_present
 from .membership import in_current_members_of, without_jit
 
 SAMPLE_SIZE = 20
@@ -50,77 +47,128 @@ class Preview:
 def fresh_members_query(
     *, entry_rule: Any, exit_rule: Any, parent: Segment | None, as_of: datetime
 ) -> QuerySet[Customer]:
-    """Customers a first recompute would admit: (E \\ X) ∩ P, since M is empty."""
+    """Customers a first recompute would admit: (E \\ X) ∩ P, since M is empty.
+
+    With a parent, the rules' event counts and rx sums aggregate only the
+    parent's members (``customer_filter``'s ``within``): nobody else can be
+    admitted, so nobody else's rows need reading (bench/README.md, "Previews").
+    """
     resolver = selectors.ReferenceResolver()
-    qs = Customer.objects.filter(
-        customer_filter(entry_rule, as_of=as_of, segment_version_id=resolver)
-    )
+    within = None
+    if parent is not None:
+        parent_version = resolver(parent.key)
+        if parent_version is None:
+            return Customer.objects.none()
+        within = Membership.objects.filter(version_id=parent_version).values("customer_id")
+
+    def matching(rule: Any) -> Q:
+        return customer_filter(rule, as_of=as_of, segment_version_id=resolver, within=within)
+
+    qs = Customer.objects.filter(matching(entry_rule))
     if exit_rule is not None:
-        qs = qs.filter(
-            customer_filter({"not": exit_rule}, as_of=as_of, segment_version_id=resolver)
-        )
+        qs = qs.filter(matching({"not": exit_rule}))
     if parent is not None:
         qs = qs.filter(in_current_members_of(parent.key, resolver))
     return qs
 
 
-PREVIEW_TABLE = "segmentation_preview_match"
-
-
+# The size by these columns of the matches, for the pages: (name, Customer field, order).
 BREAKDOWN_COLUMNS = (
-    ("territory", "territory_id"),
-    ("specialty", "specialty"),
-    ("decile", "decile"),
+    ("territory", "territory_id", "largest"),
+    ("specialty", "specialty", "largest"),
+    ("decile", "decile", "value"),
 )
 BREAKDOWN_TOP = 10
 
 
-def _breakdown(cursor, table: str) -> dict[str, list[tuple[str, int]]]:
-    """Matching customers grouped by territory, specialty and decile (from the temp table)."""
-    customers = connection.ops.quote_name(Customer._meta.db_table)
-    out = {}
-    for name, column in BREAKDOWN_COLUMNS:
-        col = connection.ops.quote_name(Customer._meta.get_field(column).column)
-        order = "c." + col if name == "decile" else "n DESC, c." + col
-        cursor.execute(
-            f"SELECT c.{col}, COUNT(*) AS n FROM {table} m JOIN {customers} c ON c.id = m.id "
-            f"GROUP BY c.{col} ORDER BY {order} LIMIT %s",
-            [BREAKDOWN_TOP],
+def summary_statement(qs: QuerySet[Customer], *, breakdown: bool) -> tuple[str, list]:
+    """One statement over the matches: their count, the sample's NPIs and the breakdowns.
+
+    The rule is evaluated once, in a common table expression that every arm
+    reads: PostgreSQL and SQLite materialise a CTE referenced more than once,
+    so nothing is written to a table and nothing joins back to the customers
+    (bench/README.md, "Previews"). Rows are (part, value, n). Raises
+    EmptyResultSet when ``qs`` is empty by construction.
+    """
+    columns = [column for _, column, _ in BREAKDOWN_COLUMNS]
+    match_sql, params = qs.order_by().values("npi", *columns).query.sql_with_params()
+    arms = [
+        "SELECT 'count' AS part, NULL AS v, COUNT(*) AS n FROM m",
+        "SELECT * FROM (SELECT 'sample' AS part, m.npi AS v, 0 AS n FROM m "
+        f"ORDER BY m.npi LIMIT {SAMPLE_SIZE}) s",
+    ]
+    for i, (name, column, order) in enumerate(BREAKDOWN_COLUMNS if breakdown else ()):
+        by = f"m.{column}" if order == "value" else f"COUNT(*) DESC, m.{column}"
+        arms.append(
+            f"SELECT * FROM (SELECT '{name}' AS part, CAST(m.{column} AS TEXT) AS v, "
+            f"COUNT(*) AS n FROM m GROUP BY m.{column} ORDER BY {by} LIMIT {BREAKDOWN_TOP}) b{i}"
         )
-        out[name] = [("—" if v in (None, "") else str(v), n) for v, n in cursor.fetchall()]
-    return out
+    return f"WITH m AS ({match_sql}) " + " UNION ALL ".join(arms), list(params)
 
 
-def _count_and_sample(
-    qs: QuerySet[Customer], breakdown: dict | None = None
-) -> tuple[int, list[dict[str, str]]]:
-    """Count of ``qs`` and its first SAMPLE_SIZE customers by NPI, evaluating it once;
-    ``breakdown``, when given, is filled with the size by territory, specialty and decile."""
-    ops = connection.ops
-    p = ops.quote_name(PREVIEW_TABLE)
+def summarise_matches(
+    qs: QuerySet[Customer], *, breakdown: bool
+) -> tuple[int, list[dict[str, str]], dict[str, list[tuple[str, int]]]]:
+    """Count of ``qs``, its first SAMPLE_SIZE customers by NPI and (``breakdown``) its
+    largest groups by territory, specialty and decile, evaluating ``qs`` once."""
     try:
-        sql, params = qs.order_by().values(cid=F("pk"), cnpi=F("npi")).query.sql_with_params()
+        sql, params = summary_statement(qs, breakdown=breakdown)
     except EmptyResultSet:
-        return 0, []
+        return 0, [], {}
+    count, npis = 0, []
+    groups: dict[str, list[tuple[str, int]]] = {name: [] for name, _, _ in BREAKDOWN_COLUMNS}
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {p}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {p} (id bigint PRIMARY KEY, npi varchar(10))")
-        cursor.execute(
-            f"INSERT INTO {p} (id, npi) SELECT src.cid, src.cnpi FROM ({sql}) src", params
-        )
-        cursor.execute(f"SELECT COUNT(*) FROM {p}")
-        count = cursor.fetchone()[0]
-        cursor.execute(f"SELECT m.id FROM {p} m ORDER BY m.npi LIMIT %s", [SAMPLE_SIZE])
-        ids = [row[0] for row in cursor.fetchall()]
-        if breakdown is not None and count:
-            breakdown.update(_breakdown(cursor, p))
-        cursor.execute(f"DROP TABLE {p}")
+        cursor.execute(sql, params)
+        for part, value, n in cursor.fetchall():
+            if part == "count":
+                count = n
+            elif part == "sample":
+                npis.append(value)
+            else:
+                groups[part].append(("—" if value in (None, "") else value, n))
     sample = list(
-        Customer.objects.filter(pk__in=ids)
+        Customer.objects.filter(npi__in=npis)
         .order_by("npi")
         .values("npi", "first_name", "last_name", "specialty", "state")
     )
-    return count, sample
+    return count, sample, groups if breakdown and count else {}
+
+
+def missing_shares(paths: list[str]) -> dict[str, float]:
+    """Share (0..1, 4 decimals) of all customers whose value of each path is missing.
+
+    Missing is the rule language's ``is_set`` negated (docs/rules.md, "Missing
+    values"; ``rules.value_present``), read where the value lives, so no
+    statement probes one row per customer (a correlated ``EXISTS`` inside
+    ``COUNT(*) FILTER`` did: 7 s at 1M customers for two account fields,
+    bench/README.md). The customer's own columns are counted in one pass; an
+    account path from the customers without an account and those of the
+    accounts lacking the value (index lookups); an attribute from its rows.
+    """
+    specs = {path: get_field(path) for path in paths}
+    present = {path: value_present(spec) for path, spec in specs.items()}
+    # A value that is always present (a boolean) is never missing: no count.
+    missing = {path: 0 for path, q in present.items() if q is True}
+    own = [p for p, spec in specs.items() if spec.scope == "customer" and p not in missing]
+    customers = Customer.objects.order_by()
+    counts = customers.aggregate(
+        total=Count("*"), **{f"m{i}": Count("pk", filter=~present[p]) for i, p in enumerate(own)}
+    )
+    total = counts["total"]
+    missing.update({p: counts[f"m{i}"] for i, p in enumerate(own)})
+    unaffiliated = None
+    for path, spec in specs.items():
+        if path in missing:
+            continue
+        if spec.scope == "account":
+            if unaffiliated is None:
+                unaffiliated = customers.filter(account_id__isnull=True).count()
+            lacking = Account.objects.filter(~present[path]).values("pk")
+            missing[path] = unaffiliated + customers.filter(account_id__in=lacking).count()
+        else:
+            # At most one row per customer and key (a unique constraint).
+            missing[path] = total - CustomerAttribute.objects.filter(present[path]).count()
+    return {path: round(missing[path] / total, 4) if total else 0.0 for path in paths}
 
 
 def preview_rule(
@@ -174,31 +222,9 @@ def preview_rule(
         qs = fresh_members_query(
             entry_rule=entry_rule, exit_rule=exit_rule, parent=parent_segment, as_of=as_of
         )
-        # Evaluate the rule once, into a temporary table of (id, npi); the count
-        # and the sample (first rows by NPI) are then cheap reads of it.
-        breakdown: dict[str, list[tuple[str, int]]] = {}
-        count, sample = _count_and_sample(qs, breakdown if with_missing else None)
-        # All missing shares (and the total) in one pass over the customers.
-        resolver = selectors.ReferenceResolver()
-        counts = Customer.objects.order_by().aggregate(
-            total=Count("*"),
-            **{
-                f"missing_{i}": Count(
-                    "pk",
-                    filter=customer_filter(
-                        {"field": path, "op": "is_not_set"},
-                        as_of=as_of,
-                        segment_version_id=resolver,
-                    ),
-                )
-                for i, path in enumerate(paths)
-            },
-        )
-    total = counts["total"]
-    missing = {
-        path: round(counts[f"missing_{i}"] / total, 4) if total else 0.0
-        for i, path in enumerate(paths)
-    }
+        # The rule is evaluated once, for the count, sample and breakdown together.
+        count, sample, breakdown = summarise_matches(qs, breakdown=with_missing)
+        missing = missing_shares(paths)
     return Preview(count=count, sample=sample, missing=missing, as_of=as_of, breakdown=breakdown)
 
 

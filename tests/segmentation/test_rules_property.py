@@ -15,8 +15,9 @@ from accounts.models import Territory, User
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
 from segmentation.models import Membership, Segment, SegmentVersion
 from segmentation.rules import customer_filter, validate_rule
+from segmentation.services.preview import BREAKDOWN_TOP, missing_shares, summarise_matches
 from tests.factories import valid_npi
-from tests.segmentation.reference import World, evaluate
+from tests.segmentation.reference import MISSING, Evaluator, World, evaluate
 from tests.segmentation.segments_support import set_members
 
 AS_OFS = [
@@ -357,6 +358,43 @@ class _Rollback(Exception):
     pass
 
 
+def _check_preview_summary(qs, expected: set[int]) -> None:
+    """The preview's count, sample and breakdown of ``qs`` are those of the ``expected`` ids."""
+    count, sample, breakdown = summarise_matches(qs, breakdown=True)
+    rows = list(Customer.objects.filter(pk__in=expected).values())
+    assert count == len(expected)
+    assert [r["npi"] for r in sample] == sorted(r["npi"] for r in rows)[:20]
+    if not expected:
+        assert breakdown == {}
+        return
+    for name, column in (("territory", "territory_id"), ("specialty", "specialty")):
+        sizes: dict[str, int] = {}
+        for r in rows:
+            label = "—" if r[column] in (None, "") else str(r[column])
+            sizes[label] = sizes.get(label, 0) + 1
+        # Largest first; ties in any order, so compare the sizes and the labels' sizes.
+        got = breakdown[name]
+        assert [n for _, n in got] == sorted(sizes.values(), reverse=True)[:BREAKDOWN_TOP]
+        assert all(sizes[label] == n for label, n in got)
+    deciles = {}
+    for r in rows:
+        label = "—" if r["decile"] is None else str(r["decile"])
+        deciles[label] = deciles.get(label, 0) + 1
+    assert sum(n for _, n in breakdown["decile"]) <= len(expected)
+    assert all(deciles[label] == n for label, n in breakdown["decile"])
+
+
+def _check_missing_shares(world: World) -> None:
+    """The preview's missing shares are the reference's share of missing values."""
+    paths = [*STRING_PATHS, *VOCAB_PATHS, *INTEGER_PATHS, *ATTR_PATHS, "email_opt_out"]
+    evaluator = Evaluator(world, AS_OFS[0])
+    total = len(world.customers)
+    got = missing_shares(paths)
+    for path in paths:
+        n = sum(evaluator.raw_value(path, cid) is MISSING for cid in world.customers)
+        assert got[path] == round(n / total, 4), path
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=int(os.environ.get("RULES_PROPERTY_EXAMPLES", "60")),
@@ -394,6 +432,20 @@ def test_engine_matches_reference(accounts, rows, as_of, rules):
                     )
                     got = set(Customer.objects.filter(q, pk__in=scope).values_list("id", flat=True))
                     assert got == expected & set(scope), f"rule {candidate} restricted"
+                    # Within a parent's members (a preview or recompute with a
+                    # parent), the engine agrees with the reference on them.
+                    s1 = Membership.objects.filter(version_id=versions["s1"])
+                    q = customer_filter(
+                        candidate,
+                        as_of=as_of,
+                        segment_version_id=versions.get,
+                        within=s1.values("customer_id"),
+                    )
+                    inside_s1 = Customer.objects.filter(q, pk__in=s1.values("customer_id"))
+                    got = set(inside_s1.values_list("id", flat=True))
+                    assert got == expected & members["s1"], f"rule {candidate} within s1"
+                    _check_preview_summary(inside_s1, expected & members["s1"])
+            _check_missing_shares(world)
             raise _Rollback
     except _Rollback:
         pass

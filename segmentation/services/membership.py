@@ -66,6 +66,19 @@ def in_current_members_of(key: str, resolver, scope_sql: RawSQL | None = None) -
     return Q(Exists(members))
 
 
+def current_members_of(key: str, resolver) -> QuerySet | None:
+    """The ids of ``key``'s current members, as a subquery; None when it has no active version.
+
+    Passed as ``customer_filter``'s ``within`` when nobody outside them can
+    match (a parent's members): the rule's event counts and rx sums then read
+    only their rows (bench/README.md, "Previews").
+    """
+    version_id = resolver(key)
+    if version_id is None:
+        return None
+    return Membership.objects.filter(version_id=version_id).values("customer_id")
+
+
 def target_query(
     *, version: SegmentVersion, as_of: datetime, scope: list[int] | None, scope_sql: RawSQL | None
 ) -> QuerySet[Customer]:
@@ -78,8 +91,17 @@ def target_query(
     the literal ids, so the planner knows it starts from a few customers.
     """
     resolver = selectors.ReferenceResolver()
+    # A full run of a child segment reads only its parent's members' rows; a
+    # scoped run is narrowed by its scope already.
+    within = None
+    if version.parent_id is not None and scope_sql is None:
+        within = current_members_of(version.parent.key, resolver)
     condition = customer_filter(
-        version.entry_rule, as_of=as_of, segment_version_id=resolver, customer_ids=scope_sql
+        version.entry_rule,
+        as_of=as_of,
+        segment_version_id=resolver,
+        customer_ids=scope_sql,
+        within=within,
     )
     if version.exit_rule is not None:
         current = Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk"))
@@ -90,6 +112,7 @@ def target_query(
             as_of=as_of,
             segment_version_id=resolver,
             customer_ids=scope_sql,
+            within=within,
         )
         condition = (condition | Q(Exists(current))) & not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.

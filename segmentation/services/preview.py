@@ -20,9 +20,9 @@ from core.time import as_utc
 from customers.models import Account, Customer, CustomerAttribute
 
 from .. import selectors
-from ..models import Membership, Segment, SegmentVersion
+from ..models import Segment, SegmentVersion
 from ..rules import customer_filter, get_field, validate_rule, value_present
-from .membership import in_current_members_of, without_jit
+from .membership import current_members_of, in_current_members_of, without_jit
 
 SAMPLE_SIZE = 20
 
@@ -56,10 +56,9 @@ def fresh_members_query(
     resolver = selectors.ReferenceResolver()
     within = None
     if parent is not None:
-        parent_version = resolver(parent.key)
-        if parent_version is None:
+        within = current_members_of(parent.key, resolver)
+        if within is None:
             return Customer.objects.none()
-        within = Membership.objects.filter(version_id=parent_version).values("customer_id")
 
     def matching(rule: Any) -> Q:
         return customer_filter(rule, as_of=as_of, segment_version_id=resolver, within=within)

@@ -183,6 +183,36 @@ def test_parent_intersects_with_the_parents_members(brand):
     assert member_npis(child) == {cardio_high.npi}
 
 
+def test_child_event_counts_and_exit_rule_are_exact_for_the_parents_members(brand):
+    """A full run of a child reads only its parent's members' events; nobody else enters."""
+
+    def visits(c, n):
+        for d in range(n):
+            InteractionFactory(customer=c, occurred_at=AS_OF - (d + 1) * DAY, channel="rep_visit")
+
+    busy_member = CustomerFactory(specialty="cardiology")
+    visits(busy_member, 3)
+    quiet_member = CustomerFactory(specialty="cardiology")
+    visits(quiet_member, 1)
+    busy_outsider = CustomerFactory(specialty="oncology")
+    visits(busy_outsider, 5)
+    parent = make_segment(brand, "cardio", CARDIO)
+    busy = {
+        "event": {"channel": "rep_visit"},
+        "within_days": 30,
+        "count": {"op": "gte", "value": 2},
+    }
+    silent = {
+        "event": {"channel": "rep_visit"},
+        "within_days": 30,
+        "count": {"op": "eq", "value": 0},
+    }
+    child = make_segment(brand, "cardio-busy", busy, exit_rule=silent, parent="cardio")
+    recompute(parent)
+    recompute(child)
+    assert member_npis(child) == {busy_member.npi}
+
+
 def test_parent_reads_the_active_version_not_a_newer_draft(brand):
     onc = CustomerFactory(specialty="oncology", decile=9)
     parent = activate(

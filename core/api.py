@@ -13,13 +13,42 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 
 
 class StandardPagination(PageNumberPagination):
+    """``?page=N&page_size=M`` (M up to 1000, larger is read as 1000), docs/api.md "Pagination".
+
+    A ``page`` or ``page_size`` that is not a whole number of 1 or more is bad
+    input: 400 naming the parameter (DRF would answer 404, or quietly use the
+    default size). A page past the last one stays DRF's 404.
+    """
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    @staticmethod
+    def _whole(request, name: str) -> int | None:
+        raw = request.query_params.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationFailed(f"'{raw}' is not a whole number", path=name) from None
+        if value < 1:
+            raise ValidationFailed("must be 1 or more", path=name)
+        return value
+
+    def get_page_size(self, request) -> int:
+        size = self._whole(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
+            self._whole(request, self.page_query_param)
+        return super().paginate_queryset(queryset, request, view=view)
 
 
 def _flatten(detail, prefix: str = "") -> list[dict[str, str]]:

@@ -54,9 +54,12 @@ def _int_param(request, name: str) -> int | None:
 
 
 class FieldCatalogView(APIView):
-    """GET /fields/: the rule field catalog, for any signed-in user."""
+    """GET /fields/: the rule field catalog, for whoever may read and preview rules.
 
-    permission_classes = [IsAuthenticated]
+    Field leads read their territories' lists and nothing else (docs/governance.md).
+    """
+
+    permission_classes = [IsAuthenticated, action_permission("preview_segment")]
 
     class Pagination(StandardPagination):
         page_size = 1000  # the catalog is small: one page by default

@@ -79,6 +79,35 @@ def test_wrong_signature_passwords_lock_signing(make_user, settings):
     assert AuditEvent.objects.filter(action="signature.locked").exists()
 
 
+def test_wrong_signature_passwords_lock_the_account_for_tokens(make_user, settings):
+    author = make_user("brand")
+    version = draft(author)
+    governance.submit_version(user=author, version=version)
+    signer = make_user("access", username="signer")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        with pytest.raises(Exception, match="password does not match"):
+            governance.sign_version(
+                user=signer, version=version, team="access", decision="approve",
+                comment="ok", password="wrong",
+            )  # fmt: skip
+    response = token_attempt("signer", DEFAULT_PASSWORD)
+    assert response.status_code == 403 and "token" not in response.json()
+
+
+def test_wrong_token_passwords_lock_signing(make_user, settings):
+    author = make_user("brand")
+    version = draft(author)
+    governance.submit_version(user=author, version=version)
+    signer = make_user("access", username="signer")
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        token_attempt("signer", f"wrong-{i}")
+    with pytest.raises(Exception, match="locked"):
+        governance.sign_version(
+            user=signer, version=version, team="access", decision="approve",
+            comment="ok", password=DEFAULT_PASSWORD,
+        )  # fmt: skip
+
+
 def test_tokens_expire(make_user):
     make_user("brand", username="jdoe")
     token = token_attempt("jdoe", DEFAULT_PASSWORD).json()["token"]

@@ -154,3 +154,20 @@ def test_create_user_applies_the_password_validators(password):
             stdin=io.StringIO(password + "\n"), stdout=io.StringIO(),
         )  # fmt: skip
     assert not User.objects.filter(username="weak").exists()
+
+
+def test_createsuperuser_noinput_needs_only_username_and_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-passphrase-2026")
+    monkeypatch.delenv("DJANGO_SUPERUSER_EMAIL", raising=False)
+    call_command("createsuperuser", interactive=False, stdout=io.StringIO())
+    root = User.objects.get(username="root")
+    assert root.is_superuser and root.has_role("admin", "field_lead")
+
+
+def test_createsuperuser_noinput_applies_the_password_validators(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "123")
+    with pytest.raises(CommandError, match="too short"):
+        call_command("createsuperuser", interactive=False, stdout=io.StringIO())
+    assert not User.objects.filter(username="root").exists()

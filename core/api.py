@@ -29,27 +29,28 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
-    @staticmethod
-    def _whole(request, name: str) -> int | None:
-        raw = request.query_params.get(name)
-        if raw in (None, ""):
-            return None
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValidationFailed(f"'{raw}' is not a whole number", path=name) from None
-        if value < 1:
-            raise ValidationFailed("must be 1 or more", path=name)
-        return value
-
     def get_page_size(self, request) -> int:
-        size = self._whole(request, self.page_size_query_param)
+        size = positive_int_param(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         if request.query_params.get(self.page_query_param) not in self.last_page_strings:
-            self._whole(request, self.page_query_param)
+            positive_int_param(request, self.page_query_param)
         return super().paginate_queryset(queryset, request, view=view)
+
+
+def positive_int_param(request, name: str) -> int | None:
+    """Query parameter ``name`` as an integer >= 1, None when absent; else 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{raw}' is not an integer", path=name) from None
+    if value < 1:
+        raise ValidationFailed("must be a positive integer", path=name)
+    return value
 
 
 def _flatten(detail, prefix: str = "") -> list[dict[str, str]]:

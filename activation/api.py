@@ -137,9 +137,15 @@ class PublicationPauseView(APIView):
 
     @extend_schema(request=None, responses=PublicationOut)
     def post(self, request, pk: str):
-        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        # A JSON object or form fields (QueryDict.get reads one value); the body is optional.
+        data = request.data if request.data else {}
+        if not isinstance(data, dict):
+            raise ValidationFailed("expected a JSON object", path="")
+        reason = data.get("reason") or ""
+        if not isinstance(reason, str):
+            raise ValidationFailed("expected text", path="reason")
         publication = services.pause_publication(
-            user=request.user, publication=_publication(pk), reason=str(reason or "")
+            user=request.user, publication=_publication(pk), reason=reason
         )
         return Response(_publication_out(publication))
 

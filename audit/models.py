@@ -64,7 +64,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.pk} {self.action} {self.object}"
 
     def save(self, *args, **kwargs):
         # Only the first save (the insert record_event makes) is allowed.
@@ -75,3 +75,8 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
+    @property
+    def object(self) -> str:
+        """The object as ``type:id``, as the ``?object=`` filter takes it (docs/governance.md)."""
+        return f"{self.object_type}:{self.object_id}"

@@ -10,6 +10,7 @@ from .models import AuditEvent
 
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_username")
+    object = serializers.CharField(read_only=True)  # noqa: A003 - the event's object, type:id
 
     class Meta:
         model = AuditEvent

@@ -155,8 +155,8 @@ AUTHENTICATION_BACKENDS = [
 
 # Access controls (docs/governance.md, "Integrity and access controls").
 # Lockout: after AXES_FAILURE_LIMIT failed passwords for one account, further
-# attempts for it are refused for AXES_COOLOFF_TIME (login page, API token;
-# e-signatures count their own failures against the same limit). The lock is
+# attempts for it are refused for AXES_COOLOFF_TIME (login page, API token and
+# e-signatures share one count: audit.signing adds signature failures to it). The lock is
 # per account, as docs/governance.md says: a lock per address would lock every
 # user behind one proxy or NAT after a few typos. Guessing across many accounts
 # from one address is slowed by the token endpoint's throttle (THROTTLE_AUTH).
@@ -233,6 +233,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.StandardPagination",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.StrictFormatNegotiation",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -22,6 +22,11 @@ api_v1 = [
     path("", include("activation.api_urls")),
 ]
 
+# Under /api/ Django's own 400/404/500 answers keep the error shape (core.views).
+handler400 = "core.views.bad_request"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),

@@ -8,18 +8,49 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 
 
 class StandardPagination(PageNumberPagination):
+    """``?page=N&page_size=M`` (M up to 1000, larger is read as 1000), docs/api.md "Pagination".
+
+    A ``page`` or ``page_size`` that is not a whole number of 1 or more is bad
+    input: 400 naming the parameter (DRF would answer 404, or quietly use the
+    default size). A page past the last one stays DRF's 404.
+    """
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request) -> int:
+        size = positive_int_param(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
+            positive_int_param(request, self.page_query_param)
+        return super().paginate_queryset(queryset, request, view=view)
+
+
+def positive_int_param(request, name: str) -> int | None:
+    """Query parameter ``name`` as an integer >= 1, None when absent; else 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{raw}' is not an integer", path=name) from None
+    if value < 1:
+        raise ValidationFailed("must be a positive integer", path=name)
+    return value
 
 
 def _flatten(detail, prefix: str = "") -> list[dict[str, str]]:
@@ -66,6 +97,22 @@ def exception_handler(exc, context):
     else:
         response.data = {"errors": [{"path": "", "message": str(getattr(exc, "detail", exc))}]}
     return response
+
+
+class StrictFormatNegotiation(DefaultContentNegotiation):
+    """``?format=`` must name one of the view's formats; another is a 400 naming ``format``.
+
+    DRF answers an unknown format with a bare 404, as if the resource were missing.
+    """
+
+    def filter_renderers(self, renderers, format):  # noqa: A002 - DRF's argument name
+        matching = [r for r in renderers if r.format == format]
+        if not matching:
+            known = ", ".join(sorted({r.format for r in renderers if r.format != "api"}))
+            raise exceptions.ValidationError(
+                {"format": [f"unknown format '{format}' (expected one of {known})"]}
+            )
+        return matching
 
 
 class CsvRenderer(BaseRenderer):

@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .errors import NotFound
+from .errors import NotFound, PermissionRefused
 from .jobs import job_get
 
 
@@ -19,13 +19,21 @@ def _is_admin(user) -> bool:
 
 
 class TaskView(APIView):
-    """A job's state and progress; someone else's job answers 404 (its existence is not told)."""
+    """A job's state and progress, for the user who started it or an admin.
+
+    Anyone else is refused with 403, as every forbidden action is (docs/api.md);
+    task ids are random UUIDs, so the answer tells nothing a caller could probe.
+    """
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, task_id):
         job = job_get(job_id=task_id)
-        if job is None or (job.owner_id != request.user.pk and not _is_admin(request.user)):
+        if job is None:
             raise NotFound(f"no task with id '{task_id}'", path="task_id")
+        if job.owner_id != request.user.pk and not _is_admin(request.user):
+            raise PermissionRefused(
+                "only the user who started a task, or an admin, may read it", path="task_id"
+            )
         return Response(job.as_dict())

@@ -20,7 +20,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import action_permission
-from core.api import CsvRenderer, StandardPagination, paginated, validated
+from core.api import (
+    CsvRenderer,
+    StandardPagination,
+    paginated,
+    positive_int_param,
+    validated,
+)
 from core.csv import csv_response
 from core.errors import ErrorDetail, ValidationFailed
 from core.jobs import start_job
@@ -40,23 +46,13 @@ from .serializers import (
 from .tasks import recompute_job_task
 
 
-def _int_param(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{raw}' is not an integer", path=name) from None
-    if value < 1:
-        raise ValidationFailed("must be a positive integer", path=name)
-    return value
-
-
 class FieldCatalogView(APIView):
-    """GET /fields/: the rule field catalog, for any signed-in user."""
+    """GET /fields/: the rule field catalog, for whoever may read and preview rules.
 
-    permission_classes = [IsAuthenticated]
+    Field leads read their territories' lists and nothing else (docs/governance.md).
+    """
+
+    permission_classes = [IsAuthenticated, action_permission("preview_segment")]
 
     class Pagination(StandardPagination):
         page_size = 1000  # the catalog is small: one page by default
@@ -162,7 +158,7 @@ class RecomputeView(APIView):
 
 
 def _version_param(request, segment):
-    number = _int_param(request, "version")
+    number = positive_int_param(request, "version")
     if number is not None:
         return selectors.version_get(segment=segment, number=number)
     return selectors.current_version(segment)
@@ -220,7 +216,7 @@ class HistoryView(APIView):
     )
     def get(self, request, key: str):
         segment = selectors.segment_get(key=key)
-        number = _int_param(request, "version")
+        number = positive_int_param(request, "version")
         version = selectors.version_get(segment=segment, number=number) if number else None
         since = None
         raw_since = request.query_params.get("since")

@@ -95,10 +95,12 @@ class MemberOut(serializers.ModelSerializer):
 class HistoryOut(serializers.ModelSerializer):
     npi = serializers.CharField(source="customer.npi")
     version = serializers.IntegerField(source="version.number")
+    # docs/api.md names the row's "time": when the change was recorded.
+    time = serializers.DateTimeField(source="recorded_at", read_only=True)
 
     class Meta:
         model = MembershipChange
-        fields = ["npi", "direction", "as_of", "recorded_at", "version"]
+        fields = ["npi", "direction", "as_of", "time", "recorded_at", "version"]
 
 
 # --- input --------------------------------------------------------------------

@@ -243,6 +243,15 @@ def update_asset(*, user, asset: ContentAsset, data: dict) -> ContentAsset:
         changed_content = [
             f for f in CONTENT_FIELDS if f in cleaned and _differs(asset, f, cleaned[f])
         ]
+        if asset.mlr_status == MlrStatus.APPROVED and "expires_at" in cleaned:
+            if cleaned["expires_at"] is None:
+                # Approval needs an expiry date; clearing it would keep the asset approved
+                # for ever. An asset to stop using at once is withdrawn (or given a past date).
+                raise ValidationFailed(
+                    "an approved asset keeps an expiry date (approval requires one); "
+                    "set a date, or withdraw the asset",
+                    path="expires_at",
+                )
         if locked and changed_content:
             raise Conflict(
                 f"an {asset.mlr_status} asset's content is fixed by its MLR record; "

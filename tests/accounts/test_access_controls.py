@@ -60,23 +60,51 @@ def test_failed_logins_are_audited_without_the_password(make_user):
     assert "s3cret-guess" not in str(event.before) + str(event.after) + event.reason
 
 
-def test_wrong_signature_passwords_lock_signing(make_user, settings):
+def in_review(make_user):
+    """A segment version in review, authored by someone else than the signers."""
     author = make_user("brand")
     version = draft(author)
     governance.submit_version(user=author, version=version)
-    signer = make_user("access")
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    return version
+
+
+def sign(signer, version, password: str):
+    return governance.sign_version(
+        user=signer, version=version, team="access", decision="approve",
+        comment="ok", password=password,
+    )  # fmt: skip
+
+
+def fail_signatures(signer, version, times: int) -> None:
+    for _ in range(times):
         with pytest.raises(Exception, match="password does not match"):
-            governance.sign_version(
-                user=signer, version=version, team="access", decision="approve",
-                comment="ok", password="wrong",
-            )  # fmt: skip
+            sign(signer, version, "wrong")
+
+
+def test_wrong_signature_passwords_lock_signing(make_user, settings):
+    version = in_review(make_user)
+    signer = make_user("access")
+    fail_signatures(signer, version, settings.AXES_FAILURE_LIMIT)
     with pytest.raises(Exception, match="locked"):
-        governance.sign_version(
-            user=signer, version=version, team="access", decision="approve",
-            comment="ok", password=DEFAULT_PASSWORD,
-        )  # fmt: skip
+        sign(signer, version, DEFAULT_PASSWORD)
     assert AuditEvent.objects.filter(action="signature.locked").exists()
+
+
+def test_wrong_signature_passwords_lock_the_account_for_tokens(make_user, settings):
+    version = in_review(make_user)
+    signer = make_user("access", username="signer")
+    fail_signatures(signer, version, settings.AXES_FAILURE_LIMIT)
+    response = token_attempt("signer", DEFAULT_PASSWORD)
+    assert response.status_code == 403 and "token" not in response.json()
+
+
+def test_wrong_token_passwords_lock_signing(make_user, settings):
+    version = in_review(make_user)
+    signer = make_user("access", username="signer")
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        token_attempt("signer", f"wrong-{i}")
+    with pytest.raises(Exception, match="locked"):
+        sign(signer, version, DEFAULT_PASSWORD)
 
 
 def test_tokens_expire(make_user):
@@ -125,3 +153,20 @@ def test_create_user_applies_the_password_validators(password):
             stdin=io.StringIO(password + "\n"), stdout=io.StringIO(),
         )  # fmt: skip
     assert not User.objects.filter(username="weak").exists()
+
+
+def test_createsuperuser_noinput_needs_only_username_and_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-passphrase-2026")
+    monkeypatch.delenv("DJANGO_SUPERUSER_EMAIL", raising=False)
+    call_command("createsuperuser", interactive=False, stdout=io.StringIO())
+    root = User.objects.get(username="root")
+    assert root.is_superuser and root.has_role("admin", "field_lead")
+
+
+def test_createsuperuser_noinput_applies_the_password_validators(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "123")
+    with pytest.raises(CommandError, match="too short"):
+        call_command("createsuperuser", interactive=False, stdout=io.StringIO())
+    assert not User.objects.filter(username="root").exists()

@@ -236,6 +236,14 @@ def test_only_brand_syncs_and_resumes(client_for, publication, role):
     assert client.post(f"/api/v1/publications/{publication.pk}/resume/").status_code == 403
 
 
+def test_a_pause_reason_that_is_not_text_answers_400(client_for, publication):
+    url = f"/api/v1/publications/{publication.pk}/pause/"
+    response = client_for("compliance").post(url, {"reason": ["x"]}, format="json")
+    assert response.status_code == 400 and response.json()["errors"][0]["path"] == "reason"
+    publication.refresh_from_db()
+    assert publication.state == "live"
+
+
 def test_brand_pauses_and_resumes(client_for, publication):
     brand = client_for("brand")
     assert brand.post(f"/api/v1/publications/{publication.pk}/pause/").json()["state"] == "paused"

@@ -162,6 +162,19 @@ def test_csv_export(make_user):
     assert len(rows) == 3 and rows[0]["action"] == "test.event"
 
 
+def test_events_name_their_object_as_type_and_id(make_user):
+    record_event(actor=None, action="asset.created", object_type="asset", object_id="US-1")
+    c = client(make_user("compliance"))
+    assert c.get("/api/v1/audit/").json()["results"][0]["object"] == "asset:US-1"
+
+
+def test_csv_export_names_the_object_as_type_and_id(make_user):
+    record_event(actor=None, action="asset.created", object_type="asset", object_id="US-1")
+    response = client(make_user("compliance")).get("/api/v1/audit/?format=csv")
+    text = b"".join(response.streaming_content).decode()
+    assert next(csv.DictReader(io.StringIO(text)))["object"] == "asset:US-1"
+
+
 def test_csv_export_is_refused_to_brand(make_user):
     response = client(make_user("brand")).get("/api/v1/audit/?format=csv")
     assert response.status_code == 403

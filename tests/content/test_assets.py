@@ -217,6 +217,17 @@ def test_patching_a_past_expiry_expires_an_approved_asset_at_once(make_user):
     assert ContentAsset.objects.get().mlr_status == "expired"
 
 
+@pytest.mark.parametrize("cleared", [None, ""])
+def test_an_approved_asset_keeps_an_expiry_date(make_user, cleared):
+    asset()
+    response = client(make_user("compliance")).patch(
+        "/api/v1/assets/US-CARD-0042/", {"expires_at": cleared}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "expires_at"
+    assert ContentAsset.objects.get().expires_at is not None
+
+
 def test_admin_cannot_move_the_expiry_date(make_user):
     asset()
     response = client(make_user("admin")).patch(

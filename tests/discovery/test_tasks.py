@@ -37,10 +37,11 @@ def test_pending_job_has_no_result_yet(make_user):
     assert body["state"] == "pending" and body["progress"] == 0.0 and "result" not in body
 
 
-def test_another_user_gets_404(make_user):
+def test_another_user_is_refused_with_403(make_user):
     job = start_job(kind="test", owner=make_user("brand"))
     response = _client(make_user("brand")).get(f"/api/v1/tasks/{job.pk}/")
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["path"] == "task_id"
 
 
 def test_an_admin_may_read_any_job(make_user):

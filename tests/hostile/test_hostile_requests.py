@@ -152,3 +152,39 @@ def test_hostile_rule_json_in_page_forms_is_refused_not_500(make_user, rule, url
     )
     assert response.status_code in (200, 400), response.status_code
     assert not Segment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_oversized_json_body_answers_400_with_the_error_shape(client_for, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"entry_rule": {"all": []}, "pad": "' + "x" * 5000 + '"}'
+    response = client_for("brand").post(
+        "/api/v1/segments/preview/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "larger than 1000 bytes" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.django_db
+def test_too_many_form_fields_answer_400_with_the_error_shape(client_for, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    fields = {f"field{i}": "1" for i in range(10)}
+    response = client_for("brand").post("/api/v1/imports/", fields, format="multipart")
+    assert response.status_code == 400
+    assert "more than 5 fields" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.django_db
+def test_an_api_path_matching_no_endpoint_answers_404_with_the_error_shape(client_for):
+    response = client_for("compliance").post("/api/v1/mappings/abc/decision/", {}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {
+        "errors": [{"path": "", "message": "no endpoint at /api/v1/mappings/abc/decision/"}]
+    }
+
+
+@pytest.mark.django_db
+def test_a_page_matching_no_route_keeps_the_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -178,6 +178,14 @@ def test_members_of_a_given_version(brand_client):
     assert brand_client.get(f"{SEGMENTS}high/members/", {"version": "x"}).status_code == 400
 
 
+def test_history_rows_carry_the_time_of_the_change(brand_client):
+    CustomerFactory(decile=9)
+    make_segment(brand_client.user, "high", HIGH)
+    brand_client.post(f"{SEGMENTS}high/recompute/", {"as_of": AS_OF_ISO}, format="json")
+    (row,) = brand_client.get(f"{SEGMENTS}high/history/").json()["results"]
+    assert row["time"] == row["recorded_at"] and row["time"].endswith("Z")
+
+
 def test_history_lists_entries_and_exits(brand_client):
     a = CustomerFactory(decile=9)
     make_segment(brand_client.user, "high", HIGH)

@@ -32,12 +32,16 @@ def error_paths(response) -> list[str]:
 
 
 def test_field_catalog_lists_paths_types_and_values(client_for):
-    response = client_for("field_lead").get("/api/v1/fields/")
+    response = client_for("medical").get("/api/v1/fields/")
     assert response.status_code == 200
     fields = {f["path"]: f for f in response.json()["results"]}
     assert fields["decile"]["type"] == "integer"
     assert "cardiology" in fields["specialty"]["allowed_values"]
     assert {"path", "type", "allowed_values", "label"} <= set(fields["state"])
+
+
+def test_field_catalog_is_refused_to_field_leads(client_for):
+    assert client_for("field_lead").get("/api/v1/fields/").status_code == 403
 
 
 def test_field_catalog_needs_authentication(api_client):

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -97,22 +96,6 @@ def exception_handler(exc, context):
     else:
         response.data = {"errors": [{"path": "", "message": str(getattr(exc, "detail", exc))}]}
     return response
-
-
-class StrictFormatNegotiation(DefaultContentNegotiation):
-    """``?format=`` must name one of the view's formats; another is a 400 naming ``format``.
-
-    DRF answers an unknown format with a bare 404, as if the resource were missing.
-    """
-
-    def filter_renderers(self, renderers, format):  # noqa: A002 - DRF's argument name
-        matching = [r for r in renderers if r.format == format]
-        if not matching:
-            known = ", ".join(sorted({r.format for r in renderers if r.format != "api"}))
-            raise exceptions.ValidationError(
-                {"format": [f"unknown format '{format}' (expected one of {known})"]}
-            )
-        return matching
 
 
 class CsvRenderer(BaseRenderer):

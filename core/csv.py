@@ -26,6 +26,22 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
+def looks_like_formula(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula: ``=...``, or ``+``/``-``/``@``
+    followed by more than a number. ``-5`` and ``+1.5`` are numbers, not formulas.
+    Imports refuse such cells (docs/imports.md, "Limits"); exports quote them.
+    """
+    if not text.startswith(FORMULA_PREFIXES):
+        return False
+    if text.startswith(("=", "\t", "\r")):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return len(text) > 1
+    return False
+
+
 class _Echo:
     """A file-like object whose write returns the line, so csv.writer can feed a generator."""
 

@@ -7,7 +7,8 @@ Hostile files are refused before they cost memory or CPU (docs/imports.md,
 "Limits"): an XLSX is inspected as a zip first (total uncompressed size,
 compression ratio, no DTD in any XML part), parsed with defusedxml (openpyxl
 uses it when installed), read only up to ``XLSX_MAX_ROWS`` rows and the
-header's columns; formula cells and NUL characters are refused as
+header's columns; formula cells (in a CSV: text a spreadsheet would run as a
+formula, core.csv.looks_like_formula) and NUL characters are refused as
 ``row N: column: ...``.
 """
 
@@ -28,6 +29,7 @@ import defusedxml
 import openpyxl
 from django.conf import settings
 
+from core.csv import looks_like_formula
 from core.errors import ErrorDetail, ValidationFailed
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -82,9 +84,12 @@ def _cell_error(number: int, header: list[str], index: int, message: str) -> Val
 
 
 def _no_nul(number: int, header: list[str], cells: list[str]) -> list[str]:
+    """The row's cells, or an error naming the first holding a NUL or a formula."""
     for index, cell in enumerate(cells):
         if "\x00" in cell:
             raise _cell_error(number, header, index, "NUL characters are not accepted")
+        if looks_like_formula(cell):
+            raise _cell_error(number, header, index, "formulas are not accepted")
     return cells
 
 

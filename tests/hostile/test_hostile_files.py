@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.csv import looks_like_formula
 from customers.models import Customer
 from tests.factories import valid_npi
 
@@ -60,6 +61,19 @@ def test_formula_cell_is_refused_with_row_and_column(client_for):
     assert response.status_code == 400
     assert "row 1: decile: formulas are not accepted" in messages(response)
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3"])
+def test_csv_cell_a_spreadsheet_would_run_is_refused(client_for, cell):
+    text = ",".join(HEADER) + f"\n{NPI},{cell},King,cardiology,5\n"
+    response = post(client_for("admin"), text.encode(), name="customers.csv")
+    assert response.status_code == 400
+    assert "row 1: first_name: formulas are not accepted" in messages(response)
+    assert not Customer.objects.exists()
+
+
+def test_csv_signed_number_is_not_a_formula():
+    assert [looks_like_formula(v) for v in ("-5", "+1.5", "-", "Ada")] == [False] * 4
 
 
 def test_dtd_in_a_workbook_is_refused(client_for):

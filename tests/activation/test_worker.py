@@ -8,20 +8,15 @@ the members, every request carrying the same idempotency key.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from activation import services, tasks
 from activation.models import Sync
 from tests.factories.activation import DestinationFactory
+from tests.worker_support import require_worker_setup, start_worker, stop_worker, wait_for
 
 from .support import active_version, approved_mapping, cardiologists, held_npis
 
@@ -32,51 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def worker():
-    if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL (a worker process shares the database)")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        "ACTIVATION_RETRY_BASE_SECONDS": "1",
-        "ACTIVATION_WEBHOOK_TIMEOUT": "1",
-    }
+    require_worker_setup()
     # config.celery is imported only by worker tests that have Redis to talk to.
     from config.celery import app
 
     app.control.purge()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "-l",
-            "warning",
-            "-n",
-            f"activation-test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
+    proc = start_worker(
+        "activation-test", ACTIVATION_RETRY_BASE_SECONDS="1", ACTIVATION_WEBHOOK_TIMEOUT="1"
     )
     yield proc
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-def wait_for(predicate, timeout: float = 90) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
+    stop_worker(proc)
 
 
 def test_worker_retries_a_failing_webhook_until_it_accepts(worker, receiver, make_user):

@@ -9,10 +9,8 @@ restarts the Redis server named by REDIS_URL on loopback.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -24,6 +22,7 @@ from rest_framework.test import APIClient
 
 from segmentation.models import Membership, RecomputeRequest
 from tests.factories import CustomerFactory, UserFactory
+from tests.worker_support import start_worker, stop_worker, wait_for
 
 from .segments_support import activate, make_segment
 
@@ -67,31 +66,6 @@ def redis_control():
         _start_redis(port)
 
 
-def _start_worker() -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q",
-         "celery,recompute,compliance", "--pool", "solo", "-l", "warning",
-         "-n", f"outbox-test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-
-
-def wait_for(predicate, timeout: float = 90) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def test_import_with_redis_down_succeeds_and_memberships_catch_up(redis_control):
     port = redis_control
     brand = UserFactory(roles=["brand"])
@@ -120,13 +94,12 @@ def test_import_with_redis_down_succeeds_and_memberships_catch_up(redis_control)
     assert not Membership.objects.filter(version=version).exists()
 
     _start_redis(port)
-    worker = _start_worker()  # a worker start dispatches what is pending
+    worker = start_worker("outbox-test")  # a worker start dispatches what is pending
     try:
         assert wait_for(lambda: Membership.objects.filter(version=version).exists())
         assert wait_for(lambda: RecomputeRequest.objects.get().done_at is not None)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_worker(worker)
     request.refresh_from_db()
     assert request.attempts == 1
     assert Membership.objects.filter(version=version, customer=customer).count() == 1

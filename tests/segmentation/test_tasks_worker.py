@@ -7,20 +7,15 @@ The test starts its own worker process on the test database.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from customers.signals import announce_customers_changed
 from segmentation import tasks
 from segmentation.models import Membership, RecomputeRun
 from tests.factories import CustomerFactory, UserFactory
+from tests.worker_support import require_worker_setup, start_worker, stop_worker, wait_for
 
 from .segments_support import activate, make_segment
 
@@ -32,50 +27,14 @@ HIGH = {"field": "decile", "op": "gte", "value": 8}
 
 @pytest.fixture
 def worker():
-    if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL (a worker process shares the database)")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-    }
+    require_worker_setup()
+    # config.celery is imported only by worker tests that have Redis to talk to.
     from config.celery import app
 
     app.control.purge()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "celery,recompute,compliance",
-            "--pool",
-            "solo",
-            "-l",
-            "warning",
-            "-n",
-            f"segments-test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    proc = start_worker("segments-test")
     yield proc
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-def wait_for(predicate, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+    stop_worker(proc)
 
 
 def test_scheduled_recompute_runs_on_the_worker(worker):

@@ -159,6 +159,10 @@ def persona_label(table: FeatureTable, frame: pd.DataFrame, inside: np.ndarray, 
                 decile = f", decile {int(np.percentile(inside_decile, 25))}+"
             elif shift <= -0.3:
                 decile = f", decile {int(np.percentile(inside_decile, 75))} or lower"
+    if not activity and not decile and noun == "HCPs":
+        # Nothing sets the persona apart by the thresholds above: say so rather
+        # than name it like the whole population.
+        noun = "Typical HCPs"
     label = f"{activity} {noun}" if activity else noun
     label = label[0].upper() + label[1:]
     return f"{label}{decile}"

@@ -46,6 +46,7 @@ def test_profile_and_label_read_well(population, brand_client):
     body = _personas(brand_client, k=2)
     for persona in body["personas"]:
         assert persona["label"] and persona["label"][0].isupper()
+        assert persona["label"] != "HCPs"  # a name for the whole population, not a persona
         assert len(persona["profile"]) == 5
         assert {"feature", "persona_mean", "population_mean"} <= set(persona["profile"][0])
     labels = [p["label"] for p in body["personas"]]

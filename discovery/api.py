@@ -8,7 +8,6 @@ started and queued, and the answer is 202 ``{"task_id"}``.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,12 +18,11 @@ from rest_framework.views import APIView
 from accounts.permissions import action_permission
 from core.api import validated
 from core.errors import ValidationFailed
-from core.jobs import start_job
 from segmentation.selectors import segment_get
 
 from . import services
 from .serializers import DescribeIn, PersonasIn
-from .tasks import describe_task, personas_task
+from .tasks import queue_describe, queue_personas
 
 _RESPONSES = {
     200: OpenApiResponse(OpenApiTypes.OBJECT, description="the result (eager)"),
@@ -32,11 +30,7 @@ _RESPONSES = {
 }
 
 
-def _queue(request, kind: str, task, params: dict) -> Response:
-    job = start_job(kind=kind, owner=request.user)
-    if params.get("as_of") is not None:
-        params["as_of"] = params["as_of"].isoformat()
-    transaction.on_commit(lambda: task.delay(str(job.id), request.user.pk, params))
+def _queued(job) -> Response:
     return Response({"task_id": str(job.id)}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -48,13 +42,7 @@ class DescribeView(APIView):
         data = dict(validated(DescribeIn, request.data))
         if settings.CELERY_TASK_ALWAYS_EAGER:
             return Response(services.describe_list(user=request.user, **data).result)
-        services.check_describe(
-            user=request.user,
-            npis=data.get("npis"),
-            parent=data.get("parent"),
-            max_conditions=data.get("max_conditions"),
-        )
-        return _queue(request, "discovery.describe", describe_task, data)
+        return _queued(queue_describe(user=request.user, params=data))
 
 
 class PersonasView(APIView):
@@ -65,13 +53,7 @@ class PersonasView(APIView):
         data = dict(validated(PersonasIn, request.data))
         if settings.CELERY_TASK_ALWAYS_EAGER:
             return Response(services.find_personas(user=request.user, **data).result)
-        services.check_personas(
-            user=request.user,
-            k=data.get("k"),
-            parent=data.get("parent"),
-            families=data.get("families"),
-        )
-        return _queue(request, "discovery.personas", personas_task, data)
+        return _queued(queue_personas(user=request.user, params=data))
 
 
 def version_param(request) -> int | None:

@@ -14,7 +14,6 @@ import re
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,16 +22,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.mixins import page_permission
 from core.errors import DomainError, ErrorDetail, ValidationFailed
-from core.jobs import job_get, start_job
+from core.jobs import job_get
 from core.models import JobState
 from segmentation.selectors import segment_get, segment_list
 
 from . import services
 from .selectors import run_get
 from .table import FAMILIES
-from .tasks import describe_task, personas_task
+from .tasks import DESCRIBE_KIND, PERSONAS_KIND, queue_describe, queue_personas
 
-DESCRIBE_KIND, PERSONAS_KIND = "discovery.describe", "discovery.personas"
 PARTIALS = {
     DESCRIBE_KIND: "discovery/partials/describe_result.html",
     PERSONAS_KIND: "discovery/partials/personas_result.html",
@@ -148,12 +146,8 @@ def _context_key(kind: str) -> str:
     return "describe" if kind == DESCRIBE_KIND else "personas"
 
 
-def _queued(request: HttpRequest, kind: str, task, params: dict) -> HttpResponse:
-    """Start a job for ``task`` (as the API does) and answer the polling progress fragment."""
-    job = start_job(kind=kind, owner=request.user)
-    if params.get("as_of") is not None:
-        params["as_of"] = params["as_of"].isoformat()
-    transaction.on_commit(lambda: task.delay(str(job.id), request.user.pk, params))
+def _queued(request: HttpRequest, kind: str, job) -> HttpResponse:
+    """The polling progress fragment of a job queued as the API queues it."""
     context = {"job": job, _context_key(kind) + "_job": job}
     return _answer(request, "discovery/partials/task_progress.html", context, 202)
 
@@ -171,13 +165,8 @@ def describe_page(request: HttpRequest) -> HttpResponse:
             "as_of": _as_of(request.POST.get("as_of")),
         }
         if _workers():
-            services.check_describe(
-                user=request.user,
-                npis=params["npis"],
-                parent=params["parent"],
-                max_conditions=params["max_conditions"],
-            )
-            return _queued(request, DESCRIBE_KIND, describe_task, params)
+            job = queue_describe(user=request.user, params=params)
+            return _queued(request, DESCRIBE_KIND, job)
         result = _describe_result(services.describe_list(user=request.user, **params))
     except DomainError as exc:
         errors = exc.errors
@@ -198,13 +187,8 @@ def personas_page(request: HttpRequest) -> HttpResponse:
             "as_of": _as_of(request.POST.get("as_of")),
         }
         if _workers():
-            services.check_personas(
-                user=request.user,
-                k=params["k"],
-                parent=params["parent"],
-                families=params["families"],
-            )
-            return _queued(request, PERSONAS_KIND, personas_task, params)
+            job = queue_personas(user=request.user, params=params)
+            return _queued(request, PERSONAS_KIND, job)
         result = _personas_result(services.find_personas(user=request.user, **params))
     except DomainError as exc:
         errors = exc.errors

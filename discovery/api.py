@@ -16,8 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import action_permission
-from core.api import validated
-from core.errors import ValidationFailed
+from core.api import positive_int_param, validated
 from segmentation.selectors import segment_get
 
 from . import services
@@ -56,19 +55,6 @@ class PersonasView(APIView):
         return _queued(queue_personas(user=request.user, params=data))
 
 
-def version_param(request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{raw}' is not an integer", path="version") from None
-    if value < 1:
-        raise ValidationFailed("must be a positive integer", path="version")
-    return value
-
-
 class DifferentiatorsView(APIView):
     permission_classes = [IsAuthenticated, action_permission("view_differentiators")]
 
@@ -80,6 +66,6 @@ class DifferentiatorsView(APIView):
         segment = segment_get(key=key)
         return Response(
             services.segment_differentiators(
-                user=request.user, segment=segment, number=version_param(request)
+                user=request.user, segment=segment, number=positive_int_param(request, "version")
             )
         )

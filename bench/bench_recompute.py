@@ -292,6 +292,12 @@ def full_run(
                 f"{again_ms[r.segment]:>6,}ms {floor_times[r.segment] * 1000:>6,.0f}ms"
             )
     engine = {r.segment: r.member_count for r in results}
+    per_template: dict[str, list[float]] = {}
+    for r in results:
+        template = r.segment.rsplit("-v", 1)[0] if "-v" in r.segment else r.segment
+        pair = per_template.setdefault(template, [0.0, 0.0])
+        pair[0] += r.duration_ms / 1000
+        pair[1] += floor_times[r.segment]
     mismatched = {k: (engine[k], counts[k]) for k in counts if engine[k] != counts[k]}
     return {
         "full": full,
@@ -300,6 +306,7 @@ def full_run(
         "floor": floor,
         "mismatched": mismatched,
         "members": sum(engine.values()),
+        "per_template": per_template,
     }
 
 
@@ -424,6 +431,9 @@ def main() -> None:
             f"  engine {big['full']:.1f} s ({big['members']:,} members), select-only floors "
             f"one by one {big['floor']:.1f} s: {big['full'] / big['floor']:.2f}x"
         )
+        print(f"  {'template (engine runs / floors summed)':40} {'engine':>8} {'floors':>8}")
+        for template, (engine_s, floor_s) in sorted(big["per_template"].items()):
+            print(f"  {template:40} {engine_s:>7.1f}s {floor_s:>7.1f}s")
         mismatched = big["mismatched"]
         print(
             "  member counts: "

@@ -31,6 +31,8 @@ from segmentation.models import Membership
 
 from .catalog import get_field
 from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q
+from .shared import SharedAggregates, SharedColumn
+from .windows import event_start, rx_window
 
 # -- event and rx conditions ------------------------------------------------------
 
@@ -77,6 +79,20 @@ def _count_compare(
     return equal if op == "eq" else _not(equal)
 
 
+def _compare_total(
+    node: dict,
+    ctx: _Context,
+    comparison: dict,
+    exists_one: Callable[[], Q],
+    grouped: Callable[[str, int], Q],
+) -> Compiled:
+    """An event count or rx sum compared, from the run's shared table when it holds it."""
+    shared = ctx.shared_column(node)
+    if shared is not None:
+        exists_one, grouped = (lambda: shared.compare("gte", 1)), shared.compare
+    return _count_compare(comparison["op"], comparison["value"], exists_one, grouped)
+
+
 def _grouped_q(rows, aggregate, op: str, k: int, ctx: _Context) -> Q:
     having = {"eq": Exact, "gte": GreaterThanOrEqual}[op]
     # Aggregate only the customers asked about, not every customer in the
@@ -117,43 +133,29 @@ def _event(node: dict, ctx: _Context) -> Compiled:
     plain = Interaction.objects.all()
     keys = {k: v for k, v in node["event"].items()}
     window = Q(occurred_at__lte=ctx.as_of)
-    if "within_days" in node:
-        try:
-            start = ctx.as_of - dt.timedelta(days=node["within_days"])
-        except OverflowError:
-            start = None
-        if start is not None:
-            window &= Q(occurred_at__gt=start)
+    start = event_start(ctx.as_of, node.get("within_days"))
+    if start is not None:
+        window &= Q(occurred_at__gt=start)
     rows = rows.filter(window, **keys)
     plain = plain.filter(window, **keys)
     count = node.get("count") or {"op": "gte", "value": 1}
-    return _count_compare(
-        count["op"],
-        count["value"],
+    return _compare_total(
+        node,
+        ctx,
+        count,
         lambda: _q(Exists(rows)),
         # COUNT(*), not COUNT(id): the grouped scan can stay index-only.
         lambda op, k: _grouped_q(plain, Count("*"), op, k, ctx),
     )
 
 
-def _month_start(day: dt.date, months_back: int) -> dt.date | None:
-    index = day.year * 12 + (day.month - 1) - months_back
-    year, month = divmod(index, 12)
-    if year < 1:
-        return None
-    return dt.date(year, month + 1, 1)
-
-
 def _rx(node: dict, ctx: _Context) -> Compiled:
 
     metric = node["metric"]
-    today = ctx.as_of.date()
-    # Facts are keyed by the month's first day; "< next month" also holds any day in it.
-    window = Q(month__lt=_month_start(today, -1))
-    if "months" in node:
-        first = _month_start(today, node["months"] - 1)
-        if first is not None:
-            window &= Q(month__gte=first)
+    first, end = rx_window(ctx.as_of, node.get("months"))
+    window = Q(month__lt=end)
+    if first is not None:
+        window &= Q(month__gte=first)
     product = node["rx"].get("product")
     if product is not None:
         window &= Q(product=product)
@@ -162,9 +164,10 @@ def _rx(node: dict, ctx: _Context) -> Compiled:
     rows = ctx.restrict(
         RxFact.objects.filter(window, customer_id=OuterRef("pk"), **{f"{metric}__gt": 0})
     )
-    return _count_compare(
-        node["sum"]["op"],
-        node["sum"]["value"],
+    return _compare_total(
+        node,
+        ctx,
+        node["sum"],
         lambda: _q(Exists(rows)),
         lambda op, k: _grouped_q(plain, Sum(metric), op, k, ctx),
     )
@@ -189,10 +192,12 @@ class _Context:
         segment_version_id: Callable[[str], int | None],
         customer_ids: Restriction | None = None,
         within: QuerySet | None = None,
+        shared: SharedAggregates | None = None,
     ):
         self.as_of = as_of
         self.segment_version_id = segment_version_id
         self.customer_ids = customer_ids
+        self.shared = shared
         # Customers (a Customer query) outside which the node being compiled
         # is false, or its result unused, whatever its grouped subqueries say
         # (see _all and customer_filter's ``within``); ``probe`` when they are
@@ -204,13 +209,24 @@ class _Context:
 
     def narrowed(self, condition: Q, *, probe: bool) -> _Context:
         """A copy whose grouped subqueries aggregate only customers satisfying ``condition``."""
-        ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids)
+        ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids, shared=self.shared)
         ids = Customer.objects.filter(condition).order_by()
         if self.narrow is not None:
             ids = ids.filter(pk__in=self.narrow.values("pk"))
         ctx.narrow = ids
         ctx.probe = probe or self.probe
         return ctx
+
+    def shared_column(self, node: dict) -> SharedColumn | None:
+        """The run's shared total for an event or rx condition, if it has one.
+
+        Only for the whole population: a scoped run reads its few customers' rows.
+        """
+        if self.shared is None or self.customer_ids is not None:
+            return None
+        if "event" in node:
+            return self.shared.event_column(node)
+        return self.shared.rx_column(node)
 
     def restrict(self, rows: QuerySet) -> QuerySet:
         """Limit per-customer rows to the restriction, if any.
@@ -291,12 +307,14 @@ def compile_rule(
     segment_version_id: Callable[[str], int | None],
     customer_ids: Restriction | None = None,
     within: QuerySet | None = None,
+    shared: SharedAggregates | None = None,
 ) -> Compiled:
     """Compile ``rule`` to a Q, or to True/False when it is constant.
 
-    ``customer_ids``, ``within``: see :func:`customer_filter`.
+    ``customer_ids``, ``within``, ``shared``: see :func:`customer_filter`.
     """
-    return _compile(rule, _Context(as_utc(as_of), segment_version_id, customer_ids, within))
+    ctx = _Context(as_utc(as_of), segment_version_id, customer_ids, within, shared)
+    return _compile(rule, ctx)
 
 
 def customer_filter(
@@ -306,6 +324,7 @@ def customer_filter(
     segment_version_id: Callable[[str], int | None],
     customer_ids: Restriction | None = None,
     within: QuerySet | None = None,
+    shared: SharedAggregates | None = None,
 ) -> Q:
     """A Q over Customer, true exactly for the customers matching ``rule`` at ``as_of``.
 
@@ -327,6 +346,10 @@ def customer_filter(
     subqueries aggregate only those customers (combined with the narrowing of
     each ``all``), the correlated ``EXISTS`` are left to the planner. The Q is
     exact for the customers in ``within``; the caller restricts to them.
+
+    ``shared`` (materialised :class:`~segmentation.rules.shared.SharedAggregates`
+    planned for this rule, among others, at the same ``as_of``) answers the
+    event and rx conditions it holds from its tables; the Q is the same set.
     """
     compiled = compile_rule(
         rule,
@@ -334,6 +357,7 @@ def customer_filter(
         segment_version_id=segment_version_id,
         customer_ids=customer_ids,
         within=within,
+        shared=shared,
     )
     if compiled is True:
         return ~Q(pk__in=[])

@@ -39,6 +39,7 @@ from ..models import (
     SegmentVersion,
 )
 from ..rules import customer_filter
+from ..rules.shared import SharedAggregates
 
 
 def without_jit() -> None:
@@ -80,7 +81,12 @@ def current_members_of(key: str, resolver) -> QuerySet | None:
 
 
 def target_query(
-    *, version: SegmentVersion, as_of: datetime, scope: list[int] | None, scope_sql: RawSQL | None
+    *,
+    version: SegmentVersion,
+    as_of: datetime,
+    scope: list[int] | None,
+    scope_sql: RawSQL | None,
+    shared: SharedAggregates | None = None,
 ) -> QuerySet[Customer]:
     """M' as a Customer query (restricted to ``scope`` when given); reads M before any write.
 
@@ -89,6 +95,8 @@ def target_query(
     ``customer_filter``, current members, the parent's members) so that none
     of them reads rows of customers outside the scope; the outer query takes
     the literal ids, so the planner knows it starts from a few customers.
+
+    ``shared``: the run's shared event and rx totals (full runs, ``recompute.py``).
     """
     resolver = selectors.ReferenceResolver()
     # A full run of a child segment reads only its parent's members' rows; a
@@ -102,6 +110,7 @@ def target_query(
         segment_version_id=resolver,
         customer_ids=scope_sql,
         within=within,
+        shared=shared,
     )
     if version.exit_rule is not None:
         current = Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk"))
@@ -113,6 +122,7 @@ def target_query(
             segment_version_id=resolver,
             customer_ids=scope_sql,
             within=within,
+            shared=shared,
         )
         condition = (condition | Q(Exists(current))) & not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.

@@ -30,6 +30,7 @@ from ..models import (
     RecomputeTrigger,
     SegmentVersion,
 )
+from ..rules.shared import SharedAggregates
 from ..signals import membership_changed
 from .membership import (
     drop_differences,
@@ -102,28 +103,77 @@ def recompute_version(
         return (
             results[0] if results else _unchanged(version, as_of, trigger, time.perf_counter(), [])
         )
-    started_at = timezone.now()
-    t0 = time.perf_counter()
     with transaction.atomic():
         without_jit()
         version = _locked([version])[0]
-        # M' is evaluated once; only its differences from M are kept.
-        n_in, n_out = materialise_differences(
-            target=target_query(version=version, as_of=as_of, scope=None, scope_sql=None),
-            version=version,
-        )
-        if n_in == 0 and n_out == 0:
-            # Unchanged data and as_of change nothing and record nothing (docs/rules.md).
-            drop_differences()
-            return _unchanged(version, as_of, trigger, t0, None)
-        run = _new_run(version, as_of, trigger, started_at, user, None)
-        recorded_at = timezone.now()
-        write_differences(
-            version=version, run=run, as_of=as_of, recorded_at=recorded_at, exited=n_out
-        )
+        return _recompute_locked(version, as_of=as_of, trigger=trigger, user=user)
+
+
+def _recompute_locked(
+    version: SegmentVersion,
+    *,
+    as_of: datetime,
+    trigger: str,
+    user,
+    shared: SharedAggregates | None = None,
+) -> RecomputeResult:
+    """A full recompute of a version whose row the caller's transaction has locked."""
+    started_at = timezone.now()
+    t0 = time.perf_counter()
+    # M' is evaluated once; only its differences from M are kept.
+    n_in, n_out = materialise_differences(
+        target=target_query(
+            version=version, as_of=as_of, scope=None, scope_sql=None, shared=shared
+        ),
+        version=version,
+    )
+    if n_in == 0 and n_out == 0:
+        # Unchanged data and as_of change nothing and record nothing (docs/rules.md).
         drop_differences()
-        member_count = Membership.objects.filter(version_id=version.pk).count()
-        return _record(version, run, (n_in, n_out), member_count, recorded_at, t0, user)
+        return _unchanged(version, as_of, trigger, t0, None)
+    run = _new_run(version, as_of, trigger, started_at, user, None)
+    recorded_at = timezone.now()
+    write_differences(version=version, run=run, as_of=as_of, recorded_at=recorded_at, exited=n_out)
+    drop_differences()
+    member_count = Membership.objects.filter(version_id=version.pk).count()
+    return _record(version, run, (n_in, n_out), member_count, recorded_at, t0, user)
+
+
+def _recompute_shared(
+    versions: list[SegmentVersion], *, as_of: datetime, trigger: str, user=None
+) -> list[RecomputeResult] | None:
+    """A full recompute of several versions sharing their event and rx totals; one transaction.
+
+    The totals that at least two conditions of these versions read are
+    computed once (``rules.shared``) and every version is evaluated against
+    them, level by level. None when nothing is shared (the caller then runs
+    one transaction per version, as before).
+
+    Why one transaction: the versions are locked first, then the totals are
+    read. A data change committed after that waits, in its incremental
+    recompute, for these locks, and so is applied on top of this run instead
+    of being overwritten by totals read before it (docs/rules.md, "Recompute").
+    """
+    if user is not None:
+        require(user, "recompute_segment")
+    rules = [r for v in versions for r in (v.entry_rule, v.exit_rule)]
+    shared = SharedAggregates.plan(rules, as_of=as_of)
+    if not shared:
+        return None
+    results: list[RecomputeResult] = []
+    with transaction.atomic():
+        without_jit()
+        locked = _locked(versions)
+        shared.materialise()
+        for level in selectors.dependency_levels(locked):
+            for version in level:
+                results.append(
+                    _recompute_locked(
+                        version, as_of=as_of, trigger=trigger, user=user, shared=shared
+                    )
+                )
+        shared.drop()
+    return results
 
 
 def _locked(versions: list[SegmentVersion]) -> list[SegmentVersion]:
@@ -308,13 +358,20 @@ def _recompute_in_order(
     """Recompute versions level by level so references see this run's membership.
 
     With ``customer_ids`` the whole run is one scoped transaction
-    (``_recompute_scoped``); without, one transaction per version.
+    (``_recompute_scoped``). Without, versions that share event or rx totals
+    are one transaction computing each total once (``_recompute_shared``);
+    otherwise one transaction per version.
     """
     as_of = as_utc(as_of) or timezone.now()
+    versions = list(versions)
     if customer_ids is not None:
         return _recompute_scoped(
-            list(versions), customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
+            versions, customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
         )
+    if len(versions) > 1:
+        shared = _recompute_shared(versions, as_of=as_of, trigger=trigger, user=user)
+        if shared is not None:
+            return shared
     results: list[RecomputeResult] = []
     for level in selectors.dependency_levels(list(versions)):
         for version in level:
@@ -330,9 +387,11 @@ def recompute_all(
     trigger: str = RecomputeTrigger.SCHEDULE,
     customer_ids: Iterable[int] | None = None,
 ) -> list[RecomputeResult]:
-    """Recompute every active version in dependency order (one transaction per version).
+    """Recompute every active version in dependency order.
 
-    With ``customer_ids``, each version is evaluated for those customers only.
+    Totals that several versions read are computed once for the run
+    (``_recompute_shared``). With ``customer_ids``, each version is evaluated
+    for those customers only.
     """
     return _recompute_in_order(
         selectors.active_versions(), as_of=as_of, trigger=trigger, customer_ids=customer_ids

@@ -235,6 +235,55 @@ def test_segment_reference_sees_same_run_membership_in_recompute_all(brand):
     assert member_npis(referred) == member_npis(referring) == {c.npi}
 
 
+def _rep_visits(n: int, days: int) -> dict:
+    return {
+        "event": {"channel": "rep_visit"},
+        "within_days": days,
+        "count": {"op": "gte", "value": n},
+    }
+
+
+def test_recompute_all_reads_shared_totals_exactly_per_window(brand):
+    """Segments reading one event filter with different windows and thresholds,
+    recomputed together from one shared table, each get exactly their members."""
+    one_recent = CustomerFactory()
+    InteractionFactory(
+        customer=one_recent, channel="rep_visit", kind="visited", occurred_at=AS_OF - 5 * DAY
+    )
+    two_older = CustomerFactory()
+    for days in (20, 40):
+        InteractionFactory(
+            customer=two_older,
+            channel="rep_visit",
+            kind="visited",
+            occurred_at=AS_OF - days * DAY,
+        )
+    never = CustomerFactory()
+    a = activate(make_segment(brand, "one-in-10", _rep_visits(1, 10)))
+    b = activate(make_segment(brand, "two-in-60", _rep_visits(2, 60)))
+    c = activate(make_segment(brand, "none-in-15", {"not": _rep_visits(1, 15)}))
+    results = services.recompute_all(as_of=AS_OF)
+    assert {r.segment for r in results} == {"one-in-10", "two-in-60", "none-in-15"}
+    assert member_npis(a) == {one_recent.npi}
+    assert member_npis(b) == {two_older.npi}
+    assert member_npis(c) == {two_older.npi, never.npi}
+
+
+def test_shared_recompute_equals_recomputing_each_segment_alone(brand):
+    for decile, days in ((9, 3), (8, 30), (2, 90), (None, 400)):
+        customer = CustomerFactory(decile=decile)
+        InteractionFactory(
+            customer=customer, channel="rep_visit", kind="visited", occurred_at=AS_OF - days * DAY
+        )
+    rules = [_rep_visits(1, 35), _rep_visits(1, 100), {"all": [HIGH, _rep_visits(1, 500)]}]
+    together = [activate(make_segment(brand, f"t{i}", r)) for i, r in enumerate(rules)]
+    services.recompute_all(as_of=AS_OF)
+    for i, rule in enumerate(rules):
+        alone = make_segment(brand, f"alone{i}", rule)
+        recompute(alone)
+        assert member_npis(alone) == member_npis(together[i]), rule
+
+
 def test_recompute_all_skips_versions_that_are_not_active(brand):
     CustomerFactory(decile=9)
     draft = make_segment(brand, "drafty", HIGH)

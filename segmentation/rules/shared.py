@@ -1,0 +1,206 @@
+"""Aggregates shared by the segments of one full recompute (docs/rules.md, "Recompute").
+
+A brand team's segments read the same few event counts and rx sums with
+different thresholds and windows: "2 rep visits in 30 days" and "4 rep
+visits in 60 days", "a webinar in 90 days" and "a webinar in 180 days". A
+run over many segments computes each such *source* (an event filter, or one
+product's rx, or all products' rx) once, as one temporary table holding, per
+customer with rows, one total per distinct window the run's rules ask for
+(``COUNT(*) FILTER (WHERE occurred_at > start)``, ``SUM(trx) FILTER (WHERE
+month >= first)``), read in one pass over the source's rows. Every segment is
+then evaluated against those tables: a condition is ``id IN (SELECT
+customer_id FROM table WHERE column >= k)``, a semi-join against a table of
+at most one row per customer.
+
+Exactness: the windows are computed by the same helpers as the compiler's
+(``event_start``, ``rx_window``), so a column holds exactly the count or sum
+the compiler's subquery would aggregate, and a customer absent from the table
+has 0, as in the compiler. Only sources read by at least two conditions of
+the run are shared; the others compile as usual, where narrowing by a
+segment's cheap conditions keeps them small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from core.time import as_utc
+from customers.models import Interaction, RxFact
+
+from .windows import event_start, rx_window
+
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class SharedColumn:
+    """One window's per-customer total in a shared table."""
+
+    table: str
+    column: str
+
+    def compare(self, op: str, k: int) -> Q:
+        """Customers whose total satisfies ``total op k`` (op ``gte`` or ``eq``, k >= 1).
+
+        Customers without a row have total 0, which no such comparison holds for.
+        """
+        sign = {"gte": ">=", "eq": "="}[op]
+        qn = connection.ops.quote_name
+        return Q(
+            pk__in=RawSQL(
+                f"SELECT customer_id FROM {qn(self.table)} WHERE {qn(self.column)} {sign} %s",
+                (k,),
+            )
+        )
+
+
+@dataclass
+class _Source:
+    """One event filter or one product's rx (``product`` None: every product)."""
+
+    kind: str  # "event" or "rx"
+    keys: tuple  # event: sorted (key, value) pairs; rx: (product,)
+    uses: int = 0
+    windows: dict = field(default_factory=dict)  # window -> column name
+    table: str | None = None
+
+
+def _event_key(node: dict) -> tuple:
+    return ("event", tuple(sorted(node["event"].items())))
+
+
+def _rx_key(node: dict) -> tuple:
+    return ("rx", (node["rx"].get("product"),))
+
+
+def _conditions(rule: dict | None) -> Iterator[dict]:
+    if rule is None:
+        return
+    for group in ("all", "any"):
+        if group in rule:
+            for child in rule[group]:
+                yield from _conditions(child)
+            return
+    if "not" in rule:
+        yield from _conditions(rule["not"])
+    elif "event" in rule or "rx" in rule:
+        yield rule
+
+
+class SharedAggregates:
+    """The event counts and rx sums a set of rules needs, each source computed once.
+
+    ``plan(rules, as_of)`` finds the sources; ``materialise()`` writes their
+    temporary tables (in the caller's transaction); the compiler asks
+    ``event_column`` / ``rx_column`` for a condition's column (None: not
+    shared, compile as usual); ``drop()`` removes the tables.
+    """
+
+    def __init__(self, as_of: dt.datetime):
+        self.as_of = as_utc(as_of)  # as the compiler takes it
+        self.sources: dict[tuple, _Source] = {}
+
+    @classmethod
+    def plan(cls, rules: Iterable[dict | None], *, as_of: dt.datetime) -> SharedAggregates:
+        shared = cls(as_of)
+        as_of = shared.as_of
+        for rule in rules:
+            for node in _conditions(rule):
+                if "event" in node:
+                    source = shared._source(_event_key(node))
+                    source.windows.setdefault(event_start(as_of, node.get("within_days")), None)
+                else:
+                    source = shared._source(_rx_key(node))
+                    first, _ = rx_window(as_of, node.get("months"))
+                    source.windows.setdefault((node["metric"], first), None)
+                source.uses += 1
+        shared.sources = {k: s for k, s in shared.sources.items() if s.uses >= 2}
+        return shared
+
+    def _source(self, key: tuple) -> _Source:
+        if key not in self.sources:
+            self.sources[key] = _Source(kind=key[0], keys=key[1])
+        return self.sources[key]
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    # -- the tables ---------------------------------------------------------------
+
+    def materialise(self) -> None:
+        """Write one temporary table per shared source: customer_id and one total per window."""
+        for source in self.sources.values():
+            source.table = f"segmentation_shared_{next(_names)}"
+            columns = {}
+            for i, window in enumerate(source.windows):
+                source.windows[window] = f"w{i}"
+                columns[f"w{i}"] = self._total(source, window)
+            rows = self._rows(source).order_by().values("customer_id").annotate(**columns)
+            sql, params = rows.query.sql_with_params()
+            table = connection.ops.quote_name(source.table)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {sql}", params)
+                if connection.vendor == "postgresql":
+                    # Temporary tables are never analysed by autovacuum; the
+                    # planner needs their size to choose a hash semi-join.
+                    cursor.execute(f"ANALYZE {table}")
+
+    def _rows(self, source: _Source):
+        if source.kind == "event":
+            rows = Interaction.objects.filter(occurred_at__lte=self.as_of, **dict(source.keys))
+            starts = list(source.windows)
+            if None not in starts:
+                rows = rows.filter(occurred_at__gt=min(starts))
+            return rows
+        (product,) = source.keys
+        _, end = rx_window(self.as_of, None)
+        rows = RxFact.objects.filter(month__lt=end)
+        if product is not None:
+            rows = rows.filter(product=product)
+        firsts = [first for _, first in source.windows]
+        if None not in firsts:
+            rows = rows.filter(month__gte=min(firsts))
+        return rows
+
+    @staticmethod
+    def _total(source: _Source, window):
+        if source.kind == "event":
+            start = window
+            return Count("pk", filter=Q(occurred_at__gt=start)) if start else Count("pk")
+        metric, first = window
+        total = Sum(metric, filter=Q(month__gte=first)) if first else Sum(metric)
+        return Coalesce(total, 0)
+
+    def drop(self) -> None:
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for source in self.sources.values():
+                if source.table:
+                    cursor.execute(f"DROP TABLE IF EXISTS {qn(source.table)}")
+                    source.table = None
+
+    # -- lookups for the compiler -------------------------------------------------------
+
+    def event_column(self, node: dict) -> SharedColumn | None:
+        source = self.sources.get(_event_key(node))
+        if source is None or source.table is None:
+            return None
+        column = source.windows.get(event_start(self.as_of, node.get("within_days")))
+        return SharedColumn(source.table, column) if column else None
+
+    def rx_column(self, node: dict) -> SharedColumn | None:
+        source = self.sources.get(_rx_key(node))
+        if source is None or source.table is None:
+            return None
+        first, _ = rx_window(self.as_of, node.get("months"))
+        column = source.windows.get((node["metric"], first))
+        return SharedColumn(source.table, column) if column else None

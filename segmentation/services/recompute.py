@@ -40,6 +40,7 @@ from .membership import (
     target_query,
     without_jit,
     write_differences,
+    write_first_members,
     write_scope,
     write_scoped_differences,
 )
@@ -120,13 +121,11 @@ def _recompute_locked(
     """A full recompute of a version whose row the caller's transaction has locked."""
     started_at = timezone.now()
     t0 = time.perf_counter()
+    target = target_query(version=version, as_of=as_of, scope=None, scope_sql=None, shared=shared)
+    if not Membership.objects.filter(version_id=version.pk).exists():
+        return _recompute_first(version, target, as_of, trigger, user, started_at, t0)
     # M' is evaluated once; only its differences from M are kept.
-    n_in, n_out = materialise_differences(
-        target=target_query(
-            version=version, as_of=as_of, scope=None, scope_sql=None, shared=shared
-        ),
-        version=version,
-    )
+    n_in, n_out = materialise_differences(target=target, version=version)
     if n_in == 0 and n_out == 0:
         # Unchanged data and as_of change nothing and record nothing (docs/rules.md).
         drop_differences()
@@ -137,6 +136,32 @@ def _recompute_locked(
     drop_differences()
     member_count = Membership.objects.filter(version_id=version.pk).count()
     return _record(version, run, (n_in, n_out), member_count, recorded_at, t0, user)
+
+
+def _recompute_first(
+    version: SegmentVersion,
+    target,
+    as_of: datetime,
+    trigger: str,
+    user,
+    started_at: datetime,
+    t0: float,
+) -> RecomputeResult:
+    """A version without members: M' is written as it is selected (``write_first_members``).
+
+    The run row is written first, for the spells to name it; when M' is
+    empty too it is deleted again in the same transaction, so a run that
+    changes nothing still leaves nothing behind.
+    """
+    run = _new_run(version, as_of, trigger, started_at, user, None)
+    recorded_at = timezone.now()
+    n_in = write_first_members(
+        target=target, version=version, run=run, as_of=as_of, recorded_at=recorded_at
+    )
+    if n_in == 0:
+        RecomputeRun.objects.filter(pk=run.pk).delete()
+        return _unchanged(version, as_of, trigger, t0, None)
+    return _record(version, run, (n_in, 0), n_in, recorded_at, t0, user)
 
 
 def _recompute_shared(

@@ -1,4 +1,6 @@
-"""Aggregates shared by the segments of one full recompute (docs/architecture.md, "How a customer change becomes a membership change").
+"""Aggregates shared by the segments of one full recompute.
+
+docs/architecture.md, "How a customer change becomes a membership change".
 
 A brand team's segments read the same few event counts and rx sums with
 different thresholds and windows: "2 rep visits in 30 days" and "4 rep

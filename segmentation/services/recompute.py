@@ -177,7 +177,8 @@ def _recompute_shared(
     Why one transaction: the versions are locked first, then the totals are
     read. A data change committed after that waits, in its incremental
     recompute, for these locks, and so is applied on top of this run instead
-    of being overwritten by totals read before it (docs/architecture.md, "How a customer change becomes a membership change").
+    of being overwritten by totals read before it (docs/architecture.md,
+    "How a customer change becomes a membership change").
     """
     if user is not None:
         require(user, "recompute_segment")

@@ -177,9 +177,11 @@ class SharedAggregates:
     def _total(source: _Source, window):
         if source.kind == "event":
             start = window
-            return Count("pk", filter=Q(occurred_at__gt=start)) if start else Count("pk")
+            if start is None:
+                return Count("pk")
+            return Count("pk", filter=Q(occurred_at__gt=start))
         metric, first = window
-        total = Sum(metric, filter=Q(month__gte=first)) if first else Sum(metric)
+        total = Sum(metric) if first is None else Sum(metric, filter=Q(month__gte=first))
         return Coalesce(total, 0)
 
     def drop(self) -> None:

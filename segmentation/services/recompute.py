@@ -33,6 +33,7 @@ from ..models import (
 from ..rules.shared import SharedAggregates
 from ..signals import membership_changed
 from .membership import (
+    analyse_spells,
     drop_differences,
     drop_scope,
     materialise_differences,
@@ -191,7 +192,9 @@ def _recompute_shared(
         without_jit()
         locked = _locked(versions)
         shared.materialise()
-        for level in selectors.dependency_levels(locked):
+        for number, level in enumerate(selectors.dependency_levels(locked)):
+            if number and any(r.changed for r in results):
+                analyse_spells()  # the next level reads what this transaction wrote
             for version in level:
                 results.append(
                     _recompute_locked(

@@ -13,37 +13,17 @@ import os
 
 import pytest
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import F
 
 from customers.models import Customer, RxFact, RxMonthlyTotal
 from tests.factories import CustomerFactory, RxFactFactory, valid_npi
 
-from .helpers import run_import
+from .helpers import assert_totals_exact, run_import
 
 pytestmark = pytest.mark.django_db
 
 JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
 METRICS = ("nrx", "trx", "new_patient_starts")
-
-
-def assert_totals_exact() -> None:
-    """RxMonthlyTotal equals SUM(RxFact) GROUP BY customer, month (zero rows ignored)."""
-    expected = {
-        (r["customer_id"], r["month"]): tuple(r[m] for m in METRICS)
-        for r in RxFact.objects.order_by()
-        .values("customer_id", "month")
-        .annotate(**{m: Sum(m) for m in METRICS})
-    }
-    totals = {
-        (customer_id, month): tuple(sums)
-        for customer_id, month, *sums in RxMonthlyTotal.objects.values_list(
-            "customer_id", "month", *METRICS
-        )
-    }
-    assert all(min(s) >= 0 for s in totals.values()), totals
-    assert {k: s for k, s in totals.items() if any(s)} == {
-        k: s for k, s in expected.items() if any(s)
-    }
 
 
 def _total(customer, month) -> tuple:

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from customers.models import RxFact, RxMonthlyTotal
 from tests.factories import CustomerFactory
 
-from .test_rx_monthly_total import assert_totals_exact
+from .helpers import assert_totals_exact
 
 BEFORE_TOTALS = [("customers", "0005_interaction_time_covering")]
 

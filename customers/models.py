@@ -214,6 +214,45 @@ class RxFact(models.Model):
         return f"{self.customer_id} {self.product} {self.month:%Y-%m}"
 
 
+class RxMonthlyTotal(models.Model):
+    """The sum of RxFact over every product, per customer and stored ``month`` value.
+
+    Written only by database triggers on ``customers_rxfact`` (migration
+    0006_rx_monthly_total; docs/rules.md, "Every product: the monthly
+    total"): every insert, update and delete of rx facts adds its difference
+    here in the same statement, so the totals are always exact. Rx conditions
+    without a product read it instead of every product's facts (about a fifth
+    of the rows). Never write it from Python. Deleting facts may leave a row
+    whose totals are all 0; it means the same as no row (a sum of 0).
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="rx_monthly_totals", db_index=False
+    )
+    month = models.DateField()
+    nrx = models.BigIntegerField()
+    trx = models.BigIntegerField()
+    new_patient_starts = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # The triggers' upsert key; serves one customer's totals too.
+            models.UniqueConstraint(fields=["customer", "month"], name="unique_rx_monthly_total"),
+        ]
+        indexes = [
+            # Covering (PostgreSQL): an all-products rx condition over the
+            # whole population is an index-only scan of its months.
+            models.Index(
+                fields=["month"],
+                include=["customer", "nrx", "trx", "new_patient_starts"],
+                name="rx_total_month_covering",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} all products {self.month:%Y-%m}"
+
+
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts"
     CUSTOMERS = "customers"

@@ -20,7 +20,14 @@ from django.utils import timezone
 from accounts.models import Territory
 from audit.services import record_event
 from core.errors import Conflict
-from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
+from customers.models import (
+    Account,
+    Customer,
+    CustomerAttribute,
+    Interaction,
+    RxFact,
+    RxMonthlyTotal,
+)
 
 from .context import SeedContext
 from .generate import (
@@ -87,7 +94,9 @@ def seed_customers(ctx: SeedContext) -> None:
         if writer.postgres:
             ctx.report(f"rebuilding indexes and constraints ({ctx.elapsed:.0f}s)")
     writer.reset_sequences(Customer)
-    writer.analyze(Account, Customer, CustomerAttribute, Interaction, RxFact)
+    # RxMonthlyTotal was written by the rx facts' triggers (not loaded with its
+    # indexes deferred: the triggers' upsert needs its unique constraint).
+    writer.analyze(Account, Customer, CustomerAttribute, Interaction, RxFact, RxMonthlyTotal)
 
 
 def seed_users(ctx: SeedContext) -> None:

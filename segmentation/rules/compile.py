@@ -26,7 +26,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from core.time import as_utc
-from customers.models import Customer, Interaction, RxFact
+from customers.models import Customer, Interaction, RxFact, RxMonthlyTotal
 from segmentation.models import Membership
 
 from .catalog import get_field
@@ -158,12 +158,15 @@ def _rx(node: dict, ctx: _Context) -> Compiled:
         window &= Q(month__gte=first)
     product = node["rx"].get("product")
     if product is not None:
-        window &= Q(product=product)
-    plain = RxFact.objects.filter(window)
+        facts = RxFact.objects.filter(product=product)
+    else:
+        # Every product: the per-month totals the triggers keep exact
+        # (RxMonthlyTotal), one row per customer and month instead of one per
+        # product. Same sums; a 0 total counts as no row does.
+        facts = RxMonthlyTotal.objects.all()
+    plain = facts.filter(window)
     # Metrics are integers >= 0, so "sum >= 1" is "some fact with metric > 0".
-    rows = ctx.restrict(
-        RxFact.objects.filter(window, customer_id=OuterRef("pk"), **{f"{metric}__gt": 0})
-    )
+    rows = ctx.restrict(facts.filter(window, customer_id=OuterRef("pk"), **{f"{metric}__gt": 0}))
     return _compare_total(
         node,
         ctx,

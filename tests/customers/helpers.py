@@ -6,6 +6,9 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db.models import Sum
+
+from customers.models import RxFact, RxMonthlyTotal
 from customers.services import import_file
 from customers.signals import customers_changed
 
@@ -22,6 +25,9 @@ def run_import(kind: str, *lines: str, user=None):
 def messages(exc_info) -> list[str]:
     """The ``row N: column: message`` lines of a ValidationFailed."""
     return [str(e) for e in exc_info.value.errors]
+
+
+RX_METRICS = ("nrx", "trx", "new_patient_starts")
 
 
 class _Announcements:
@@ -47,3 +53,23 @@ def announcements() -> Iterator[_Announcements]:
         yield collected
     finally:
         customers_changed.disconnect(collected)
+
+
+def assert_totals_exact() -> None:
+    """RxMonthlyTotal equals SUM(RxFact) GROUP BY customer, month (zero rows ignored)."""
+    expected = {
+        (r["customer_id"], r["month"]): tuple(r[m] for m in RX_METRICS)
+        for r in RxFact.objects.order_by()
+        .values("customer_id", "month")
+        .annotate(**{m: Sum(m) for m in RX_METRICS})
+    }
+    totals = {
+        (customer_id, month): tuple(sums)
+        for customer_id, month, *sums in RxMonthlyTotal.objects.values_list(
+            "customer_id", "month", *RX_METRICS
+        )
+    }
+    assert all(min(s) >= 0 for s in totals.values()), totals
+    assert {k: s for k, s in totals.items() if any(s)} == {
+        k: s for k, s in expected.items() if any(s)
+    }

@@ -23,8 +23,16 @@ from accounts.models import Territory, User
 from audit.chain import verify_audit_chain
 from audit.models import AuditEvent
 from content.models import ContentAsset, ContentMapping
-from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
+from customers.models import (
+    Account,
+    Customer,
+    CustomerAttribute,
+    Interaction,
+    RxFact,
+    RxMonthlyTotal,
+)
 from segmentation.models import Membership, SegmentVersion
+from tests.customers.helpers import assert_totals_exact
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -339,6 +347,14 @@ def test_rx_covers_the_twelve_months_before_the_anchor_month():
         RxFact.objects.values_list("product", flat=True)
     )
     assert not RxFact.objects.exclude(customer__role__in=["prescriber", ""]).exists()
+
+
+def test_rx_monthly_totals_are_the_seeded_facts_summed_over_products():
+    # The bulk writer's COPY-then-INSERT goes through the facts' triggers
+    # (docs/rules.md, "Every product: the monthly total").
+    seed()
+    assert RxMonthlyTotal.objects.exists()
+    assert_totals_exact()
 
 
 def test_deciles_are_skewed_low():

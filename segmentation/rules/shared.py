@@ -17,9 +17,9 @@ at most one row per customer.
 Exactness: the windows are computed by the same helpers as the compiler's
 (``event_start``, ``rx_window``), so a column holds exactly the count or sum
 the compiler's subquery would aggregate, and a customer absent from the table
-has 0, as in the compiler. Only sources read by at least two conditions of
-the run are shared; the others compile as usual, where narrowing by a
-segment's cheap conditions keeps them small.
+has 0, as in the compiler. Only sources whose total at least ``SHARED_FROM``
+conditions of the run compare are shared; the others compile as usual, where
+narrowing by a segment's cheap conditions keeps them small.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ from .fields import _int_bound
 from .windows import event_start, rx_window
 
 _names = itertools.count(1)
+
+# A source is shared when at least this many conditions of the run compare its
+# total. Fewer are cheaper as the compiler's own grouped subqueries, which
+# read only the customers passing a segment's cheap conditions: sharing the
+# totals that two of the bench's 20 segments compare made their recompute
+# 1.5x the hand-written floor instead of 1.0x; the 200 segments compare each
+# shared total 4 to 20 times (bench/README.md, "200 segments").
+SHARED_FROM = 3
 
 
 @dataclass(frozen=True)
@@ -71,8 +79,7 @@ class _Source:
 
     kind: str  # "event" or "rx"
     keys: tuple  # event: sorted (key, value) pairs; rx: (product,)
-    uses: int = 0
-    totals: bool = False  # some condition compares the total, not just its presence
+    compared: int = 0  # conditions comparing the total (not just its presence)
     windows: dict = field(default_factory=dict)  # window -> column name
     table: str | None = None
 
@@ -89,10 +96,10 @@ def _needs_total(node: dict) -> bool:
     """False when the condition only asks whether the total is 0 ("ever", "never").
 
     Such a condition compiles to one EXISTS (or NOT EXISTS), which reads the
-    source's rows once, as building a shared table would; a source is shared
-    only when some condition compares its total (bench/README.md, "200
-    segments": five "never on channel X" sources shared cost 13 s more than
-    their anti-joins at 1M customers).
+    source's rows once, as building a shared table would, so it does not
+    count towards sharing (bench/README.md, "200 segments": five "never on
+    channel X" sources shared cost 13 s more than their anti-joins at 1M
+    customers).
     """
     comparison = node.get("count") or node.get("sum") or {"op": "gte", "value": 1}
     bound = _int_bound(comparison["op"], comparison["value"])
@@ -143,9 +150,8 @@ class SharedAggregates:
                     source = shared._source(_rx_key(node))
                     first, _ = rx_window(as_of, node.get("months"))
                     source.windows.setdefault((node["metric"], first), None)
-                source.uses += 1
-                source.totals |= _needs_total(node)
-        shared.sources = {k: s for k, s in shared.sources.items() if s.uses >= 2 and s.totals}
+                source.compared += _needs_total(node)
+        shared.sources = {k: s for k, s in shared.sources.items() if s.compared >= SHARED_FROM}
         return shared
 
     def _source(self, key: tuple) -> _Source:

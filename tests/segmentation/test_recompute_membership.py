@@ -8,6 +8,7 @@ from audit.models import AuditEvent
 from customers.models import Customer
 from segmentation import services
 from segmentation.models import Membership, MembershipChange, RecomputeRun
+from segmentation.rules.shared import SharedAggregates
 from tests.factories import CustomerFactory, InteractionFactory
 
 from .segments_support import (
@@ -243,39 +244,44 @@ def _rep_visits(n: int, days: int) -> dict:
     }
 
 
-def test_recompute_all_reads_shared_totals_exactly_per_window(brand):
-    """Segments reading one event filter with different windows and thresholds,
-    recomputed together from one shared table, each get exactly their members."""
-    one_recent = CustomerFactory()
+def _visit(customer, days_ago: int) -> None:
     InteractionFactory(
-        customer=one_recent, channel="rep_visit", kind="visited", occurred_at=AS_OF - 5 * DAY
+        customer=customer, channel="rep_visit", kind="visited", occurred_at=AS_OF - days_ago * DAY
     )
-    two_older = CustomerFactory()
-    for days in (20, 40):
-        InteractionFactory(
-            customer=two_older,
-            channel="rep_visit",
-            kind="visited",
-            occurred_at=AS_OF - days * DAY,
-        )
-    never = CustomerFactory()
-    a = activate(make_segment(brand, "one-in-10", _rep_visits(1, 10)))
-    b = activate(make_segment(brand, "two-in-60", _rep_visits(2, 60)))
-    c = activate(make_segment(brand, "none-in-15", {"not": _rep_visits(1, 15)}))
+
+
+def test_recompute_all_reads_shared_totals_exactly_per_window(brand):
+    """Segments comparing one event count with different windows and thresholds,
+    recomputed together from one shared table, each get exactly their members."""
+    one_recent, two_older, three_recent, never = (CustomerFactory() for _ in range(4))
+    _visit(one_recent, 5)
+    _visit(two_older, 20)
+    _visit(two_older, 40)
+    for days in (1, 2, 3):
+        _visit(three_recent, days)
+    rules = {
+        "two-in-60": _rep_visits(2, 60),
+        "two-in-10": _rep_visits(2, 10),
+        "exactly-one-in-30": {**_rep_visits(1, 30), "count": {"op": "eq", "value": 1}},
+        "under-two-in-15": {**_rep_visits(1, 15), "count": {"op": "lt", "value": 2}},
+    }
+    assert len(SharedAggregates.plan(rules.values(), as_of=AS_OF)) == 1
+    versions = {key: activate(make_segment(brand, key, rule)) for key, rule in rules.items()}
     results = services.recompute_all(as_of=AS_OF)
-    assert {r.segment for r in results} == {"one-in-10", "two-in-60", "none-in-15"}
-    assert member_npis(a) == {one_recent.npi}
-    assert member_npis(b) == {two_older.npi}
-    assert member_npis(c) == {two_older.npi, never.npi}
+    assert {r.segment for r in results} == set(rules)
+    assert member_npis(versions["two-in-60"]) == {two_older.npi, three_recent.npi}
+    assert member_npis(versions["two-in-10"]) == {three_recent.npi}
+    assert member_npis(versions["exactly-one-in-30"]) == {one_recent.npi, two_older.npi}
+    assert member_npis(versions["under-two-in-15"]) == {one_recent.npi, two_older.npi, never.npi}
 
 
 def test_shared_recompute_equals_recomputing_each_segment_alone(brand):
     for decile, days in ((9, 3), (8, 30), (2, 90), (None, 400)):
         customer = CustomerFactory(decile=decile)
-        InteractionFactory(
-            customer=customer, channel="rep_visit", kind="visited", occurred_at=AS_OF - days * DAY
-        )
-    rules = [_rep_visits(1, 35), _rep_visits(1, 100), {"all": [HIGH, _rep_visits(1, 500)]}]
+        _visit(customer, days)
+        _visit(customer, days + 1)
+    rules = [_rep_visits(2, 35), _rep_visits(2, 100), {"all": [HIGH, _rep_visits(2, 500)]}]
+    assert len(SharedAggregates.plan(rules, as_of=AS_OF)) == 1
     together = [activate(make_segment(brand, f"t{i}", r)) for i, r in enumerate(rules)]
     services.recompute_all(as_of=AS_OF)
     for i, rule in enumerate(rules):

@@ -20,18 +20,17 @@ def visits(op: str, value, days: int = 30) -> dict:
 @pytest.mark.parametrize(
     "comparisons",
     [
-        [("gte", 2), ("gte", 1)],
-        [("eq", 3), ("eq", 0)],
-        [("lt", 2), ("gte", 1)],
-        [("gt", 1.5), ("ne", 0)],
+        [("gte", 2), ("gte", 3), ("gte", 4), ("gte", 1)],
+        [("eq", 3), ("eq", 1), ("lt", 2), ("eq", 0)],
+        [("gt", 1.5), ("lte", 1), ("ne", 2), ("ne", 0)],
     ],
 )
-def test_a_source_read_twice_with_a_count_compared_is_shared(comparisons):
+def test_a_source_whose_total_three_conditions_compare_is_shared(comparisons):
     rules = [visits(op, value, days=30 * (i + 1)) for i, (op, value) in enumerate(comparisons)]
     shared = SharedAggregates.plan(rules, as_of=AS_OF)
     assert len(shared) == 1
     (source,) = shared.sources.values()
-    assert len(source.windows) == 2  # one column per window, one pass
+    assert len(source.windows) == 4  # one column per window, one pass
 
 
 @pytest.mark.parametrize(
@@ -47,5 +46,6 @@ def test_a_source_only_tested_for_presence_is_not_shared(comparisons):
     assert len(SharedAggregates.plan(rules, as_of=AS_OF)) == 0
 
 
-def test_a_source_read_once_is_not_shared():
-    assert len(SharedAggregates.plan([visits("gte", 3), None], as_of=AS_OF)) == 0
+def test_a_total_two_conditions_compare_is_not_shared():
+    rules = [visits("gte", 3), None, visits("gte", 2, days=60), visits("gte", 1)]
+    assert len(SharedAggregates.plan(rules, as_of=AS_OF)) == 0

@@ -17,9 +17,11 @@ at most one row per customer.
 Exactness: the windows are computed by the same helpers as the compiler's
 (``event_start``, ``rx_window``), so a column holds exactly the count or sum
 the compiler's subquery would aggregate, and a customer absent from the table
-has 0, as in the compiler. Only sources whose total at least ``SHARED_FROM``
-conditions of the run compare are shared; the others compile as usual, where
-narrowing by a segment's cheap conditions keeps them small.
+has 0, as in the compiler. A source is shared when at least ``SHARED_FROM``
+entry-rule conditions of the run read it over the whole population. Conditions
+under an ``all`` that the compiler narrows by cheap conditions (``narrows``),
+and exit rules (evaluated for the entering and current members only), read
+few customers' rows and compile as usual.
 """
 
 from __future__ import annotations
@@ -37,18 +39,17 @@ from django.db.models.functions import Coalesce
 from core.time import as_utc
 from customers.models import Interaction, RxFact, RxMonthlyTotal
 
-from .fields import _int_bound
+from .catalog import get_field
 from .windows import event_start, rx_window
 
 _names = itertools.count(1)
 
-# A source is shared when at least this many conditions of the run compare its
-# total. Fewer are cheaper as the compiler's own grouped subqueries, which
-# read only the customers passing a segment's cheap conditions: sharing the
-# totals that two of the bench's 20 segments compare made their recompute
-# 1.5x the hand-written floor instead of 1.0x; the 200 segments compare each
-# shared total 4 to 20 times (bench/README.md, "200 segments").
-SHARED_FROM = 3
+# A source is shared when at least this many conditions of the run read it
+# over the whole population (entry rules, outside a narrowed ``all``). The
+# 20 segments of the bench have at most one such condition per source and
+# run as before; the 200 read each shared source 2 to 20 times
+# (bench/README.md, "200 segments").
+SHARED_FROM = 2
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class _Source:
 
     kind: str  # "event" or "rx"
     keys: tuple  # event: sorted (key, value) pairs; rx: (product,)
-    compared: int = 0  # conditions comparing the total (not just its presence)
+    uses: int = 0  # population-wide conditions reading it
     windows: dict = field(default_factory=dict)  # window -> column name
     table: str | None = None
 
@@ -92,34 +93,50 @@ def _rx_key(node: dict) -> tuple:
     return ("rx", (node["rx"].get("product"),))
 
 
-def _needs_total(node: dict) -> bool:
-    """False when the condition only asks whether the total is 0 ("ever", "never").
+def _customer_only(node: dict) -> bool:
+    """True for a node made only of conditions on the customer's own columns."""
+    if "all" in node or "any" in node:
+        return all(_customer_only(c) for c in node.get("all", node.get("any")))
+    if "not" in node:
+        return _customer_only(node["not"])
+    if "field" in node:
+        spec = get_field(node["field"])
+        return spec is not None and spec.scope == "customer"
+    return False
 
-    Such a condition compiles to one EXISTS (or NOT EXISTS), which reads the
-    source's rows once, as building a shared table would, so it does not
-    count towards sharing (bench/README.md, "200 segments": five "never on
-    channel X" sources shared cost 13 s more than their anti-joins at 1M
-    customers).
+
+def narrows(node: dict) -> bool:
+    """True for a child of ``all`` cheap to test per customer and worth narrowing by:
+    conditions on the customer's own columns, and membership of a segment (one
+    index lookup; a reference is usually far smaller than the population).
+
+    The compiler evaluates an ``all``'s other children only for the customers
+    passing these (``compile._all``); a run's shared totals are planned for
+    the conditions outside such narrowing only.
     """
-    comparison = node.get("count") or node.get("sum") or {"op": "gte", "value": 1}
-    bound = _int_bound(comparison["op"], comparison["value"])
-    if isinstance(bound, bool):
-        return False
-    op, k = bound
-    presence = {"gte": 1, "lt": 1, "gt": 0, "lte": 0, "eq": 0, "ne": 0}
-    return k > presence[op]
+    return _customer_only(node) or "segment" in node
 
 
-def _conditions(rule: dict | None) -> Iterator[dict]:
+def _population_wide(rule: dict | None) -> Iterator[dict]:
+    """The event and rx conditions of ``rule`` that the compiler evaluates for everyone.
+
+    Those under an ``all`` with a narrowing sibling (``narrows``) are read for
+    the few customers passing it, cheaper than any table over the whole
+    population; they compile as usual.
+    """
     if rule is None:
         return
-    for group in ("all", "any"):
-        if group in rule:
-            for child in rule[group]:
-                yield from _conditions(child)
+    if "all" in rule:
+        children = rule["all"]
+        if any(narrows(c) for c in children) and not all(narrows(c) for c in children):
             return
-    if "not" in rule:
-        yield from _conditions(rule["not"])
+        for child in children:
+            yield from _population_wide(child)
+    elif "any" in rule:
+        for child in rule["any"]:
+            yield from _population_wide(child)
+    elif "not" in rule:
+        yield from _population_wide(rule["not"])
     elif "event" in rule or "rx" in rule:
         yield rule
 
@@ -142,7 +159,7 @@ class SharedAggregates:
         shared = cls(as_of)
         as_of = shared.as_of
         for rule in rules:
-            for node in _conditions(rule):
+            for node in _population_wide(rule):
                 if "event" in node:
                     source = shared._source(_event_key(node))
                     source.windows.setdefault(event_start(as_of, node.get("within_days")), None)
@@ -150,8 +167,8 @@ class SharedAggregates:
                     source = shared._source(_rx_key(node))
                     first, _ = rx_window(as_of, node.get("months"))
                     source.windows.setdefault((node["metric"], first), None)
-                source.compared += _needs_total(node)
-        shared.sources = {k: s for k, s in shared.sources.items() if s.compared >= SHARED_FROM}
+                source.uses += 1
+        shared.sources = {k: s for k, s in shared.sources.items() if s.uses >= SHARED_FROM}
         return shared
 
     def _source(self, key: tuple) -> _Source:

@@ -418,7 +418,7 @@ def test_engine_matches_reference(accounts, rows, as_of, rules):
                 validate_rule(rule, segment_exists=lambda key: True)
             # A full recompute of several segments reads event counts and rx
             # sums from tables shared across them (rules/shared.py): three
-            # copies of each rule share every total they compare.
+            # copies of each rule share every total they read for everyone.
             shared = SharedAggregates.plan([r for r in rules for _ in range(3)], as_of=as_of)
             shared.materialise()
             for rule in rules:

@@ -29,8 +29,9 @@ from core.time import as_utc
 from customers.models import Customer, Interaction, RxFact, RxMonthlyTotal
 from segmentation.models import Membership
 
+from .catalog import get_field
 from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q
-from .shared import SharedAggregates, SharedColumn, narrows
+from .shared import SharedAggregates, SharedColumn
 from .windows import event_start, rx_window
 
 # -- event and rx conditions ------------------------------------------------------
@@ -211,9 +212,7 @@ class _Context:
 
     def narrowed(self, condition: Q, *, probe: bool) -> _Context:
         """A copy whose grouped subqueries aggregate only customers satisfying ``condition``."""
-        # Without the shared totals: a few customers' own rows are cheaper to
-        # read than a population-wide table (rules/shared.py plans without them).
-        ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids)
+        ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids, shared=self.shared)
         ids = Customer.objects.filter(condition).order_by()
         if self.narrow is not None:
             ids = ids.filter(pk__in=self.narrow.values("pk"))
@@ -244,6 +243,25 @@ class _Context:
         return rows.filter(customer_id__in=self.customer_ids)
 
 
+def _customer_only(node: dict) -> bool:
+    """True for a node made only of conditions on the customer's own columns."""
+    if "all" in node or "any" in node:
+        return all(_customer_only(c) for c in node.get("all", node.get("any")))
+    if "not" in node:
+        return _customer_only(node["not"])
+    if "field" in node:
+        spec = get_field(node["field"])
+        return spec is not None and spec.scope == "customer"
+    return False
+
+
+def _narrows(node: dict) -> bool:
+    """True for a child of ``all`` cheap to test per customer and worth narrowing by:
+    conditions on the customer's own columns, and membership of a segment (one
+    index lookup; a reference is usually far smaller than the population)."""
+    return _customer_only(node) or "segment" in node
+
+
 def _all(children: list[dict], ctx: _Context) -> Compiled:
     """AND of the children; the cheap ones narrow the grouped subqueries of the others.
 
@@ -256,8 +274,8 @@ def _all(children: list[dict], ctx: _Context) -> Compiled:
     scope is the whole population: an incremental scope already bounds those
     subqueries.
     """
-    plain = [c for c in children if narrows(c)]
-    other = [c for c in children if not narrows(c)]
+    plain = [c for c in children if _narrows(c)]
+    other = [c for c in children if not _narrows(c)]
     head = _and([_compile(c, ctx) for c in plain])
     if head is False:
         return False

@@ -17,11 +17,9 @@ at most one row per customer.
 Exactness: the windows are computed by the same helpers as the compiler's
 (``event_start``, ``rx_window``), so a column holds exactly the count or sum
 the compiler's subquery would aggregate, and a customer absent from the table
-has 0, as in the compiler. A source is shared when at least ``SHARED_FROM``
-entry-rule conditions of the run read it over the whole population. Conditions
-under an ``all`` that the compiler narrows by cheap conditions (``narrows``),
-and exit rules (evaluated for the entering and current members only), read
-few customers' rows and compile as usual.
+has 0, as in the compiler. Only sources read by at least ``SHARED_FROM``
+conditions of the run are shared; the others compile as usual, where
+narrowing by a segment's cheap conditions keeps them small.
 """
 
 from __future__ import annotations
@@ -39,17 +37,20 @@ from django.db.models.functions import Coalesce
 from core.time import as_utc
 from customers.models import Interaction, RxFact, RxMonthlyTotal
 
-from .catalog import get_field
 from .windows import event_start, rx_window
 
 _names = itertools.count(1)
 
-# A source is shared when at least this many conditions of the run read it
-# over the whole population (entry rules, outside a narrowed ``all``). The
-# 20 segments of the bench have at most one such condition per source and
-# run as before; the 200 read each shared source 2 to 20 times
-# (bench/README.md, "200 segments").
-SHARED_FROM = 2
+# A source is shared when at least this many conditions of the run read it.
+# Below that, each condition's own subquery (narrowed by its segment's cheap
+# conditions, or read for the entering and current members only in an exit
+# rule) costs less than one population-wide table: at 1M customers the bench's
+# 20 segments, which read no source more than four times, took 1.5x their
+# hand-written floor with every source read twice shared and 1.0x without;
+# the 200 segments, which read most sources 6 to 40 times, took 1.0x with
+# sharing and 1.2x when narrowed and exit conditions kept their own
+# subqueries (bench/README.md, "200 segments").
+SHARED_FROM = 5
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class _Source:
 
     kind: str  # "event" or "rx"
     keys: tuple  # event: sorted (key, value) pairs; rx: (product,)
-    uses: int = 0  # population-wide conditions reading it
+    uses: int = 0
     windows: dict = field(default_factory=dict)  # window -> column name
     table: str | None = None
 
@@ -93,50 +94,16 @@ def _rx_key(node: dict) -> tuple:
     return ("rx", (node["rx"].get("product"),))
 
 
-def _customer_only(node: dict) -> bool:
-    """True for a node made only of conditions on the customer's own columns."""
-    if "all" in node or "any" in node:
-        return all(_customer_only(c) for c in node.get("all", node.get("any")))
-    if "not" in node:
-        return _customer_only(node["not"])
-    if "field" in node:
-        spec = get_field(node["field"])
-        return spec is not None and spec.scope == "customer"
-    return False
-
-
-def narrows(node: dict) -> bool:
-    """True for a child of ``all`` cheap to test per customer and worth narrowing by:
-    conditions on the customer's own columns, and membership of a segment (one
-    index lookup; a reference is usually far smaller than the population).
-
-    The compiler evaluates an ``all``'s other children only for the customers
-    passing these (``compile._all``); a run's shared totals are planned for
-    the conditions outside such narrowing only.
-    """
-    return _customer_only(node) or "segment" in node
-
-
-def _population_wide(rule: dict | None) -> Iterator[dict]:
-    """The event and rx conditions of ``rule`` that the compiler evaluates for everyone.
-
-    Those under an ``all`` with a narrowing sibling (``narrows``) are read for
-    the few customers passing it, cheaper than any table over the whole
-    population; they compile as usual.
-    """
+def _conditions(rule: dict | None) -> Iterator[dict]:
     if rule is None:
         return
-    if "all" in rule:
-        children = rule["all"]
-        if any(narrows(c) for c in children) and not all(narrows(c) for c in children):
+    for group in ("all", "any"):
+        if group in rule:
+            for child in rule[group]:
+                yield from _conditions(child)
             return
-        for child in children:
-            yield from _population_wide(child)
-    elif "any" in rule:
-        for child in rule["any"]:
-            yield from _population_wide(child)
-    elif "not" in rule:
-        yield from _population_wide(rule["not"])
+    if "not" in rule:
+        yield from _conditions(rule["not"])
     elif "event" in rule or "rx" in rule:
         yield rule
 
@@ -159,7 +126,7 @@ class SharedAggregates:
         shared = cls(as_of)
         as_of = shared.as_of
         for rule in rules:
-            for node in _population_wide(rule):
+            for node in _conditions(rule):
                 if "event" in node:
                     source = shared._source(_event_key(node))
                     source.windows.setdefault(event_start(as_of, node.get("within_days")), None)

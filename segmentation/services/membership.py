@@ -96,8 +96,7 @@ def target_query(
     of them reads rows of customers outside the scope; the outer query takes
     the literal ids, so the planner knows it starts from a few customers.
 
-    ``shared``: the run's shared event and rx totals for the entry rule (full
-    runs, ``recompute.py``).
+    ``shared``: the run's shared event and rx totals (full runs, ``recompute.py``).
     """
     resolver = selectors.ReferenceResolver()
     # A full run of a child segment reads only its parent's members' rows; a
@@ -117,13 +116,13 @@ def target_query(
         current = Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk"))
         if scope_sql is not None:
             current = current.filter(customer_id__in=scope_sql)
-        # No shared totals: the exit rule is read for E ∪ M only (rules/shared.py).
         not_exit = customer_filter(
             {"not": version.exit_rule},
             as_of=as_of,
             segment_version_id=resolver,
             customer_ids=scope_sql,
             within=within,
+            shared=shared,
         )
         condition = (condition | Q(Exists(current))) & not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.

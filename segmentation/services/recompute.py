@@ -170,10 +170,10 @@ def _recompute_shared(
 ) -> list[RecomputeResult] | None:
     """A full recompute of several versions sharing their event and rx totals; one transaction.
 
-    The totals that several entry-rule conditions of these versions read
-    over the whole population are computed once (``rules.shared``) and every
-    version is evaluated against them, level by level. None when nothing is
-    shared (the caller then runs one transaction per version, as before).
+    The totals that at least two conditions of these versions read are
+    computed once (``rules.shared``) and every version is evaluated against
+    them, level by level. None when nothing is shared (the caller then runs
+    one transaction per version, as before).
 
     Why one transaction: the versions are locked first, then the totals are
     read. A data change committed after that waits, in its incremental
@@ -183,7 +183,8 @@ def _recompute_shared(
     """
     if user is not None:
         require(user, "recompute_segment")
-    shared = SharedAggregates.plan([v.entry_rule for v in versions], as_of=as_of)
+    rules = [r for v in versions for r in (v.entry_rule, v.exit_rule)]
+    shared = SharedAggregates.plan(rules, as_of=as_of)
     if not shared:
         return None
     results: list[RecomputeResult] = []

@@ -251,7 +251,7 @@ def _visit(customer, days_ago: int) -> None:
 
 
 def test_recompute_all_reads_shared_totals_exactly_per_window(brand):
-    """Segments comparing one event count with different windows and thresholds,
+    """Segments reading one event count with different windows and thresholds,
     recomputed together from one shared table, each get exactly their members."""
     one_recent, two_older, three_recent, never = (CustomerFactory() for _ in range(4))
     _visit(one_recent, 5)
@@ -262,8 +262,10 @@ def test_recompute_all_reads_shared_totals_exactly_per_window(brand):
     rules = {
         "two-in-60": _rep_visits(2, 60),
         "two-in-10": _rep_visits(2, 10),
+        "one-in-10": _rep_visits(1, 10),
         "exactly-one-in-30": {**_rep_visits(1, 30), "count": {"op": "eq", "value": 1}},
         "under-two-in-15": {**_rep_visits(1, 15), "count": {"op": "lt", "value": 2}},
+        "none-in-15": {"not": _rep_visits(1, 15)},
     }
     assert len(SharedAggregates.plan(rules.values(), as_of=AS_OF)) == 1
     versions = {key: activate(make_segment(brand, key, rule)) for key, rule in rules.items()}
@@ -271,8 +273,10 @@ def test_recompute_all_reads_shared_totals_exactly_per_window(brand):
     assert {r.segment for r in results} == set(rules)
     assert member_npis(versions["two-in-60"]) == {two_older.npi, three_recent.npi}
     assert member_npis(versions["two-in-10"]) == {three_recent.npi}
+    assert member_npis(versions["one-in-10"]) == {one_recent.npi, three_recent.npi}
     assert member_npis(versions["exactly-one-in-30"]) == {one_recent.npi, two_older.npi}
     assert member_npis(versions["under-two-in-15"]) == {one_recent.npi, two_older.npi, never.npi}
+    assert member_npis(versions["none-in-15"]) == {two_older.npi, never.npi}
 
 
 def test_shared_recompute_equals_recomputing_each_segment_alone(brand):
@@ -280,7 +284,13 @@ def test_shared_recompute_equals_recomputing_each_segment_alone(brand):
         customer = CustomerFactory(decile=decile)
         _visit(customer, days)
         _visit(customer, days + 1)
-    rules = [_rep_visits(2, 35), _rep_visits(2, 100), {"all": [HIGH, _rep_visits(2, 500)]}]
+    rules = [
+        _rep_visits(2, 35),
+        _rep_visits(1, 100),
+        {"all": [HIGH, _rep_visits(2, 500)]},
+        {"any": [LOW, _rep_visits(3, 500)]},
+        {"not": _rep_visits(1, 31)},
+    ]
     assert len(SharedAggregates.plan(rules, as_of=AS_OF)) == 1
     together = [activate(make_segment(brand, f"t{i}", r)) for i, r in enumerate(rules)]
     services.recompute_all(as_of=AS_OF)

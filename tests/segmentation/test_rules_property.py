@@ -15,7 +15,7 @@ from accounts.models import Territory, User
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
 from segmentation.models import Membership, Segment, SegmentVersion
 from segmentation.rules import customer_filter, validate_rule
-from segmentation.rules.shared import SharedAggregates
+from segmentation.rules.shared import SHARED_FROM, SharedAggregates
 from segmentation.services.preview import BREAKDOWN_TOP, missing_shares, summarise_matches
 from tests.factories import valid_npi
 from tests.segmentation.reference import MISSING, Evaluator, World, evaluate
@@ -417,9 +417,10 @@ def test_engine_matches_reference(accounts, rows, as_of, rules):
             for rule in rules:
                 validate_rule(rule, segment_exists=lambda key: True)
             # A full recompute of several segments reads event counts and rx
-            # sums from tables shared across them (rules/shared.py): three
-            # copies of each rule share every total they read for everyone.
-            shared = SharedAggregates.plan([r for r in rules for _ in range(3)], as_of=as_of)
+            # sums from tables shared across them (rules/shared.py): copies
+            # of each rule share every one of theirs.
+            copies = [r for r in rules for _ in range(SHARED_FROM)]
+            shared = SharedAggregates.plan(copies, as_of=as_of)
             shared.materialise()
             for rule in rules:
                 for candidate in (rule, {"not": rule}):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segmentation.rules.shared import SharedAggregates
+from segmentation.rules.shared import SHARED_FROM, SharedAggregates
 
 from .segments_support import AS_OF
 
@@ -17,21 +17,16 @@ def visits(n: int, days: int = 30) -> dict:
     }
 
 
-def test_a_source_two_rules_read_is_one_table_with_a_column_per_window():
+def test_a_source_many_rules_read_is_one_table_with_a_column_per_window():
     rules = [visits(2, 30), {"not": visits(1, 60)}, {"any": [visits(3, 30), HIGH]}]
+    rules += [{"all": [HIGH, visits(1, 90)]}, None, visits(5, 60)]
     shared = SharedAggregates.plan(rules, as_of=AS_OF)
     assert len(shared) == 1
     (source,) = shared.sources.values()
-    assert len(source.windows) == 2  # 30 and 60 days, read in one pass
+    assert len(source.windows) == 3  # 30, 60 and 90 days, read in one pass
 
 
-def test_a_source_read_once_is_not_shared():
-    rules = [visits(3), None, {"rx": {}, "metric": "trx", "sum": {"op": "gte", "value": 5}}]
-    assert len(SharedAggregates.plan(rules, as_of=AS_OF)) == 0
-
-
-def test_conditions_the_compiler_narrows_do_not_count():
-    """Under an ``all`` with a condition on the customer's own columns, a count is
-    read for the few customers passing it, not from a population-wide table."""
-    rules = [visits(2), {"all": [HIGH, visits(3)]}, {"all": [{"segment": "x"}, visits(4)]}]
+def test_a_source_read_by_fewer_conditions_is_not_shared():
+    rules = [visits(n) for n in range(1, SHARED_FROM)]
+    rules.append({"rx": {}, "metric": "trx", "sum": {"op": "gte", "value": 5}})
     assert len(SharedAggregates.plan(rules, as_of=AS_OF)) == 0

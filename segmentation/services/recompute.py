@@ -170,9 +170,9 @@ def _recompute_shared(
 ) -> list[RecomputeResult] | None:
     """A full recompute of several versions sharing their event and rx totals; one transaction.
 
-    The totals that at least two conditions of these versions read are
-    computed once (``rules.shared``) and every version is evaluated against
-    them, level by level. None when nothing is shared (the caller then runs
+    The totals that at least ``SHARED_FROM`` (five) conditions of these
+    versions read are computed once (``rules.shared``) and every version is
+    evaluated against them, level by level. None when nothing is shared (the caller then runs
     one transaction per version, as before).
 
     Why one transaction: the versions are locked first, then the totals are

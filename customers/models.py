@@ -143,8 +143,8 @@ class Interaction(models.Model):
     class Meta:
         indexes = [
             # A customer's interactions in a window, whatever the channel:
-            # "no interaction in 90 days" probed per candidate. Without it the
-            # bench's `lapsing` took twice as long (bench/README.md).
+            # "no interaction in 90 days" probed per candidate, a customer's
+            # latest interaction on the field pages.
             models.Index(fields=["customer", "occurred_at"], name="interaction_customer_time"),
             # Covering (PostgreSQL): an event condition over the whole
             # population whose filter names neither channel nor topic ("3

@@ -229,13 +229,9 @@ def write_differences(
     d = ops.quote_name(DIFF_TABLE)
     spells = ops.quote_name(MembershipSpell._meta.db_table)
     stamp = [ops.adapt_datetimefield_value(as_of), ops.adapt_datetimefield_value(recorded_at)]
+    entries = f"SELECT id FROM {d} WHERE direction = %s"
+    _open_spells(entries, [Direction.ENTRY], version=version, run=run, stamp=stamp)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {spells} "
-            "(version_id, customer_id, entered_as_of, entered_recorded_at, entered_run_id) "
-            f"SELECT %s, id, %s, %s, %s FROM {d} WHERE direction = %s ORDER BY id",
-            [version.pk, *stamp, run.pk, Direction.ENTRY],
-        )
         if exited:
             cursor.execute(
                 f"UPDATE {spells} SET exited_as_of = %s, exited_recorded_at = %s, "
@@ -260,15 +256,27 @@ def write_first_members(
     reading them back through the temporary table (bench/README.md, "200
     segments"). Returns the number of members.
     """
-    sql, params = target.values(cid=F("pk")).query.sql_with_params()
+    sql, params = target.values("id").query.sql_with_params()
     ops = connection.ops
-    spells = ops.quote_name(MembershipSpell._meta.db_table)
     stamp = [ops.adapt_datetimefield_value(as_of), ops.adapt_datetimefield_value(recorded_at)]
+    return _open_spells(sql, list(params), version=version, run=run, stamp=stamp)
+
+
+def _open_spells(
+    ids_sql: str, params: list, *, version: SegmentVersion, run: RecomputeRun, stamp: list
+) -> int:
+    """Open a spell of ``version`` for every customer id ``ids_sql`` selects (column ``id``).
+
+    One INSERT ... SELECT in customer order, so the open-spell key (version,
+    customer) grows at its right edge. ``stamp``: the adapted as_of and
+    recorded_at. Returns the number of spells opened.
+    """
+    spells = connection.ops.quote_name(MembershipSpell._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {spells} "
             "(version_id, customer_id, entered_as_of, entered_recorded_at, entered_run_id) "
-            f"SELECT %s, t.cid, %s, %s, %s FROM ({sql}) t ORDER BY t.cid",
+            f"SELECT %s, t.id, %s, %s, %s FROM ({ids_sql}) t ORDER BY t.id",
             [version.pk, *stamp, run.pk, *params],
         )
         return cursor.rowcount

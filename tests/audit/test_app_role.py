@@ -8,36 +8,19 @@ change, empty or unprotect the audit table is refused (docs/governance.md,
 
 from __future__ import annotations
 
-import os
-
-import dj_database_url
 import psycopg
 import pytest
-from django.core.management import call_command
-from django.db import connection
 
 from audit.services import record_event
+from tests.app_role import app_role_cursor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def app_cursor():
-    if connection.vendor != "postgresql" or not os.environ.get("APP_DATABASE_URL"):
-        pytest.skip("needs PostgreSQL and APP_DATABASE_URL (scripts/services.sh)")
-    app = dj_database_url.parse(os.environ["APP_DATABASE_URL"])
-    call_command("grant_app_role", role=app["USER"], stdout=open(os.devnull, "w"))  # noqa: SIM115
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"],
-        dbname=db["NAME"],
-        user=app["USER"],
-        password=app["PASSWORD"],
-        autocommit=True,
-    ) as conn:
-        with conn.cursor() as cursor:
-            yield cursor
+    with app_role_cursor() as cursor:
+        yield cursor
 
 
 def test_app_role_reads_and_appends(app_cursor):

@@ -9,13 +9,13 @@ remain after deletes; they mean the same as no row.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from django.db import connection
 from django.db.models import F
 
 from customers.models import Customer, RxFact, RxMonthlyTotal
+from tests.app_role import app_role_cursor
 from tests.factories import CustomerFactory, RxFactFactory, valid_npi
 
 from .helpers import assert_totals_exact, run_import
@@ -197,25 +197,8 @@ def test_truncating_the_facts_empties_the_totals():
 @pytest.mark.django_db(transaction=True)
 def test_the_app_role_writes_facts_through_the_triggers_and_reads_the_totals():
     _postgres_only()
-    if not os.environ.get("APP_DATABASE_URL"):
-        pytest.skip("needs APP_DATABASE_URL (scripts/services.sh)")
-    import dj_database_url
-    import psycopg
-    from django.core.management import call_command
-
-    app = dj_database_url.parse(os.environ["APP_DATABASE_URL"])
-    call_command("grant_app_role", role=app["USER"], stdout=open(os.devnull, "w"))  # noqa: SIM115
     customer = CustomerFactory()
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"],
-        dbname=db["NAME"],
-        user=app["USER"],
-        password=app["PASSWORD"],
-        autocommit=True,
-    ) as conn:
-        cursor = conn.cursor()
+    with app_role_cursor() as cursor:
         insert = (
             "INSERT INTO customers_rxfact (customer_id, month, product, nrx, trx, "
             "new_patient_starts) VALUES (%s, %s, %s, 1, 2, 3)"

@@ -263,6 +263,65 @@ class RxMonthlyTotal(models.Model):
         return f"{self.customer_id} all products {self.month:%Y-%m}"
 
 
+# How many of a customer's latest interactions InteractionRecency keeps per facet.
+RECENT_KEPT = 5
+
+
+def recency_facet(event_filter: dict) -> str | None:
+    """The InteractionRecency facet holding exactly the interactions ``event_filter``
+    matches, or None when no facet does (docs/rules.md, "Latest interactions").
+
+    ``{}`` is every interaction (facet ""), ``{"channel": c}`` one channel's,
+    ``{"topic": t}`` one topic's (never the missing topic "").
+    """
+    if not event_filter:
+        return ""
+    if len(event_filter) == 1:
+        ((key, value),) = event_filter.items()
+        if key in ("channel", "topic") and isinstance(value, str) and value:
+            return f"{key}:{value}"
+    return None
+
+
+class InteractionRecency(models.Model):
+    """A customer's RECENT_KEPT latest interaction times per facet, latest first.
+
+    A facet is every interaction (""), one channel ("channel:webinar") or one
+    topic ("topic:safety"). ``last_k`` is the k-th latest ``occurred_at``
+    (equal times counted once per interaction), NULL when the customer has
+    fewer than k such interactions; a customer without any has no row.
+    "At least k such interactions in (start, as_of]" is then ``last_k > start``
+    for a customer whose latest one is not after ``as_of`` (docs/rules.md,
+    "Latest interactions").
+
+    Written only by database triggers on ``customers_interaction`` (migration
+    0009_interaction_recency), in the same statement as the interactions, so
+    it is exact after every kind of write. Never write it from Python.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interaction_recency", db_index=False
+    )
+    facet = models.CharField(max_length=48)
+    last_1 = models.DateTimeField(null=True)
+    last_2 = models.DateTimeField(null=True)
+    last_3 = models.DateTimeField(null=True)
+    last_4 = models.DateTimeField(null=True)
+    last_5 = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            # The triggers' upsert key; a facet's rows are one range of it,
+            # read in one scan by a preview over the whole population.
+            models.UniqueConstraint(
+                fields=["facet", "customer"], name="unique_interaction_recency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.facet or 'any'} latest {self.last_1}"
+
+
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts"
     CUSTOMERS = "customers"

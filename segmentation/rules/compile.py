@@ -29,6 +29,7 @@ from core.time import as_utc
 from customers.models import Customer, Interaction, RxFact, RxMonthlyTotal
 from segmentation.models import Membership
 
+from . import recency
 from .catalog import get_field
 from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q
 from .shared import SharedAggregates, SharedColumn
@@ -128,7 +129,18 @@ def _grouped_q(rows, aggregate, op: str, k: int, ctx: _Context) -> Q:
 
 
 def _event(node: dict, ctx: _Context) -> Compiled:
+    count = node.get("count") or {"op": "gte", "value": 1}
+    if recency.answers(node):
+        # Latest interaction times per customer (docs/rules.md, "Latest
+        # interactions"); customers with interactions after as_of counted.
+        counted = _event_totals(node, ctx.narrowed(recency.later_customers(ctx), probe=False))
+        exists_one, grouped = recency.totals(node, ctx, lambda m: _at_least(m, *counted))
+        return _count_compare(count["op"], count["value"], exists_one, grouped)
+    return _compare_total(node, ctx, count, *_event_totals(node, ctx))
 
+
+def _event_totals(node: dict, ctx: _Context) -> tuple[Callable[[], Q], Callable[[str, int], Q]]:
+    """``(exists_one, grouped)`` counting the interactions an event condition matches."""
     rows = ctx.restrict(Interaction.objects.filter(customer_id=OuterRef("pk")))
     plain = Interaction.objects.all()
     keys = {k: v for k, v in node["event"].items()}
@@ -138,11 +150,7 @@ def _event(node: dict, ctx: _Context) -> Compiled:
         window &= Q(occurred_at__gt=start)
     rows = rows.filter(window, **keys)
     plain = plain.filter(window, **keys)
-    count = node.get("count") or {"op": "gte", "value": 1}
-    return _compare_total(
-        node,
-        ctx,
-        count,
+    return (
         lambda: _q(Exists(rows)),
         # COUNT(*), not COUNT(id): the grouped scan can stay index-only.
         lambda op, k: _grouped_q(plain, Count("*"), op, k, ctx),

@@ -37,6 +37,7 @@ from django.db.models.functions import Coalesce
 from core.time import as_utc
 from customers.models import Interaction, RxFact, RxMonthlyTotal
 
+from . import recency
 from .windows import event_start, rx_window
 
 _names = itertools.count(1)
@@ -104,7 +105,9 @@ def _conditions(rule: dict | None) -> Iterator[dict]:
             return
     if "not" in rule:
         yield from _conditions(rule["not"])
-    elif "event" in rule or "rx" in rule:
+    elif "rx" in rule or ("event" in rule and not recency.answers(rule)):
+        # Event counts the latest interaction times answer are not shared:
+        # reading them is cheaper than any shared pass.
         yield rule
 
 

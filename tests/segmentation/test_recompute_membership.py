@@ -238,7 +238,8 @@ def test_segment_reference_sees_same_run_membership_in_recompute_all(brand):
 
 def _rep_visits(n: int, days: int) -> dict:
     return {
-        "event": {"channel": "rep_visit"},
+        # Channel and kind: a source the latest interaction times do not answer.
+        "event": {"channel": "rep_visit", "kind": "visited"},
         "within_days": days,
         "count": {"op": "gte", "value": n},
     }

@@ -156,7 +156,7 @@ def test_one_query_and_no_joins_that_multiply_rows(db):
                 CA,
                 {"field": "account.bed_count", "op": "gt", "value": 10},
                 {"field": "attr.stage", "op": "eq", "value": "early"},
-                {"event": {"channel": "email"}, "within_days": 30},
+                {"event": {"channel": "email", "kind": "opened"}, "within_days": 30},
                 {"segment": "core"},
             ]
         }
@@ -171,7 +171,7 @@ def test_at_least_one_event_is_an_exists_without_grouping(db):
 
 
 def test_zero_count_is_a_not_exists(db):
-    sql = compiled_sql({"event": {}, "count": {"op": "eq", "value": 0}})
+    sql = compiled_sql({"event": {"kind": "opened"}, "count": {"op": "eq", "value": 0}})
     assert re.search(r"NOT \(?EXISTS", sql) and "COUNT(" not in sql
 
 

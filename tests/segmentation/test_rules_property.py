@@ -159,7 +159,7 @@ def _event_condition() -> st.SearchStrategy:
             {},
             optional={
                 "within_days": st.sampled_from([1, 30, 100]),
-                "count": _cmp([0, 1, 2, 3]),
+                "count": _cmp([0, 1, 2, 3, 4, 5, 6]),
             },
         ),
     )
@@ -228,7 +228,8 @@ def _customer_row():
                     st.sampled_from(["", "safety"]),
                     st.sampled_from(["", "A1"]),
                 ),
-                max_size=4,
+                # More than the five latest times InteractionRecency keeps.
+                max_size=7,
             ),
             "rx": st.lists(
                 st.tuples(

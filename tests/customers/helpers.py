@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db.models import Sum
 
-from customers.models import RxFact, RxMonthlyTotal
+from customers.models import RECENT_KEPT, Interaction, InteractionRecency, RxFact, RxMonthlyTotal
 from customers.services import import_file
 from customers.signals import customers_changed
 
@@ -73,3 +74,38 @@ def assert_totals_exact() -> None:
     assert {k: s for k, s in totals.items() if any(s)} == {
         k: s for k, s in expected.items() if any(s)
     }
+
+
+RECENCY_LASTS = tuple(f"last_{k}" for k in range(1, RECENT_KEPT + 1))
+
+
+def recency_table() -> dict[tuple[int, str], tuple]:
+    """Every InteractionRecency row: (customer_id, facet) -> (last_1, ..., last_5)."""
+    return {
+        (customer_id, facet): tuple(lasts)
+        for customer_id, facet, *lasts in InteractionRecency.objects.values_list(
+            "customer_id", "facet", *RECENCY_LASTS
+        )
+    }
+
+
+def expected_recency() -> dict[tuple[int, str], tuple]:
+    """The recency table computed in Python from the interactions: per customer and
+    facet ("", "channel:<c>", "topic:<t>" for a non-empty topic) the RECENT_KEPT latest
+    times, latest first, equal times once per interaction, None beyond."""
+    times: dict[tuple[int, str], list] = defaultdict(list)
+    for customer_id, occurred_at, channel, topic in Interaction.objects.values_list(
+        "customer_id", "occurred_at", "channel", "topic"
+    ):
+        facets = ["", f"channel:{channel}"] + ([f"topic:{topic}"] if topic else [])
+        for facet in facets:
+            times[(customer_id, facet)].append(occurred_at)
+    return {
+        key: tuple((sorted(moments, reverse=True) + [None] * RECENT_KEPT)[:RECENT_KEPT])
+        for key, moments in times.items()
+    }
+
+
+def assert_recency_exact() -> None:
+    """InteractionRecency equals the latest interaction times computed from Interaction."""
+    assert recency_table() == expected_recency()

@@ -1,0 +1,55 @@
+"""Migration customers/0009 backfills InteractionRecency from the interactions already there."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from customers.models import Interaction, InteractionRecency
+from tests.factories import CustomerFactory
+
+from .helpers import assert_recency_exact
+
+BEFORE_RECENCY = [("customers", "0008_interaction_customer_time")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor.migrate(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_backfills_recency_from_existing_interactions():
+    customers = [CustomerFactory() for _ in range(3)]
+    old_apps = _migrate(BEFORE_RECENCY)
+    OldInteraction = old_apps.get_model("customers", "Interaction")
+    OldInteraction.objects.bulk_create(
+        OldInteraction(
+            customer_id=c.pk,
+            occurred_at=dt.datetime(2026, 1, day, 12, tzinfo=dt.UTC),
+            channel=("email", "webinar")[day % 2],
+            kind="opened",
+            topic=("", "safety", "dosing")[day % 3],
+            # Two interactions at the same instant on day 4 (counted twice).
+            asset=asset,
+        )
+        for i, c in enumerate(customers)
+        for day in range(1, 3 + 3 * i)
+        for asset in (("a", "b") if day == 4 else ("",))
+    )
+
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    assert InteractionRecency.objects.filter(facet="").count() == 3
+    assert InteractionRecency.objects.filter(customer=customers[2], facet="").values_list(
+        "last_1", "last_2", "last_3", "last_4", "last_5"
+    ).get() == tuple(dt.datetime(2026, 1, d, 12, tzinfo=dt.UTC) for d in (8, 7, 6, 5, 4))
+    assert_recency_exact()
+    # And the triggers are in place for what comes after.
+    Interaction.objects.filter(channel="webinar").delete()
+    Interaction.objects.filter(customer=customers[2]).update(topic="access")
+    assert_recency_exact()

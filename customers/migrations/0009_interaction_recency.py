@@ -116,6 +116,21 @@ BEGIN
 END;
 $$
 """,
+    # The fallback of a recency row with a time after the rule's as_of
+    # (segmentation/rules/recency.py): the customer's interactions in the
+    # facet, counted. Declared cheap so that the planner costs a recency scan
+    # as the plain filter it nearly always is.
+    f"""
+CREATE FUNCTION customers_interactions_counted(
+    for_customer bigint, for_facet text, after timestamptz, upto timestamptz
+) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE COST 1 AS $$
+    SELECT count(*) FROM {INTERACTION} i
+    WHERE i.customer_id = for_customer AND i.occurred_at <= upto
+      AND (after IS NULL OR i.occurred_at > after)
+      AND (for_facet = '' OR for_facet = 'channel:' || i.channel
+           OR for_facet = 'topic:' || i.topic)
+$$
+""",
     f"CREATE TRIGGER {RECENCY}_insert AFTER INSERT ON {INTERACTION} "
     f"REFERENCING NEW TABLE AS new_rows "
     f"FOR EACH STATEMENT EXECUTE FUNCTION {RECENCY}_on_insert()",
@@ -138,6 +153,7 @@ POSTGRES_DROP = [
         f"DROP FUNCTION IF EXISTS {RECENCY}_on_{e}()"
         for e in ("insert", "update", "delete", "truncate")
     ),
+    "DROP FUNCTION IF EXISTS customers_interactions_counted(bigint, text, timestamptz, timestamptz)",
 ]
 
 

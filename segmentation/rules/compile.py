@@ -132,9 +132,8 @@ def _event(node: dict, ctx: _Context) -> Compiled:
     count = node.get("count") or {"op": "gte", "value": 1}
     if recency.answers(node):
         # Latest interaction times per customer (docs/rules.md, "Latest
-        # interactions"); customers with interactions after as_of counted.
-        counted = _event_totals(node, ctx.narrowed(recency.later_customers(ctx), probe=False))
-        exists_one, grouped = recency.totals(node, ctx, lambda m: _at_least(m, *counted))
+        # interactions").
+        exists_one, grouped = recency.totals(node, ctx)
         return _count_compare(count["op"], count["value"], exists_one, grouped)
     return _compare_total(node, ctx, count, *_event_totals(node, ctx))
 

@@ -3,16 +3,16 @@
 ``customers.InteractionRecency`` keeps, per customer and facet (every
 interaction, one channel, one topic), the ``RECENT_KEPT`` latest
 ``occurred_at`` values, kept exact by database triggers. For a customer none
-of whose interactions is after ``as_of``, "at least m such interactions in
-``(start, as_of]``" is ``last_m > start`` (``last_m IS NOT NULL`` without a
-window), for any m up to ``RECENT_KEPT``: one row per customer instead of
-every interaction in the window, and no grouping (docs/rules.md, "Latest
-interactions").
+of whose interactions in the facet is after ``as_of``, "at least m such
+interactions in ``(start, as_of]``" is ``last_m > start`` (``last_m IS NOT
+NULL`` without a window), for any m up to ``RECENT_KEPT``: one row per
+customer instead of every interaction in the window, and no grouping
+(docs/rules.md, "Latest interactions").
 
-A customer with an interaction after ``as_of`` (a backdated recompute, or
-future-dated data) is answered from the interactions themselves: such
-customers are found through the ``occurred_at`` index, normally none. The
-result is the same set as counting, for every ``as_of``.
+A customer whose latest interaction in the facet is after ``as_of`` (a
+backdated recompute, or future-dated data) has that row's interactions
+counted instead, in the same statement: the result is the same set as
+counting, for every ``as_of``.
 """
 
 from __future__ import annotations
@@ -20,18 +20,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 
 from customers.models import RECENT_KEPT, Interaction, InteractionRecency, recency_facet
 
-from .fields import _int_bound
+from .fields import _int_bound, _q
 from .windows import event_start
 
 if TYPE_CHECKING:
     from .compile import _Context
-
-# The counted "count >= m" (m >= 1) for the customers it is asked about.
-AtLeast = Callable[[int], Q]
 
 
 def thresholds(count: dict) -> list[int]:
@@ -52,37 +63,51 @@ def answers(node: dict) -> bool:
     return all(m <= RECENT_KEPT for m in thresholds(count))
 
 
-def later_customers(ctx: _Context) -> Q:
-    """Customers with an interaction after ``as_of``: counted from their interactions."""
-    later = ctx.restrict(Interaction.objects.filter(occurred_at__gt=ctx.as_of))
-    return Q(pk__in=later.order_by().values("customer_id"))
+def _counted(node: dict, ctx: _Context, start):
+    """The number of the recency row's customer's interactions the condition counts.
 
-
-def totals(
-    node: dict, ctx: _Context, raw_at_least: AtLeast
-) -> tuple[Callable[[], Q], Callable[[str, int], Q]]:
-    """``(exists_one, grouped)`` for the compiler's count comparison, from the facet's rows.
-
-    ``raw_at_least(m)`` counts the interactions; it is evaluated only for
-    :func:`later_customers`.
+    PostgreSQL: the function ``customers_interactions_counted`` (migration
+    customers/0009), declared cheap so that the planner costs the recency
+    scan as the plain filter it nearly always is; it runs only for rows
+    with a time after ``as_of``. SQLite: the same count as a correlated
+    subquery.
     """
+    if connection.vendor == "postgresql":
+        return Func(
+            F("customer_id"),
+            Value(recency_facet(node["event"])),
+            Value(start, output_field=DateTimeField()),
+            Value(ctx.as_of, output_field=DateTimeField()),
+            function="customers_interactions_counted",
+            output_field=BigIntegerField(),
+        )
+    rows = Interaction.objects.filter(
+        customer_id=OuterRef("customer_id"), occurred_at__lte=ctx.as_of, **node["event"]
+    )
+    if start is not None:
+        rows = rows.filter(occurred_at__gt=start)
+    total = rows.order_by().values("customer_id").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(total), 0)
+
+
+def totals(node: dict, ctx: _Context) -> tuple[Callable[[], Q], Callable[[str, int], Q]]:
+    """``(exists_one, grouped)`` for the compiler's count comparison, from the facet's rows."""
     facet = recency_facet(node["event"])
     start = event_start(ctx.as_of, node.get("within_days"))
-    later = later_customers(ctx)
 
     def at_least(m: int) -> Q:
-        rows = InteractionRecency.objects.filter(facet=facet, last_1__lte=ctx.as_of)
-        if start is None:
-            rows = rows.filter(**{f"last_{m}__isnull": False})
-        else:
-            rows = rows.filter(**{f"last_{m}__gt": start})
+        kept = Q(**{f"last_{m}__isnull": False}) if start is None else Q(**{f"last_{m}__gt": start})
+        # The kept times are exact for a row whose latest is not after
+        # as_of; a row with a later one is counted (normally none).
+        exact = (Q(last_1__lte=ctx.as_of) & kept) | (
+            Q(last_1__gt=ctx.as_of) & _q(GreaterThanOrEqual(_counted(node, ctx, start), m))
+        )
+        rows = InteractionRecency.objects.filter(exact, customer_id=OuterRef("pk"), facet=facet)
         rows = ctx.restrict(rows)
-        if ctx.narrow is not None:
-            rows = rows.filter(customer_id__in=ctx.narrow.values("pk"))
-        # The recency rows are exact for customers with nothing after as_of;
-        # the others (normally none) are counted. A customer in both parts
-        # gets the same answer from each.
-        return Q(pk__in=rows.order_by().values("customer_id")) | (later & raw_at_least(m))
+        # A correlated EXISTS, so that PostgreSQL chooses a semi-join (or an
+        # anti-join under NOT) over the facet's rows, or one probe of the
+        # (facet, customer) key per candidate when others narrowed them.
+        return _q(Exists(rows))
 
     def grouped(op: str, k: int) -> Q:
         if op == "gte":

@@ -63,9 +63,13 @@ def fresh_members_query(
     def matching(rule: Any) -> Q:
         return customer_filter(rule, as_of=as_of, segment_version_id=resolver, within=within)
 
-    qs = Customer.objects.filter(matching(entry_rule))
+    rule = entry_rule
     if exit_rule is not None:
-        qs = qs.filter(matching({"not": exit_rule}))
+        # One "all": the entry's conditions on the customer's own columns then
+        # narrow the exit's counts and sums too (rules/compile.py's ``_all``).
+        parts = entry_rule["all"] if set(entry_rule) == {"all"} else [entry_rule]
+        rule = {"all": [*parts, {"not": exit_rule}]}
+    qs = Customer.objects.filter(matching(rule))
     if parent is not None:
         qs = qs.filter(in_current_members_of(parent.key, resolver))
     return qs

@@ -9,7 +9,8 @@ are compiled as ``NOT`` of their positive twin. Related data is reached
 through ``EXISTS`` (account, attributes, interactions, memberships) or
 ``id IN (SELECT customer_id ... GROUP BY customer_id HAVING ...)`` (counts
 other than "at least one" and rx sums), never through joins that multiply
-rows.
+rows. Event counts the customers' latest interaction times answer read
+those instead (``recency.py``; docs/rules.md, "Latest interactions").
 
 Constant sub-results (empty ``all``/``any``, a comparison no value can
 satisfy, a reference to a segment without a version) are folded in Python

@@ -69,3 +69,23 @@ def test_only_members_of_the_parent_or_reference_count(world, rule, parent, expe
     brand, people = world
     npis = sorted(people[name].npi for name in expected)
     assert preview(brand, rule, parent=parent) == (len(npis), npis)
+
+
+@pytest.mark.parametrize(
+    ("entry_rule", "exit_rule", "expected"),
+    [
+        # The entry's field condition narrows the exit's count: a, b pass HIGH;
+        # b (one visit) leaves by the exit.
+        ({"all": [HIGH]}, {"not": TWO_VISITS}, ["a"]),
+        (HIGH, {"not": TWO_VISITS}, ["a"]),
+        ({"all": [HIGH, RX_20]}, ONE_VISIT, ["a"]),
+        ({"any": [HIGH, TWO_VISITS]}, ONE_VISIT, ["a", "c"]),
+    ],
+)
+def test_a_preview_admits_the_entry_matches_outside_the_exit(
+    world, entry_rule, exit_rule, expected
+):
+    user, people = world
+    count, npis = preview(user, entry_rule, exit_rule=exit_rule)
+    assert count == len(expected)
+    assert sorted(npis) == sorted(people[name].npi for name in expected)

@@ -87,8 +87,14 @@ def target_query(
     scope: list[int] | None,
     scope_sql: RawSQL | None,
     shared: SharedAggregates | None = None,
+    has_members: bool = True,
 ) -> QuerySet[Customer]:
     """M' as a Customer query (restricted to ``scope`` when given); reads M before any write.
+
+    ``has_members`` False says M is empty (a first recompute): M' is then
+    E \\ X without the "or a current member" the exit rule otherwise needs,
+    so the entry's conditions stay joins the planner can drive from (a
+    lapsing rule's first run at 1M: 0.34 s instead of 5 s).
 
     ``scope_sql`` selects the same ids from a temporary table. It is pushed
     into every per-customer subquery (event counts and rx sums through
@@ -124,7 +130,17 @@ def target_query(
             within=within,
             shared=shared,
         )
-        condition = (condition | Q(Exists(current))) & not_exit
+        if has_members and scope_sql is None:
+            # E or M as one IN over their union: a semi-join the planner can
+            # drive from either part, where an OR of the two is a filter
+            # evaluated per customer (unchanged data at 1M: a lapsing rule
+            # 1.2 s instead of 5 s, docs/rules.md's example 2.5 s instead of 9).
+            entry = Customer.objects.filter(condition).order_by().values("pk")
+            members = Membership.objects.filter(version_id=version.pk).order_by()
+            condition = Q(pk__in=entry.union(members.values("customer_id"), all=True))
+        elif has_members:
+            condition |= Q(Exists(current))
+        condition &= not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.
     qs = Customer.objects.filter(condition).order_by()
     if version.parent_id is not None:

@@ -122,8 +122,16 @@ def _recompute_locked(
     """A full recompute of a version whose row the caller's transaction has locked."""
     started_at = timezone.now()
     t0 = time.perf_counter()
-    target = target_query(version=version, as_of=as_of, scope=None, scope_sql=None, shared=shared)
-    if not Membership.objects.filter(version_id=version.pk).exists():
+    has_members = Membership.objects.filter(version_id=version.pk).exists()
+    target = target_query(
+        version=version,
+        as_of=as_of,
+        scope=None,
+        scope_sql=None,
+        shared=shared,
+        has_members=has_members,
+    )
+    if not has_members:
         return _recompute_first(version, target, as_of, trigger, user, started_at, t0)
     # M' is evaluated once; only its differences from M are kept.
     n_in, n_out = materialise_differences(target=target, version=version)

@@ -66,16 +66,23 @@ def _recompute(touched: str) -> list[str]:
     ]
 
 
+def _function(event: str, body: str) -> str:
+    """The trigger function ``<table>_on_<event>``: ``body``, then RETURN NULL (AFTER trigger)."""
+    return (
+        f"CREATE FUNCTION {RECENCY}_on_{event}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n    {body};\n    RETURN NULL;\nEND;\n$$"
+    )
+
+
 _STORED = ", ".join(f"t.last_{k}" for k in range(1, KEPT + 1))
 _INCOMING = ", ".join(f"EXCLUDED.last_{k}" for k in range(1, KEPT + 1))
 _PICK = ", ".join(f"m[{k}]" for k in range(1, KEPT + 1))
 
 POSTGRES_CREATE = [
     f"ALTER TABLE {RECENCY} SET (fillfactor = 70)",
-    f"""
-CREATE FUNCTION {RECENCY}_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO {RECENCY} AS t ({COLUMNS})
+    _function(
+        "insert",
+        f"""INSERT INTO {RECENCY} AS t ({COLUMNS})
     SELECT customer_id, facet, {", ".join(f"l[{k}]" for k in range(1, KEPT + 1))} FROM (
         SELECT customer_id, facet,
                (array_agg(occurred_at ORDER BY occurred_at DESC))[1:{KEPT}] AS l
@@ -87,35 +94,16 @@ BEGIN
             SELECT (array_agg(v ORDER BY v DESC))[1:{KEPT}] AS m
             FROM unnest(ARRAY[{_STORED}, {_INCOMING}]) AS v WHERE v IS NOT NULL
         ) merged
-    );
-    RETURN NULL;
-END;
-$$
-""",
-    f"""
-CREATE FUNCTION {RECENCY}_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {";".join(_recompute("SELECT customer_id FROM old_rows UNION SELECT customer_id FROM new_rows"))};
-    RETURN NULL;
-END;
-$$
-""",
-    f"""
-CREATE FUNCTION {RECENCY}_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    {";".join(_recompute("SELECT DISTINCT customer_id FROM old_rows"))};
-    RETURN NULL;
-END;
-$$
-""",
-    f"""
-CREATE FUNCTION {RECENCY}_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM {RECENCY};
-    RETURN NULL;
-END;
-$$
-""",
+    )""",
+    ),
+    _function(
+        "update",
+        ";".join(
+            _recompute("SELECT customer_id FROM old_rows UNION SELECT customer_id FROM new_rows")
+        ),
+    ),
+    _function("delete", ";".join(_recompute("SELECT DISTINCT customer_id FROM old_rows"))),
+    _function("truncate", f"DELETE FROM {RECENCY}"),
     # The fallback of a recency row with a time after the rule's as_of
     # (segmentation/rules/recency.py): the customer's interactions in the
     # facet, counted. Declared cheap so that the planner costs a recency scan

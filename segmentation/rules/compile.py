@@ -34,7 +34,7 @@ from . import recency
 from .catalog import get_field
 from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q
 from .shared import SharedAggregates, SharedColumn
-from .windows import event_start, rx_window
+from .windows import event_window, rx_window
 
 # -- event and rx conditions ------------------------------------------------------
 
@@ -144,10 +144,7 @@ def _event_totals(node: dict, ctx: _Context) -> tuple[Callable[[], Q], Callable[
     rows = ctx.restrict(Interaction.objects.filter(customer_id=OuterRef("pk")))
     plain = Interaction.objects.all()
     keys = {k: v for k, v in node["event"].items()}
-    window = Q(occurred_at__lte=ctx.as_of)
-    start = event_start(ctx.as_of, node.get("within_days"))
-    if start is not None:
-        window &= Q(occurred_at__gt=start)
+    window = event_window(ctx.as_of, node.get("within_days"))
     rows = rows.filter(window, **keys)
     plain = plain.filter(window, **keys)
     return (

@@ -39,7 +39,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 from customers.models import RECENT_KEPT, Interaction, InteractionRecency, recency_facet
 
 from .fields import _int_bound, _q
-from .windows import event_start
+from .windows import event_start, event_window
 
 if TYPE_CHECKING:
     from .compile import _Context
@@ -81,11 +81,8 @@ def _counted(node: dict, ctx: _Context, start):
             function="customers_interactions_counted",
             output_field=BigIntegerField(),
         )
-    rows = Interaction.objects.filter(
-        customer_id=OuterRef("customer_id"), occurred_at__lte=ctx.as_of, **node["event"]
-    )
-    if start is not None:
-        rows = rows.filter(occurred_at__gt=start)
+    window = event_window(ctx.as_of, node.get("within_days"))
+    rows = Interaction.objects.filter(window, customer_id=OuterRef("customer_id"), **node["event"])
     total = rows.order_by().values("customer_id").annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(total), 0)
 

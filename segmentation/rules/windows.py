@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
+
 
 def event_start(as_of: dt.datetime, within_days: int | None) -> dt.datetime | None:
     """The exclusive lower bound of ``within_days`` before ``as_of`` (None: no bound).
@@ -22,6 +24,15 @@ def event_start(as_of: dt.datetime, within_days: int | None) -> dt.datetime | No
         return as_of - dt.timedelta(days=within_days)
     except OverflowError:
         return None
+
+
+def event_window(as_of: dt.datetime, within_days: int | None) -> Q:
+    """The interactions an event condition counts: ``start < occurred_at <= as_of``."""
+    window = Q(occurred_at__lte=as_of)
+    start = event_start(as_of, within_days)
+    if start is not None:
+        window &= Q(occurred_at__gt=start)
+    return window
 
 
 def month_start(day: dt.date, months_back: int) -> dt.date | None:

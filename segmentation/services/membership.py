@@ -119,9 +119,6 @@ def target_query(
         shared=shared,
     )
     if version.exit_rule is not None:
-        current = Membership.objects.filter(version_id=version.pk, customer_id=OuterRef("pk"))
-        if scope_sql is not None:
-            current = current.filter(customer_id__in=scope_sql)
         not_exit = customer_filter(
             {"not": version.exit_rule},
             as_of=as_of,
@@ -139,6 +136,10 @@ def target_query(
             members = Membership.objects.filter(version_id=version.pk).order_by()
             condition = Q(pk__in=entry.union(members.values("customer_id"), all=True))
         elif has_members:
+            # A scoped run: a few customers, each tested once.
+            current = Membership.objects.filter(
+                version_id=version.pk, customer_id=OuterRef("pk"), customer_id__in=scope_sql
+            )
             condition |= Q(Exists(current))
         condition &= not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from audit.chain import GENESIS_HASH, event_digest, verify_audit_chain
 from audit.models import AuditEvent
+from tests.migrations import migrate_to, migrate_to_latest
 
 BEFORE_MOVE = [("governance", "0003_auditevent_append_only_trigger"), ("audit", None)]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    return executor.migrate(targets).apps
-
-
-def _latest_targets():
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_events_written_before_the_move_still_verify_after_it():
-    old_apps = _migrate(BEFORE_MOVE)
+    old_apps = migrate_to(BEFORE_MOVE)
     OldEvent = old_apps.get_model("governance", "AuditEvent")
     prev = GENESIS_HASH
     for i in range(3):
@@ -44,7 +32,7 @@ def test_events_written_before_the_move_still_verify_after_it():
         OldEvent.objects.create(prev_hash=prev, hash=digest, **fields)
         prev = digest
 
-    _migrate(_latest_targets())
+    migrate_to_latest()
 
     assert AuditEvent.objects.filter(action="test.before_move").count() == 3
     result = verify_audit_chain()

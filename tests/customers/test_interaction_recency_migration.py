@@ -5,27 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from customers.models import Interaction, InteractionRecency
 from tests.factories import CustomerFactory
+from tests.migrations import migrate_to, migrate_to_latest
 
 from .helpers import assert_recency_exact
 
 BEFORE_RECENCY = [("customers", "0008_interaction_customer_time")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    return executor.migrate(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_recency_from_existing_interactions():
     customers = [CustomerFactory() for _ in range(3)]
-    old_apps = _migrate(BEFORE_RECENCY)
+    old_apps = migrate_to(BEFORE_RECENCY)
     OldInteraction = old_apps.get_model("customers", "Interaction")
     OldInteraction.objects.bulk_create(
         OldInteraction(
@@ -42,7 +35,7 @@ def test_the_migration_backfills_recency_from_existing_interactions():
         for asset in (("a", "b") if day == 4 else ("",))
     )
 
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     assert InteractionRecency.objects.filter(facet="").count() == 3
     assert InteractionRecency.objects.filter(customer=customers[2], facet="").values_list(

@@ -5,27 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from customers.models import RxFact, RxMonthlyTotal
 from tests.factories import CustomerFactory
+from tests.migrations import migrate_to, migrate_to_latest
 
 from .helpers import assert_totals_exact
 
 BEFORE_TOTALS = [("customers", "0005_interaction_time_covering")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    return executor.migrate(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_totals_from_existing_facts():
     customers = [CustomerFactory() for _ in range(3)]
-    old_apps = _migrate(BEFORE_TOTALS)
+    old_apps = migrate_to(BEFORE_TOTALS)
     OldRxFact = old_apps.get_model("customers", "RxFact")
     OldRxFact.objects.bulk_create(
         OldRxFact(
@@ -41,7 +34,7 @@ def test_the_migration_backfills_totals_from_existing_facts():
         for p in ("P1", "P2")
     )
 
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     assert RxMonthlyTotal.objects.count() == 9
     assert_totals_exact()

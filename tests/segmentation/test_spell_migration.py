@@ -9,25 +9,14 @@ members and the same history before and after.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from segmentation.models import Membership, MembershipChange, MembershipSpell, RecomputeRun
 from tests.factories import CustomerFactory
+from tests.migrations import migrate_to, migrate_to_latest
 
 from .segments_support import AS_OF, DAY, make_segment
 
 BEFORE_SPELLS = [("segmentation", "0004_merge_provenance")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    return executor.migrate(targets).apps
-
-
-def _latest_targets():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _members(model, field: str) -> set:
@@ -46,7 +35,7 @@ def _history(model) -> list:
 def test_members_and_history_read_the_same_after_the_move_to_spells(make_user):
     brand = make_user("brand")
     version = make_segment(brand, "kept", {"all": []})
-    old_apps = _migrate(BEFORE_SPELLS)
+    old_apps = migrate_to(BEFORE_SPELLS)
     OldMembership = old_apps.get_model("segmentation", "Membership")
     OldChange = old_apps.get_model("segmentation", "MembershipChange")
     back, stays, left, untracked, exit_only = (CustomerFactory() for _ in range(5))
@@ -84,7 +73,7 @@ def test_members_and_history_read_the_same_after_the_move_to_spells(make_user):
     members_before = _members(OldMembership, "entered_at")
     history_before = _history(OldChange)
 
-    _migrate(_latest_targets())
+    migrate_to_latest()
 
     assert _members(Membership, "entered_at") == members_before
     assert _history(MembershipChange) == history_before

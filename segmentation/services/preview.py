@@ -87,18 +87,24 @@ BREAKDOWN_TOP = 10
 def summary_statement(qs: QuerySet[Customer], *, breakdown: bool) -> tuple[str, list]:
     """One statement over the matches: their count, the sample's NPIs and the breakdowns.
 
-    The rule is evaluated once, in a common table expression that every arm
-    reads: PostgreSQL and SQLite materialise a CTE referenced more than once,
-    so nothing is written to a table and nothing joins back to the customers
-    (bench/README.md, "Previews"). Rows are (part, value, n). Raises
-    EmptyResultSet when ``qs`` is empty by construction.
+    Rows are (part, value, n). Raises EmptyResultSet when ``qs`` is empty by
+    construction. On PostgreSQL see ``_grouped_summary``; elsewhere the rule is
+    evaluated once, in a common table expression that every arm reads (SQLite
+    materialises a CTE referenced more than once), so nothing is written to a
+    table and nothing joins back to the customers (bench/README.md, "Previews").
     """
     columns = [column for _, column, _ in BREAKDOWN_COLUMNS]
     match_sql, params = qs.order_by().values("npi", *columns).query.sql_with_params()
+    sample = (
+        f"SELECT * FROM (SELECT 'sample' AS part, m.npi AS v, 0 AS n FROM ({match_sql}) m "
+        f"ORDER BY m.npi LIMIT {SAMPLE_SIZE}) s"
+    )
+    if connection.vendor == "postgresql":
+        grouped, grouped_params = _grouped_summary(match_sql, list(params), breakdown=breakdown)
+        return f"{grouped} UNION ALL {sample}", [*grouped_params, *params]
     arms = [
         "SELECT 'count' AS part, NULL AS v, COUNT(*) AS n FROM m",
-        "SELECT * FROM (SELECT 'sample' AS part, m.npi AS v, 0 AS n FROM m "
-        f"ORDER BY m.npi LIMIT {SAMPLE_SIZE}) s",
+        sample.replace(f"({match_sql}) m", "m"),
     ]
     for i, (name, column, order) in enumerate(BREAKDOWN_COLUMNS if breakdown else ()):
         by = f"m.{column}" if order == "value" else f"COUNT(*) DESC, m.{column}"
@@ -107,6 +113,34 @@ def summary_statement(qs: QuerySet[Customer], *, breakdown: bool) -> tuple[str, 
             f"COUNT(*) AS n FROM m GROUP BY m.{column} ORDER BY {by} LIMIT {BREAKDOWN_TOP}) b{i}"
         )
     return f"WITH m AS ({match_sql}) " + " UNION ALL ".join(arms), list(params)
+
+
+def _grouped_summary(match_sql: str, params: list, *, breakdown: bool) -> tuple[str, list]:
+    """The count and breakdowns on PostgreSQL, from the matches grouped by all three columns.
+
+    Grouping by (territory, specialty, decile) is a plain aggregate, which
+    PostgreSQL splits across parallel workers; the count and each breakdown are
+    then rolled up from those few groups. A common table expression of the
+    matches themselves is written by one process and read once per arm
+    (bench/README.md, "Previews"). The sample is its own arm.
+    """
+    columns = [column for _, column, _ in BREAKDOWN_COLUMNS]
+    listed = ", ".join(f"m.{c}" for c in columns)
+    sets = ", ".join(f"({c})" for c in columns)
+    arms = ["SELECT 'count' AS part, NULL AS v, COALESCE(SUM(g.n), 0) AS n FROM g"]
+    for i, (name, column, order) in enumerate(BREAKDOWN_COLUMNS if breakdown else ()):
+        by = f"r.{column}" if order == "value" else f"r.n DESC, r.{column}"
+        arms.append(
+            f"SELECT * FROM (SELECT '{name}' AS part, CAST(r.{column} AS TEXT) AS v, r.n "
+            f"FROM r WHERE r.k = {i} ORDER BY {by} LIMIT {BREAKDOWN_TOP}) b{i}"
+        )
+    keys = " ".join(f"WHEN GROUPING({c}) = 0 THEN {i}" for i, c in enumerate(columns))
+    sql = (
+        f"WITH g AS (SELECT {listed}, COUNT(*) AS n FROM ({match_sql}) m GROUP BY {listed}), "
+        f"r AS (SELECT CASE {keys} END AS k, {', '.join(columns)}, SUM(n) AS n FROM g "
+        f"GROUP BY GROUPING SETS ({sets})) " + " UNION ALL ".join(arms)
+    )
+    return sql, params
 
 
 def summarise_matches(

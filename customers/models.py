@@ -211,6 +211,8 @@ class RxFact(models.Model):
                 include=["nrx", "trx", "new_patient_starts"],
                 name="unique_rx_fact",
             ),
+            # RxYear's product "" means every product (migration 0010).
+            models.CheckConstraint(condition=~models.Q(product=""), name="rx_fact_product_named"),
         ]
         indexes = [
             models.Index(
@@ -224,43 +226,51 @@ class RxFact(models.Model):
         return f"{self.customer_id} {self.product} {self.month:%Y-%m}"
 
 
-class RxMonthlyTotal(models.Model):
-    """The sum of RxFact over every product, per customer and stored ``month`` value.
+# The rx metrics, summed by rx conditions (docs/rules.md, "Rx conditions").
+RX_METRICS = ("nrx", "trx", "new_patient_starts")
+
+
+def rx_month_column(metric: str, month: int) -> str:
+    """RxYear's column holding ``metric`` for calendar ``month`` (1-12)."""
+    return f"{metric}_{month}"
+
+
+class RxYear(models.Model):
+    """A customer's rx facts for one product (``product`` "": every product) and
+    calendar year, summed per month: column ``trx_7`` holds July's trx.
 
     Written only by database triggers on ``customers_rxfact`` (migration
-    0006_rx_monthly_total; docs/rules.md, "Every product: the monthly
-    total"): every insert, update and delete of rx facts adds its difference
-    here in the same statement, so the totals are always exact. Rx conditions
-    without a product read it instead of every product's facts (about a fifth
-    of the rows). Never write it from Python. Deleting facts may leave a row
-    whose totals are all 0; it means the same as no row (a sum of 0).
+    0010_rx_year; docs/rules.md, "Rx by calendar year"): every insert, update
+    and delete of rx facts adds its difference here in the same statement, so
+    the sums are always exact. An rx condition whose months lie in one year
+    reads one row per customer instead of one fact per customer and month, and
+    needs no grouping. Never write it from Python. Deleting facts may leave a
+    row of zeros; it means the same as no row (a sum of 0).
     """
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="rx_monthly_totals", db_index=False
+        Customer, on_delete=models.CASCADE, related_name="rx_years", db_index=False
     )
-    month = models.DateField()
-    nrx = models.BigIntegerField()
-    trx = models.BigIntegerField()
-    new_patient_starts = models.BigIntegerField()
+    product = models.CharField(max_length=64, blank=True)
+    year = models.IntegerField()
 
     class Meta:
         constraints = [
-            # The triggers' upsert key; serves one customer's totals too.
-            models.UniqueConstraint(fields=["customer", "month"], name="unique_rx_monthly_total"),
-        ]
-        indexes = [
-            # Covering (PostgreSQL): an all-products rx condition over the
-            # whole population is an index-only scan of its months.
-            models.Index(
-                fields=["month"],
-                include=["customer", "nrx", "trx", "new_patient_starts"],
-                name="rx_total_month_covering",
-            )
+            # The triggers' upsert key. A product's year is one range of it,
+            # read in one scan by a preview over the whole population; one
+            # customer's row is one probe.
+            models.UniqueConstraint(fields=["product", "year", "customer"], name="unique_rx_year"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} all products {self.month:%Y-%m}"
+        return f"{self.customer_id} {self.product or 'all products'} {self.year}"
+
+
+for _metric in RX_METRICS:
+    for _month in range(1, 13):
+        RxYear.add_to_class(
+            rx_month_column(_metric, _month), models.BigIntegerField(default=0, db_default=0)
+        )
 
 
 # How many of a customer's latest interactions InteractionRecency keeps per facet.

@@ -25,8 +25,9 @@ from customers.models import (
     Customer,
     CustomerAttribute,
     Interaction,
+    InteractionRecency,
     RxFact,
-    RxMonthlyTotal,
+    RxYear,
 )
 
 from .context import SeedContext
@@ -94,9 +95,18 @@ def seed_customers(ctx: SeedContext) -> None:
         if writer.postgres:
             ctx.report(f"rebuilding indexes and constraints ({ctx.elapsed:.0f}s)")
     writer.reset_sequences(Customer)
-    # RxMonthlyTotal was written by the rx facts' triggers (not loaded with its
-    # indexes deferred: the triggers' upsert needs its unique constraint).
-    writer.analyze(Account, Customer, CustomerAttribute, Interaction, RxFact, RxMonthlyTotal)
+    # RxYear and InteractionRecency were written by the triggers on the rx facts
+    # and the interactions (not loaded with their indexes deferred: the
+    # triggers' upserts need their unique constraints).
+    writer.analyze(
+        Account,
+        Customer,
+        CustomerAttribute,
+        Interaction,
+        InteractionRecency,
+        RxFact,
+        RxYear,
+    )
 
 
 def seed_users(ctx: SeedContext) -> None:

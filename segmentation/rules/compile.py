@@ -6,11 +6,12 @@ complement and three-valued logic can never drop a row. Positive operators
 (eq, in, gt, gte, lt, lte, between, contains, is_set) guard nullable columns
 with ``IS NOT NULL`` / ``<> ''``; the negative ones (ne, not_in, is_not_set)
 are compiled as ``NOT`` of their positive twin. Related data is reached
-through ``EXISTS`` (account, attributes, interactions, memberships) or
-``id IN (SELECT customer_id ... GROUP BY customer_id HAVING ...)`` (counts
-other than "at least one" and rx sums), never through joins that multiply
-rows. Event counts the customers' latest interaction times answer read
-those instead (``recency.py``; docs/rules.md, "Latest interactions").
+through ``EXISTS`` (account, attributes, interactions, memberships, rx sums
+of one calendar year) or ``id IN (SELECT customer_id ... GROUP BY customer_id
+HAVING ...)`` (counts other than "at least one", rx sums over several years),
+never through joins that multiply rows. Event counts the customers' latest
+interaction times answer read those instead (``recency.py``; docs/rules.md,
+"Latest interactions"); rx sums read the per-year monthly sums (RxYear).
 
 Constant sub-results (empty ``all``/``any``, a comparison no value can
 satisfy, a reference to a segment without a version) are folded in Python
@@ -21,20 +22,34 @@ before any SQL is produced. Field conditions and the SQL helpers live in
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable
+from functools import reduce
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from core.time import as_utc
-from customers.models import Customer, Interaction, RxFact, RxMonthlyTotal
+from customers.models import Customer, Interaction, RxYear, rx_month_column
 from segmentation.models import Membership
 
 from . import recency
 from .catalog import get_field
 from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q
 from .shared import SharedAggregates, SharedColumn
-from .windows import event_window, rx_window
+from .windows import event_window, month_start, rx_window
 
 # -- event and rx conditions ------------------------------------------------------
 
@@ -155,30 +170,62 @@ def _event_totals(node: dict, ctx: _Context) -> tuple[Callable[[], Q], Callable[
 
 
 def _rx(node: dict, ctx: _Context) -> Compiled:
+    """An rx sum compared, read from the per-year monthly sums (RxYear).
 
-    metric = node["metric"]
-    first, end = rx_window(ctx.as_of, node.get("months"))
-    window = Q(month__lt=end)
-    if first is not None:
-        window &= Q(month__gte=first)
-    product = node["rx"].get("product")
-    if product is not None:
-        facts = RxFact.objects.filter(product=product)
-    else:
-        # Every product: the per-month totals the triggers keep exact
-        # (RxMonthlyTotal), one row per customer and month instead of one per
-        # product. Same sums; a 0 total counts as no row does.
-        facts = RxMonthlyTotal.objects.all()
-    plain = facts.filter(window)
-    # Metrics are integers >= 0, so "sum >= 1" is "some fact with metric > 0".
-    rows = ctx.restrict(facts.filter(window, customer_id=OuterRef("pk"), **{f"{metric}__gt": 0}))
-    return _compare_total(
-        node,
-        ctx,
-        node["sum"],
-        lambda: _q(Exists(rows)),
-        lambda op, k: _grouped_q(plain, Sum(metric), op, k, ctx),
+    The window's months become, per calendar year, a sum of that year's
+    month columns. When they lie in one year (any window of up to 12 months
+    but those crossing New Year), a customer has at most one row, so every
+    comparison is a per-row ``EXISTS``: a hash semi-join over the year's
+    rows for a whole population, one index probe per customer for a few.
+    Longer and New Year windows sum the rows of their years per customer
+    (docs/rules.md, "Rx by calendar year").
+    """
+    product = node["rx"].get("product") or ""  # "": every product's sums
+    years, amount, one_year = rx_year_amount(
+        node["metric"], *rx_window(ctx.as_of, node.get("months"))
     )
+    rows = RxYear.objects.filter(years, product=product)
+
+    def exists_where(op: str, k: int) -> Q:
+        lookup = {"gt": "gt", "gte": "gte", "eq": "exact"}[op]
+        one = rows.filter(customer_id=OuterRef("pk")).alias(rule_total=amount)
+        return _q(Exists(ctx.restrict(one.filter(**{f"rule_total__{lookup}": k}))))
+
+    def grouped(op: str, k: int) -> Q:
+        if one_year:
+            return exists_where(op, k)
+        return _grouped_q(rows, Sum(amount), op, k, ctx)
+
+    comparison = node["sum"]
+    # Metrics are integers >= 0, so "sum >= 1" is "some row with a sum > 0".
+    return _count_compare(
+        comparison["op"], comparison["value"], lambda: exists_where("gt", 0), grouped
+    )
+
+
+def rx_year_amount(
+    metric: str, first: dt.date | None, end: dt.date
+) -> tuple[Q, BigIntegerField, bool]:
+    """The RxYear rows and per-row sum of ``metric`` over ``first <= month < end``
+    (``rx_window``; ``first`` None: every month before ``end``), and whether
+    the window lies in one calendar year.
+    """
+    last = month_start(end, 1)  # the first day of the window's last month
+
+    def months(low: int, high: int):
+        return reduce(operator.add, (F(rx_month_column(metric, m)) for m in range(low, high + 1)))
+
+    if first is not None and first.year == last.year:
+        return Q(year=last.year), months(first.month, last.month), True
+    if first is None:
+        years, edges = Q(year__lte=last.year), []
+    else:
+        years = Q(year__gte=first.year, year__lte=last.year)
+        edges = [When(year=first.year, then=months(first.month, 12))]
+    edges.append(When(year=last.year, then=months(1, last.month)))
+    # Every other year of the window counts all its months.
+    amount = Case(*edges, default=months(1, 12), output_field=BigIntegerField())
+    return years, amount, False
 
 
 # -- segment references and the tree ---------------------------------------------
@@ -226,15 +273,13 @@ class _Context:
         return ctx
 
     def shared_column(self, node: dict) -> SharedColumn | None:
-        """The run's shared total for an event or rx condition, if it has one.
+        """The run's shared total for an event condition, if it has one.
 
         Only for the whole population: a scoped run reads its few customers' rows.
         """
         if self.shared is None or self.customer_ids is not None:
             return None
-        if "event" in node:
-            return self.shared.event_column(node)
-        return self.shared.rx_column(node)
+        return self.shared.event_column(node)
 
     def restrict(self, rows: QuerySet) -> QuerySet:
         """Limit per-customer rows to the restriction, if any.

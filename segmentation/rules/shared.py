@@ -2,20 +2,19 @@
 
 docs/architecture.md, "How a customer change becomes a membership change".
 
-A brand team's segments read the same few event counts and rx sums with
-different thresholds and windows: "2 rep visits in 30 days" and "4 rep
-visits in 60 days", "a webinar in 90 days" and "a webinar in 180 days". A
-run over many segments computes each such *source* (an event filter, or one
-product's rx, or all products' rx) once, as one temporary table holding, per
-customer with rows, one total per distinct window the run's rules ask for
-(``COUNT(*) FILTER (WHERE occurred_at > start)``, ``SUM(trx) FILTER (WHERE
-month >= first)``), read in one pass over the source's rows. Every segment is
+A brand team's segments read the same few event counts with different
+thresholds and windows: "2 rep visits in 30 days" and "4 rep visits in 60
+days", "3 opened emails in 60 days" and "4 in 120 days". A run over many
+segments computes each such *source* (an event filter) once, as one temporary
+table holding, per customer with rows, one total per distinct window the
+run's rules ask for (``COUNT(*) FILTER (WHERE occurred_at > start)``), read in
+one pass over the source's rows. Every segment is
 then evaluated against those tables: a condition is ``id IN (SELECT
 customer_id FROM table WHERE column >= k)``, a semi-join against a table of
 at most one row per customer.
 
 Exactness: the windows are computed by the same helpers as the compiler's
-(``event_start``, ``rx_window``), so a column holds exactly the count or sum
+(``event_start``), so a column holds exactly the count
 the compiler's subquery would aggregate, and a customer absent from the table
 has 0, as in the compiler. Only sources read by at least ``SHARED_FROM``
 conditions of the run are shared; the others compile as usual, where
@@ -30,15 +29,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
 from core.time import as_utc
-from customers.models import Interaction, RxFact, RxMonthlyTotal
+from customers.models import Interaction
 
 from . import recency
-from .windows import event_start, rx_window
+from .windows import event_start
 
 _names = itertools.count(1)
 
@@ -78,21 +76,16 @@ class SharedColumn:
 
 @dataclass
 class _Source:
-    """One event filter or one product's rx (``product`` None: every product)."""
+    """One event filter."""
 
-    kind: str  # "event" or "rx"
-    keys: tuple  # event: sorted (key, value) pairs; rx: (product,)
+    keys: tuple  # sorted (key, value) pairs
     uses: int = 0
     windows: dict = field(default_factory=dict)  # window -> column name
     table: str | None = None
 
 
 def _event_key(node: dict) -> tuple:
-    return ("event", tuple(sorted(node["event"].items())))
-
-
-def _rx_key(node: dict) -> tuple:
-    return ("rx", (node["rx"].get("product"),))
+    return tuple(sorted(node["event"].items()))
 
 
 def _conditions(rule: dict | None) -> Iterator[dict]:
@@ -105,18 +98,18 @@ def _conditions(rule: dict | None) -> Iterator[dict]:
             return
     if "not" in rule:
         yield from _conditions(rule["not"])
-    elif "rx" in rule or ("event" in rule and not recency.answers(rule)):
-        # Event counts the latest interaction times answer are not shared:
-        # reading them is cheaper than any shared pass.
+    elif "event" in rule and not recency.answers(rule):
+        # Event counts the latest interaction times answer are not shared,
+        # nor rx sums (RxYear): reading them is cheaper than any shared pass.
         yield rule
 
 
 class SharedAggregates:
-    """The event counts and rx sums a set of rules needs, each source computed once.
+    """The event counts a set of rules needs, each source computed once.
 
     ``plan(rules, as_of)`` finds the sources; ``materialise()`` writes their
     temporary tables (in the caller's transaction); the compiler asks
-    ``event_column`` / ``rx_column`` for a condition's column (None: not
+    ``event_column`` for a condition's column (None: not
     shared, compile as usual); ``drop()`` removes the tables.
     """
 
@@ -130,20 +123,15 @@ class SharedAggregates:
         as_of = shared.as_of
         for rule in rules:
             for node in _conditions(rule):
-                if "event" in node:
-                    source = shared._source(_event_key(node))
-                    source.windows.setdefault(event_start(as_of, node.get("within_days")), None)
-                else:
-                    source = shared._source(_rx_key(node))
-                    first, _ = rx_window(as_of, node.get("months"))
-                    source.windows.setdefault((node["metric"], first), None)
+                source = shared._source(_event_key(node))
+                source.windows.setdefault(event_start(as_of, node.get("within_days")), None)
                 source.uses += 1
         shared.sources = {k: s for k, s in shared.sources.items() if s.uses >= SHARED_FROM}
         return shared
 
     def _source(self, key: tuple) -> _Source:
         if key not in self.sources:
-            self.sources[key] = _Source(kind=key[0], keys=key[1])
+            self.sources[key] = _Source(keys=key)
         return self.sources[key]
 
     def __len__(self) -> int:
@@ -171,35 +159,17 @@ class SharedAggregates:
                     cursor.execute(f"ANALYZE {table}")
 
     def _rows(self, source: _Source):
-        if source.kind == "event":
-            rows = Interaction.objects.filter(occurred_at__lte=self.as_of, **dict(source.keys))
-            starts = list(source.windows)
-            if None not in starts:
-                rows = rows.filter(occurred_at__gt=min(starts))
-            return rows
-        (product,) = source.keys
-        _, end = rx_window(self.as_of, None)
-        if product is not None:
-            rows = RxFact.objects.filter(month__lt=end, product=product)
-        else:
-            # Every product: the trigger-kept monthly totals (RxMonthlyTotal),
-            # as the compiler reads them; a fifth of the facts' rows.
-            rows = RxMonthlyTotal.objects.filter(month__lt=end)
-        firsts = [first for _, first in source.windows]
-        if None not in firsts:
-            rows = rows.filter(month__gte=min(firsts))
+        rows = Interaction.objects.filter(occurred_at__lte=self.as_of, **dict(source.keys))
+        starts = list(source.windows)
+        if None not in starts:
+            rows = rows.filter(occurred_at__gt=min(starts))
         return rows
 
     @staticmethod
-    def _total(source: _Source, window):
-        if source.kind == "event":
-            start = window
-            if start is None:
-                return Count("pk")
-            return Count("pk", filter=Q(occurred_at__gt=start))
-        metric, first = window
-        total = Sum(metric) if first is None else Sum(metric, filter=Q(month__gte=first))
-        return Coalesce(total, 0)
+    def _total(source: _Source, start):
+        if start is None:
+            return Count("pk")
+        return Count("pk", filter=Q(occurred_at__gt=start))
 
     def drop(self) -> None:
         qn = connection.ops.quote_name
@@ -216,12 +186,4 @@ class SharedAggregates:
         if source is None or source.table is None:
             return None
         column = source.windows.get(event_start(self.as_of, node.get("within_days")))
-        return SharedColumn(source.table, column) if column else None
-
-    def rx_column(self, node: dict) -> SharedColumn | None:
-        source = self.sources.get(_rx_key(node))
-        if source is None or source.table is None:
-            return None
-        first, _ = rx_window(self.as_of, node.get("months"))
-        column = source.windows.get((node["metric"], first))
         return SharedColumn(source.table, column) if column else None

@@ -7,9 +7,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db.models import Sum
-
-from customers.models import RECENT_KEPT, Interaction, InteractionRecency, RxFact, RxMonthlyTotal
+from customers.models import (
+    RECENT_KEPT,
+    RX_METRICS,
+    Interaction,
+    InteractionRecency,
+    RxFact,
+    RxYear,
+    rx_month_column,
+)
 from customers.services import import_file
 from customers.signals import customers_changed
 
@@ -26,9 +32,6 @@ def run_import(kind: str, *lines: str, user=None):
 def messages(exc_info) -> list[str]:
     """The ``row N: column: message`` lines of a ValidationFailed."""
     return [str(e) for e in exc_info.value.errors]
-
-
-RX_METRICS = ("nrx", "trx", "new_patient_starts")
 
 
 class _Announcements:
@@ -56,22 +59,30 @@ def announcements() -> Iterator[_Announcements]:
         customers_changed.disconnect(collected)
 
 
+def rx_year_columns() -> list[str]:
+    return [rx_month_column(m, i) for m in RX_METRICS for i in range(1, 13)]
+
+
 def assert_totals_exact() -> None:
-    """RxMonthlyTotal equals SUM(RxFact) GROUP BY customer, month (zero rows ignored)."""
-    expected = {
-        (r["customer_id"], r["month"]): tuple(r[m] for m in RX_METRICS)
-        for r in RxFact.objects.order_by()
-        .values("customer_id", "month")
-        .annotate(**{m: Sum(m) for m in RX_METRICS})
-    }
-    totals = {
-        (customer_id, month): tuple(sums)
-        for customer_id, month, *sums in RxMonthlyTotal.objects.values_list(
-            "customer_id", "month", *RX_METRICS
+    """RxYear equals the facts summed per customer, product (and "" for every
+    product) and year, by month (rows of zeros ignored)."""
+    columns = rx_year_columns()
+    expected: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(columns))
+    for fact in RxFact.objects.all():
+        for product in (fact.product, ""):
+            sums = expected[(fact.customer_id, product, fact.month.year)]
+            for metric in RX_METRICS:
+                sums[columns.index(rx_month_column(metric, fact.month.month))] += getattr(
+                    fact, metric
+                )
+    stored = {
+        (customer_id, product, year): list(sums)
+        for customer_id, product, year, *sums in RxYear.objects.values_list(
+            "customer_id", "product", "year", *columns
         )
     }
-    assert all(min(s) >= 0 for s in totals.values()), totals
-    assert {k: s for k, s in totals.items() if any(s)} == {
+    assert all(min(s) >= 0 for s in stored.values()), stored
+    assert {k: s for k, s in stored.items() if any(s)} == {
         k: s for k, s in expected.items() if any(s)
     }
 

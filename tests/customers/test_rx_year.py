@@ -1,9 +1,10 @@
-"""RxMonthlyTotal stays the sum of RxFact over every product, whatever writes the facts.
+"""RxYear stays the sum of RxFact per product and over every product, whatever
+writes the facts.
 
-The triggers of migration customers/0006 keep it (docs/rules.md, "Every
-product: the monthly total"); every test writes facts one way and compares
-the totals with a GROUP BY over the facts. Rows whose totals are all 0 may
-remain after deletes; they mean the same as no row.
+The triggers of migration customers/0010 keep it (docs/rules.md, "Rx by
+calendar year"); every test writes facts one way and compares the table with
+the facts summed in Python. Rows whose sums are all 0 may remain after
+deletes; they mean the same as no row.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from customers.models import Customer, RxFact, RxMonthlyTotal
+from customers.models import Customer, RxFact, RxYear, rx_month_column
 from tests.app_role import app_role_cursor
 from tests.factories import CustomerFactory, RxFactFactory, valid_npi
 
@@ -26,9 +27,11 @@ JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
 METRICS = ("nrx", "trx", "new_patient_starts")
 
 
-def _total(customer, month) -> tuple:
-    row = RxMonthlyTotal.objects.filter(customer=customer, month=month)
-    return row.values_list(*METRICS).first() or (0, 0, 0)
+def _total(customer, month, product="") -> tuple:
+    """The month's sums of ``product`` ("": every product) in the customer's RxYear row."""
+    row = RxYear.objects.filter(customer=customer, product=product, year=month.year)
+    columns = [rx_month_column(m, month.month) for m in METRICS]
+    return row.values_list(*columns).first() or (0, 0, 0)
 
 
 def _facts(customer, *, months=(JAN, FEB), products=("P1", "P2", "P3")) -> list[RxFact]:
@@ -93,7 +96,8 @@ def test_deleting_a_fact_subtracts_it():
 def test_bulk_create_is_summed():
     customers = [CustomerFactory() for _ in range(3)]
     RxFact.objects.bulk_create([f for c in customers for f in _facts(c)])
-    assert RxMonthlyTotal.objects.count() == 6
+    # One row per customer and product of the year, and one for every product.
+    assert RxYear.objects.count() == 3 * 4
     assert_totals_exact()
 
 
@@ -152,8 +156,8 @@ def test_deleting_a_customer_removes_its_totals():
     gone, kept = CustomerFactory(), CustomerFactory()
     RxFact.objects.bulk_create(_facts(gone) + _facts(kept))
     gone.delete()
-    assert not RxMonthlyTotal.objects.filter(customer_id=gone.pk).exists()
-    assert RxMonthlyTotal.objects.filter(customer=kept).count() == 2
+    assert not RxYear.objects.filter(customer_id=gone.pk).exists()
+    assert RxYear.objects.filter(customer=kept).count() == 4
     assert_totals_exact()
 
 
@@ -161,7 +165,7 @@ def test_deleting_customers_in_bulk_removes_their_totals():
     customers = [CustomerFactory() for _ in range(3)]
     RxFact.objects.bulk_create([f for c in customers for f in _facts(c)])
     Customer.objects.filter(pk__in=[c.pk for c in customers[:2]]).delete()
-    assert set(RxMonthlyTotal.objects.values_list("customer_id", flat=True)) == {customers[2].pk}
+    assert set(RxYear.objects.values_list("customer_id", flat=True)) == {customers[2].pk}
     assert_totals_exact()
 
 
@@ -184,18 +188,18 @@ def _postgres_only():
         pytest.skip("PostgreSQL only")
 
 
-def test_truncating_the_facts_empties_the_totals():
+def test_truncating_the_facts_empties_the_table():
     _postgres_only()
     RxFact.objects.bulk_create(_facts(CustomerFactory()))
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks
         cursor.execute("TRUNCATE customers_rxfact")
-    assert not RxMonthlyTotal.objects.exists()
+    assert not RxYear.objects.exists()
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_app_role_writes_facts_through_the_triggers_and_reads_the_totals():
+def test_the_app_role_writes_facts_through_the_triggers_and_reads_the_sums():
     _postgres_only()
     customer = CustomerFactory()
     with app_role_cursor() as cursor:
@@ -208,9 +212,44 @@ def test_the_app_role_writes_facts_through_the_triggers_and_reads_the_totals():
         cursor.execute("UPDATE customers_rxfact SET month = %s WHERE product = 'P2'", [FEB])
         cursor.execute("DELETE FROM customers_rxfact WHERE product = 'P1'")
         cursor.execute(
-            "SELECT month, nrx, trx, new_patient_starts FROM customers_rxmonthlytotal "
-            "WHERE customer_id = %s ORDER BY month",
+            "SELECT product, nrx_1, trx_1, nrx_2, trx_2, new_patient_starts_2 "
+            "FROM customers_rxyear WHERE customer_id = %s ORDER BY product",
             [customer.pk],
         )
-        assert cursor.fetchall() == [(JAN, 0, 0, 0), (FEB, 1, 2, 3)]
+        assert cursor.fetchall() == [
+            ("", 0, 0, 1, 2, 3),
+            ("P1", 0, 0, 0, 0, 0),
+            ("P2", 0, 0, 1, 2, 3),
+        ]
     assert_totals_exact()
+
+
+def test_a_fact_counts_under_its_product_and_every_product():
+    customer = CustomerFactory()
+    RxFactFactory(customer=customer, product="P1", month=MAR, nrx=1, trx=2, new_patient_starts=3)
+    RxFactFactory(customer=customer, product="P2", month=MAR, nrx=4, trx=5, new_patient_starts=6)
+    assert _total(customer, MAR, "P1") == (1, 2, 3)
+    assert _total(customer, MAR, "P2") == (4, 5, 6)
+    assert _total(customer, MAR) == (5, 7, 9)
+    assert _total(customer, JAN) == (0, 0, 0)
+
+
+def test_facts_of_different_years_have_their_own_rows():
+    customer = CustomerFactory()
+    december = dt.date(2025, 12, 1)
+    RxFactFactory(customer=customer, product="P1", month=december, nrx=7, trx=7)
+    RxFactFactory(customer=customer, product="P1", month=JAN, nrx=1, trx=1)
+    assert _total(customer, december, "P1")[:2] == (7, 7)
+    assert _total(customer, JAN, "P1")[:2] == (1, 1)
+    assert sorted(RxYear.objects.values_list("product", "year")) == [
+        ("", 2025),
+        ("", 2026),
+        ("P1", 2025),
+        ("P1", 2026),
+    ]
+    assert_totals_exact()
+
+
+def test_a_fact_without_a_product_is_refused():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RxFactFactory(product="")

@@ -1,4 +1,4 @@
-"""Migration customers/0006 backfills RxMonthlyTotal from the rx facts already there."""
+"""Migration customers/0010 backfills RxYear from the rx facts already there."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ import datetime as dt
 
 import pytest
 
-from customers.models import RxFact, RxMonthlyTotal
+from customers.models import RxFact, RxYear
 from tests.factories import CustomerFactory
 from tests.migrations import migrate_to, migrate_to_latest
 
 from .helpers import assert_totals_exact
 
-BEFORE_TOTALS = [("customers", "0005_interaction_time_covering")]
+BEFORE_YEARS = [("customers", "0009_interaction_recency")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_backfills_totals_from_existing_facts():
+def test_the_migration_backfills_years_from_existing_facts():
     customers = [CustomerFactory() for _ in range(3)]
-    old_apps = migrate_to(BEFORE_TOTALS)
+    old_apps = migrate_to(BEFORE_YEARS)
     OldRxFact = old_apps.get_model("customers", "RxFact")
     OldRxFact.objects.bulk_create(
         OldRxFact(
@@ -36,7 +36,8 @@ def test_the_migration_backfills_totals_from_existing_facts():
 
     migrate_to_latest()
 
-    assert RxMonthlyTotal.objects.count() == 9
+    # Three customers, each with P1, P2 and every product ("") in 2026.
+    assert RxYear.objects.count() == 9
     assert_totals_exact()
     # And the triggers are in place for what comes after.
     RxFact.objects.filter(product="P1").delete()

@@ -29,7 +29,7 @@ from customers.models import (
     CustomerAttribute,
     Interaction,
     RxFact,
-    RxMonthlyTotal,
+    RxYear,
 )
 from segmentation.models import Membership, SegmentVersion
 from tests.customers.helpers import assert_totals_exact
@@ -349,11 +349,11 @@ def test_rx_covers_the_twelve_months_before_the_anchor_month():
     assert not RxFact.objects.exclude(customer__role__in=["prescriber", ""]).exists()
 
 
-def test_rx_monthly_totals_are_the_seeded_facts_summed_over_products():
+def test_rx_years_are_the_seeded_facts_summed():
     # The bulk writer's COPY-then-INSERT goes through the facts' triggers
-    # (docs/rules.md, "Every product: the monthly total").
+    # (docs/rules.md, "Rx by calendar year").
     seed()
-    assert RxMonthlyTotal.objects.exists()
+    assert RxYear.objects.exists()
     assert_totals_exact()
 
 

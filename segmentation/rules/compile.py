@@ -188,8 +188,18 @@ def _rx(node: dict, ctx: _Context) -> Compiled:
 
     def exists_where(op: str, k: int) -> Q:
         lookup = {"gt": "gt", "gte": "gte", "eq": "exact"}[op]
-        one = rows.filter(customer_id=OuterRef("pk")).alias(rule_total=amount)
-        return _q(Exists(ctx.restrict(one.filter(**{f"rule_total__{lookup}": k}))))
+        matching = ctx.restrict(rows).alias(rule_total=amount)
+        matching = matching.filter(**{f"rule_total__{lookup}": k})
+        if ctx.narrow is not None:
+            # Under an OR PostgreSQL hashes the subquery's every row; narrowed,
+            # it reads the rows of the customers the cheap conditions let
+            # through only (``nested``: oncologists, not every prescriber).
+            return Q(
+                pk__in=matching.filter(customer_id__in=ctx.narrow.values("pk")).values(
+                    "customer_id"
+                )
+            )
+        return _q(Exists(matching.filter(customer_id=OuterRef("pk"))))
 
     def grouped(op: str, k: int) -> Q:
         if one_year:

@@ -19,6 +19,7 @@ from .vocabularies import (
     FormularyStatus,
     InteractionKind,
     PracticeSetting,
+    RxMetric,
     Specialty,
     Topic,
 )
@@ -227,7 +228,7 @@ class RxFact(models.Model):
 
 
 # The rx metrics, summed by rx conditions (docs/rules.md, "Rx conditions").
-RX_METRICS = ("nrx", "trx", "new_patient_starts")
+RX_METRICS: tuple[str, ...] = tuple(RxMetric.values)
 
 
 def rx_month_column(metric: str, month: int) -> str:

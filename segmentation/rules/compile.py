@@ -31,6 +31,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     F,
     OuterRef,
     Q,
@@ -213,9 +214,7 @@ def _rx(node: dict, ctx: _Context) -> Compiled:
     )
 
 
-def rx_year_amount(
-    metric: str, first: dt.date | None, end: dt.date
-) -> tuple[Q, BigIntegerField, bool]:
+def rx_year_amount(metric: str, first: dt.date | None, end: dt.date) -> tuple[Q, Expression, bool]:
     """The RxYear rows and per-row sum of ``metric`` over ``first <= month < end``
     (``rx_window``; ``first`` None: every month before ``end``), and whether
     the window lies in one calendar year.

@@ -227,6 +227,10 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        # The order matters on SQLite, where adding or removing a constraint
+        # rebuilds the facts' table and loses its triggers: in both
+        # directions the facts have no triggers when that happens.
+        migrations.RunPython(_monthly.drop_triggers, _monthly.create_triggers),
         migrations.AddConstraint(
             model_name="rxfact",
             constraint=models.CheckConstraint(
@@ -234,6 +238,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
-        migrations.RunPython(_monthly.drop_triggers, _monthly.create_triggers),
         migrations.DeleteModel(name="RxMonthlyTotal"),
     ]

@@ -42,3 +42,32 @@ def test_the_migration_backfills_years_from_existing_facts():
     # And the triggers are in place for what comes after.
     RxFact.objects.filter(product="P1").delete()
     assert_totals_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_restores_the_monthly_totals_and_their_triggers():
+    customer = CustomerFactory()
+    RxFact.objects.create(
+        customer=customer,
+        month=dt.date(2026, 1, 1),
+        product="P1",
+        nrx=1,
+        trx=2,
+        new_patient_starts=3,
+    )
+    old_apps = migrate_to(BEFORE_YEARS)
+    OldRxFact = old_apps.get_model("customers", "RxFact")
+    OldRxMonthlyTotal = old_apps.get_model("customers", "RxMonthlyTotal")
+    # Backfilled going back, then kept by the facts' triggers again.
+    OldRxFact.objects.create(
+        customer_id=customer.pk,
+        month=dt.date(2026, 1, 1),
+        product="P2",
+        nrx=10,
+        trx=20,
+        new_patient_starts=30,
+    )
+    total = OldRxMonthlyTotal.objects.get(customer_id=customer.pk, month=dt.date(2026, 1, 1))
+    assert (total.nrx, total.trx, total.new_patient_starts) == (11, 22, 33)
+    migrate_to_latest()
+    assert_totals_exact()

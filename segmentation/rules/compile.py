@@ -104,7 +104,7 @@ def _compare_total(
     exists_one: Callable[[], Q],
     grouped: Callable[[str, int], Q],
 ) -> Compiled:
-    """An event count or rx sum compared, from the run's shared table when it holds it."""
+    """An event count compared, from the run's shared table when it holds it."""
     shared = ctx.shared_column(node)
     if shared is not None:
         exists_one, grouped = (lambda: shared.compare("gte", 1)), shared.compare

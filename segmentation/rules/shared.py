@@ -6,17 +6,16 @@ A brand team's segments read the same few event counts with different
 thresholds and windows: "2 rep visits in 30 days" and "4 rep visits in 60
 days", "3 opened emails in 60 days" and "4 in 120 days". A run over many
 segments computes each such *source* (an event filter) once, as one temporary
-table holding, per customer with rows, one total per distinct window the
+table holding, per customer with rows, one count per distinct window the
 run's rules ask for (``COUNT(*) FILTER (WHERE occurred_at > start)``), read in
-one pass over the source's rows. Every segment is
-then evaluated against those tables: a condition is ``id IN (SELECT
-customer_id FROM table WHERE column >= k)``, a semi-join against a table of
-at most one row per customer.
+one pass over the source's rows. Every segment is then evaluated against
+those tables: a condition is ``id IN (SELECT customer_id FROM table WHERE
+column >= k)``, a semi-join against a table of at most one row per customer.
 
-Exactness: the windows are computed by the same helpers as the compiler's
-(``event_start``), so a column holds exactly the count
-the compiler's subquery would aggregate, and a customer absent from the table
-has 0, as in the compiler. Only sources read by at least ``SHARED_FROM``
+Exactness: the windows are computed by the same helper as the compiler's
+(``event_start``), so a column holds exactly the count the compiler's
+subquery would aggregate, and a customer absent from the table has 0, as in
+the compiler. Only sources read by at least ``SHARED_FROM``
 conditions of the run are shared; the others compile as usual, where
 narrowing by a segment's cheap conditions keeps them small.
 """

@@ -4,12 +4,15 @@
         .venv/bin/python bench/bench_import.py --customers 100000 --interactions 0
     DATABASE_URL=postgres://app:app@127.0.0.1:55432/app_bench_import \\
         .venv/bin/python bench/bench_import.py --customers 100000 --interactions 1000000
+    ... bench/bench_import.py --customers 100000 --interactions 0 --rx 1000000
 
 Generates CSV files in a temporary directory (streamed to disk, never held in
 memory), migrates the configured database, then imports through the service
 (``customers.services.import_file``): customers, then interactions, then each
-file again (a re-import is a no-op). For every import it prints rows/s and the
-process's peak RSS so far (``resource.getrusage``); ``--small-first`` imports a
+file again (a re-import is a no-op); with ``--rx N``, N rx facts after them
+(the customers' products and months in turn), whose triggers write RxYear.
+For every import it prints rows/s and the process's peak RSS so far
+(``resource.getrusage``); ``--small-first`` imports a
 file a tenth of the size first, so the two peaks can be compared (memory must
 not grow with the file). NPIs are check-digit valid and start at 3000000000,
 so bench rows never collide with demo data.
@@ -92,6 +95,26 @@ def write_interactions(path: Path, count: int, customers: int) -> None:
             )  # fmt: skip
 
 
+PRODUCTS = ["CARDIOZEN", "GLUCOVANT", "RENALIX", "LIPITRA", "NEUROVEX"]
+
+
+def write_rx(path: Path, count: int, customers: int) -> None:
+    """``count`` facts, each (customer, product, month) once: every customer's
+    first product's 12 months of 2026, then the next product's, and so on."""
+    rng = random.Random(3)
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["npi", "month", "product", "nrx", "trx", "new_patient_starts"])
+        for i in range(min(count, customers * 12 * len(PRODUCTS))):
+            customer, rest = i % customers, i // customers
+            month, product = rest % 12 + 1, PRODUCTS[rest // 12]
+            nrx = rng.randint(0, 20)
+            out.writerow(
+                [npi(customer), f"2026-{month:02d}", product, nrx, nrx + rng.randint(0, 20),
+                 rng.randint(0, 5)]
+            )  # fmt: skip
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -116,6 +139,7 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--small-first", action="store_true")
     parser.add_argument("--no-reimport", action="store_true")
+    parser.add_argument("--rx", type=int, default=0, help="also import this many rx facts")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -145,6 +169,12 @@ def main() -> None:
             timed_import("interactions", interactions, "interactions")
             if not args.no_reimport:
                 timed_import("interactions", interactions, "interactions again (no-op)")
+        if args.rx:
+            rx = folder / "rx.csv"
+            write_rx(rx, args.rx, args.customers)
+            timed_import("rx", rx, "rx facts")
+            if not args.no_reimport:
+                timed_import("rx", rx, "rx facts again (no-op)")
 
 
 if __name__ == "__main__":

@@ -267,11 +267,12 @@ class RxYear(models.Model):
         return f"{self.customer_id} {self.product or 'all products'} {self.year}"
 
 
-for _metric in RX_METRICS:
-    for _month in range(1, 13):
-        RxYear.add_to_class(
-            rx_month_column(_metric, _month), models.BigIntegerField(default=0, db_default=0)
-        )
+# Every month column of RxYear, metric by metric.
+RX_YEAR_COLUMNS: tuple[str, ...] = tuple(
+    rx_month_column(metric, month) for metric in RX_METRICS for month in range(1, 13)
+)
+for _column in RX_YEAR_COLUMNS:
+    RxYear.add_to_class(_column, models.BigIntegerField(default=0, db_default=0))
 
 
 # How many of a customer's latest interactions InteractionRecency keeps per facet.

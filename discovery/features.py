@@ -27,14 +27,13 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 
-from customers.models import Customer, CustomerAttribute, Interaction, RxFact
+from customers.models import RX_METRICS, Customer, CustomerAttribute, Interaction, RxFact
 from segmentation.rules.catalog import get_field
 
 from .table import FAMILIES, FeatureSpec, FeatureTable, label_of
 
 EVENT_WINDOWS = (30, 90, 180, 365)
 RX_MONTHS = (3, 6, 12)
-RX_METRICS = ("nrx", "trx", "new_patient_starts")
 # "values that parse as numbers for at least 90% of customers who have the key"
 ATTR_NUMERIC_SHARE = 0.9
 MAX_ATTR_KEYS = 50

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from customers.models import RX_METRICS as RX_METRICS  # the rule language's metrics
 from customers.models import CustomerAttribute
 from customers.vocabularies import (
     AccountType,
@@ -20,7 +21,6 @@ from customers.vocabularies import (
     FormularyStatus,
     InteractionKind,
     PracticeSetting,
-    RxMetric,
     Specialty,
     Topic,
 )
@@ -131,8 +131,6 @@ EVENT_KEYS: dict[str, tuple[str, ...] | None] = {
     "topic": tuple(Topic.values),
     "asset": None,
 }
-
-RX_METRICS: tuple[str, ...] = tuple(RxMetric.values)
 
 CMP_OPS: tuple[str, ...] = ("eq", "ne", "gt", "gte", "lt", "lte")
 

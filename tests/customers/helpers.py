@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from customers.models import (
     RECENT_KEPT,
     RX_METRICS,
+    RX_YEAR_COLUMNS,
     Interaction,
     InteractionRecency,
     RxFact,
@@ -59,14 +60,10 @@ def announcements() -> Iterator[_Announcements]:
         customers_changed.disconnect(collected)
 
 
-def rx_year_columns() -> list[str]:
-    return [rx_month_column(m, i) for m in RX_METRICS for i in range(1, 13)]
-
-
 def assert_totals_exact() -> None:
     """RxYear equals the facts summed per customer, product (and "" for every
     product) and year, by month (rows of zeros ignored)."""
-    columns = rx_year_columns()
+    columns = list(RX_YEAR_COLUMNS)
     expected: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(columns))
     for fact in RxFact.objects.all():
         for product in (fact.product, ""):

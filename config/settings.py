@@ -97,6 +97,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    # Before anything reads the body: an upload over UPLOAD_MAX_BYTES is refused unread.
+    "core.uploads.UploadLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,10 +212,19 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+# Upload limits (docs/imports.md "Limits", docs/api.md). UPLOAD_MAX_BYTES is the one
+# limit on a file sent through any page or the API (a request body larger than it,
+# plus the form's other fields, is refused before it is read: core.uploads);
+# IMPORT_MAX_UPLOAD_BYTES is its former name, still read. Django's own limits agree
+# with it: files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file instead of
+# memory, and DATA_UPLOAD_MAX_MEMORY_SIZE bounds the rest of a body (form fields, JSON).
+UPLOAD_MAX_BYTES = int(
+    os.environ.get("UPLOAD_MAX_BYTES")
+    or os.environ.get("IMPORT_MAX_UPLOAD_BYTES")
+    or str(50 * 1024 * 1024)
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(5 * 1024 * 1024, UPLOAD_MAX_BYTES)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# Upload limits (docs/imports.md, docs/governance.md): imports and asset files.
-IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
 XLSX_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("XLSX_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
 )

@@ -18,6 +18,7 @@ from django.utils.text import get_valid_filename
 
 from accounts.permissions import require
 from core.errors import Conflict, DomainError, NotFound, PermissionRefused, ValidationFailed
+from core.uploads import check_upload_size
 
 from .models import ImportRun, ImportState
 from .services import check_kind, import_action, import_file
@@ -42,6 +43,7 @@ def store_upload(*, kind: str, upload, user, state: str = S.CHECKING) -> ImportR
     require(user, import_action(kind))
     if upload is None:
         raise ValidationFailed("choose a CSV or XLSX file", path="file")
+    check_upload_size(upload)
     name = get_valid_filename(upload.name or "upload.csv")[-120:]
     path = default_storage.save(f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}-{name}", upload)
     return ImportRun.objects.create(

@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.permissions import require
 from audit.services import record_event
 from core.errors import Conflict, ErrorDetail, ValidationFailed
+from core.uploads import check_upload_size
 
 from .importing.engine import Outcome, run_import
 from .importing.kinds import INTERACTIONS, KINDS
@@ -108,12 +108,7 @@ def import_file(
     check_kind(kind)
     if user is not None:
         require(user, import_action(kind))
-    size = getattr(file, "size", None)
-    if isinstance(size, int) and size > settings.IMPORT_MAX_UPLOAD_BYTES:
-        raise ValidationFailed(
-            f"the file is larger than the {settings.IMPORT_MAX_UPLOAD_BYTES} bytes accepted",
-            path="file",
-        )
+    check_upload_size(file)
     name = file_name or str(getattr(file, "name", "") or file)
     started_at = timezone.now()
     clock = time.perf_counter()

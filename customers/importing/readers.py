@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -131,12 +132,43 @@ def _csv_rows(stream: IO[bytes]) -> Table:
     return Table(list(header), rows())
 
 
+# What a damaged workbook raises while it is opened or read: a broken archive or CRC
+# (BadZipFile), corrupt deflate data (zlib.error), a part cut short (EOFError), XML
+# that is malformed or truncated (SyntaxError: ElementTree's ParseError), a missing part.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError, KeyError, OSError, ValueError)
+
+
+def _damaged(exc: BaseException) -> ValidationFailed:
+    """The 400 naming what is wrong with a workbook that cannot be read."""
+    if isinstance(exc, zlib.error):
+        problem = f"its compressed data is corrupt ({exc})"
+    elif isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+        problem = f"a part fails its CRC check ({exc}): the file was damaged"
+    elif isinstance(exc, EOFError):
+        problem = f"a part is cut short ({exc or 'unexpected end of data'})"
+    elif isinstance(exc, SyntaxError):
+        problem = f"its XML is malformed or truncated ({exc})"
+    elif isinstance(exc, defusedxml.DefusedXmlException):
+        problem = f"its XML is refused ({exc})"
+    else:
+        problem = str(exc) or type(exc).__name__
+    return ValidationFailed(f"not a readable XLSX workbook: {problem}", path="file")
+
+
 def _check_xlsx_container(stream: IO[bytes]) -> None:
     """Refuse zip bombs and DTDs before openpyxl reads anything."""
     try:
         archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ValidationFailed(f"not a readable XLSX workbook ({exc})", path="file") from None
+    except DAMAGED as exc:
+        raise _damaged(exc) from None
+    try:
+        _check_parts(archive)
+    except DAMAGED as exc:
+        raise _damaged(exc) from None
+    stream.seek(0)
+
+
+def _check_parts(archive: zipfile.ZipFile) -> None:
     limit = settings.XLSX_MAX_UNCOMPRESSED_BYTES
     total = 0
     for info in archive.infolist():
@@ -156,7 +188,6 @@ def _check_xlsx_container(stream: IO[bytes]) -> None:
                     "the workbook contains a DTD or entity declarations (not accepted)",
                     path="file",
                 )
-    stream.seek(0)
 
 
 def _xlsx_rows(stream: IO[bytes]) -> Table:
@@ -164,20 +195,21 @@ def _xlsx_rows(stream: IO[bytes]) -> Table:
     try:
         # data_only=False: a formula cell reads as its formula, so it can be refused.
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=False)
-    except (
-        zipfile.BadZipFile,
-        KeyError,
-        OSError,
-        ValueError,
-        defusedxml.DefusedXmlException,
-    ) as exc:
-        raise ValidationFailed(f"not a readable XLSX workbook ({exc})", path="file") from None
+    except (*DAMAGED, defusedxml.DefusedXmlException) as exc:
+        raise _damaged(exc) from None
     sheet = workbook.worksheets[0] if workbook.worksheets else None
     if sheet is None:
         workbook.close()
         raise ValidationFailed("the workbook has no sheet", path="header")
+    # The sheet's <dimension> is a hint any tool may leave stale (a sheet saying
+    # A1:F2 may hold 1,000 rows): forget it, so rows are read to the sheet's end.
+    sheet.reset_dimensions()
     max_columns = settings.XLSX_MAX_COLUMNS
-    first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=max_columns), None)
+    try:
+        first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=max_columns), None)
+    except (*DAMAGED, defusedxml.DefusedXmlException) as exc:
+        workbook.close()
+        raise _damaged(exc) from None
     if first is None:
         workbook.close()
         raise ValidationFailed("the file is empty (no header row)", path="header")
@@ -208,8 +240,8 @@ def _xlsx_rows(stream: IO[bytes]) -> Table:
                         raise _cell_error(number, header, index, "formulas are not accepted")
                     cells.append(_cell_text(cell.value))
                 yield number, _no_nul(number, header, cells)
-        except defusedxml.DefusedXmlException as exc:
-            raise ValidationFailed(f"not a readable XLSX workbook ({exc})", path="file") from None
+        except (*DAMAGED, defusedxml.DefusedXmlException) as exc:
+            raise _damaged(exc) from None
         finally:
             workbook.close()
 

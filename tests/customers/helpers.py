@@ -6,6 +6,10 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from unittest import mock
+
+from celery import current_app
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import (
     RECENT_KEPT,
@@ -28,6 +32,22 @@ def csv_file(*lines: str) -> io.BytesIO:
 
 def run_import(kind: str, *lines: str, user=None):
     return import_file(kind=kind, file=csv_file(*lines), file_name=f"{kind}.csv", user=user)
+
+
+def post_import_with_workers(api_client, kind: str, data: bytes, name: str = "c.csv"):
+    """``POST /api/v1/imports/`` as when workers run (the task is not sent): the
+    answer and the mock of the task's ``apply_async``."""
+    current_app.conf.task_always_eager = False
+    try:
+        with mock.patch("customers.tasks.import_step_task.apply_async") as queued:
+            response = api_client.post(
+                "/api/v1/imports/",
+                {"kind": kind, "file": SimpleUploadedFile(name, data, "text/csv")},
+                format="multipart",
+            )
+    finally:
+        current_app.conf.task_always_eager = True
+    return response, queued
 
 
 def messages(exc_info) -> list[str]:

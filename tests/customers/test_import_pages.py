@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
-from celery import current_app
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from content.models import ContentAsset
 from customers.models import Customer, ImportRun
+from tests.customers.helpers import post_import_with_workers
 from tests.factories import valid_npi
 
 pytestmark = pytest.mark.django_db
@@ -107,16 +105,7 @@ def test_status_endpoint_has_the_task_shape(make_user, api_client):
 def test_api_import_answers_202_with_a_task_when_workers_run(make_user, api_client, settings):
     user = make_user("brand")
     api_client.force_authenticate(user=user)
-    current_app.conf.task_always_eager = False
-    try:
-        with mock.patch("customers.tasks.import_step_task.apply_async") as queued:
-            response = api_client.post(
-                "/api/v1/imports/",
-                {"kind": "customers", "file": SimpleUploadedFile("c.csv", GOOD, "text/csv")},
-                format="multipart",
-            )
-    finally:
-        current_app.conf.task_always_eager = True
+    response, queued = post_import_with_workers(api_client, "customers", GOOD)
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["task_id"] and queued.called

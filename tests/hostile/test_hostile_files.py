@@ -31,16 +31,19 @@ def xlsx(rows) -> bytes:
     return out.getvalue()
 
 
-def rewrite(data: bytes, part: str, change) -> bytes:
-    """The workbook with one XML part rewritten (or added, from b"")."""
+def rewrite(data: bytes, part: str, change, *, stored: bool = False) -> bytes:
+    """The workbook with one XML part rewritten (or added, from b""); ``stored``
+    keeps that part uncompressed."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             body = src.read(item.filename)
+            mode = zipfile.ZIP_DEFLATED
             if item.filename == part:
                 body = change(body)
-            dst.writestr(item, body, compress_type=zipfile.ZIP_DEFLATED)
+                mode = zipfile.ZIP_STORED if stored else mode
+            dst.writestr(item, body, compress_type=mode)
         if part not in src.namelist():
             dst.writestr(part, change(b""), compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
@@ -131,7 +134,7 @@ def test_a_cell_far_to_the_right_does_not_widen_every_row(client_for):
 
 
 def test_oversize_upload_is_refused(client_for, settings):
-    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+    settings.UPLOAD_MAX_BYTES = 100
     body = ("npi,first_name,last_name,specialty\n" + f"{NPI},Ada,King,cardiology\n" * 10).encode()
     response = post(client_for("admin"), body, "customers.csv")
     assert response.status_code == 400 and "larger than" in response.json()["errors"][0]["message"]

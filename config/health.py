@@ -14,10 +14,14 @@ from health_check.views import HealthCheckView
 from redis.asyncio import Redis as RedisClient
 
 from audit.health import AuditAnchor
+from core.replica import ReplicaLag
+from core.replica import configured as replica_configured
 
 
 def _checks() -> list:
     checks: list = ["health_check.checks.Database", AuditAnchor]
+    if replica_configured() and settings.REPLICA_READS_ENABLED:
+        checks.append(ReplicaLag)
     if settings.REDIS_URL:
         url = settings.REDIS_URL
         checks.append(

@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.replica.ReplicaReadMiddleware",
     # Last, as django-axes asks: it turns a lockout into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,6 +148,51 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# A streaming replica for reads that may be slightly old (docs/scaling.md,
+# core/replica.py). Unset: everything reads and writes the primary. In tests the
+# alias mirrors the primary's test database (a standby cannot see a test's
+# uncommitted rows); tests of the real standby connect to it themselves.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a postgres:// URL of a hot standby of DATABASE_URL."
+        )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# Pages fall back to the primary when the replica's replay is further behind than this.
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "10"))
+REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("REPLICA_LAG_CHECK_SECONDS", "2"))
+# After a write, the writer's browser reads the primary this long (read-your-writes).
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "10"))
+# The operator's switch: off sends every read to the primary (failover, maintenance).
+REPLICA_READS_ENABLED = os.environ.get("REPLICA_READS_ENABLED", "1").lower() not in {
+    "0",
+    "false",
+    "no",
+    "off",
+}
+# The reads that may be served by the replica (URL names; GET and HEAD only, except the
+# previews, which POST a rule and write nothing); everything else reads the primary.
+REPLICA_READ_POSTS = frozenset({"api-segment-preview", "segmentation:rule_preview"})
+REPLICA_READ_VIEWS = REPLICA_READ_POSTS | frozenset(
+    {
+        "segmentation:dashboard",
+        "governance:inbox",
+        "api-segment-members",
+        "api-territory-segments",
+        "field:territory_list",
+        "field:territory_detail",
+        "field:territory_export",
+        "api-segment-differentiators",
+        "discovery:differentiators",
+        "api-publication-measurement",
+        "activation:publications_panel",
+    }
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -5,6 +5,13 @@
 # `manage.py grant_app_role --role app` (the migrate job) leaves it only SELECT
 # and INSERT on the audit table (docs/governance.md, "Operations").
 set -euo pipefail
+# The hot standby (docker-compose.yml, postgres-replica) streams WAL as the
+# replicator role over the compose network.
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+  -v replication_password="$REPLICATION_PASSWORD" <<'SQL'
+CREATE ROLE replicator LOGIN REPLICATION PASSWORD :'replication_password';
+SQL
+echo "host replication replicator all scram-sha-256" >> "$PGDATA/pg_hba.conf"
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
   -v app_password="$APP_DB_PASSWORD" <<'SQL'
 CREATE ROLE app LOGIN PASSWORD :'app_password' NOSUPERUSER NOCREATEDB NOCREATEROLE;

@@ -2,11 +2,15 @@
 # Start or stop PostgreSQL 15 and Redis from Debian's packages on loopback, for
 # tests and benchmarks (never for production: fsync is off).
 #   bash scripts/services.sh start   -> prints DATABASE_URL (the owner: migrations, tests),
-#                                       APP_DATABASE_URL (the application's role) and REDIS_URL
+#                                       APP_DATABASE_URL (the application's role), REDIS_URL
+#                                       and DATABASE_REPLICA_URL (a hot standby of the primary,
+#                                       kept by streaming replication; REPLICA=0 skips it)
 #   bash scripts/services.sh stop
 set -euo pipefail
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
+REPLICA_PORT=${REPLICA_PORT:-55433}
+REPLICA=${REPLICA:-1}
 DIR=${SERVICES_DIR:-/tmp/segmentation-services}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 
@@ -44,6 +48,7 @@ start() {
     pg -c "CREATE DATABASE app OWNER app_owner"
   pg -d app -c "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO app" \
     -c "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO app"
+  if [ "$REPLICA" = 1 ]; then start_standby; fi
   if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
       --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" --dir "$DIR"
@@ -52,10 +57,31 @@ start() {
   echo "DATABASE_URL=postgres://app_owner:owner@127.0.0.1:$PG_PORT/app"
   echo "APP_DATABASE_URL=postgres://app:app@127.0.0.1:$PG_PORT/app"
   echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+  if [ "$REPLICA" = 1 ]; then
+    echo "DATABASE_REPLICA_URL=postgres://app:app@127.0.0.1:$REPLICA_PORT/app"
+  fi
+}
+
+# A hot standby: a base backup of the primary with -R (standby.signal and the
+# primary's address), started read-only on its own port; the primary streams
+# its WAL to it (initdb's trust rules already admit replication on loopback).
+start_standby() {
+  if [ ! -f "$DIR/standby/PG_VERSION" ]; then
+    rm -rf "$DIR/standby"
+    runuser -u postgres -- "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+      -D "$DIR/standby" -R -X stream -c fast >/dev/null
+  fi
+  if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/standby" status >/dev/null 2>&1; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -c port=$REPLICA_PORT -c unix_socket_directories=$DIR/sock -c hot_standby=on -c max_connections=200 -c shared_buffers=256MB -c hot_standby_feedback=on" >/dev/null
+  fi
 }
 
 stop() {
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  if [ -n "$PGBIN" ] && [ -d "$DIR/standby" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/standby" -m fast -w stop >/dev/null 2>&1 || true
+  fi
   if [ -n "$PGBIN" ] && [ -d "$DIR/data" ]; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   fi

@@ -50,6 +50,13 @@ def _fresh_throttles():
 
 
 @pytest.fixture(autouse=True)
+def _primary_reads_unless_replica_test(request, settings):
+    """A standby cannot see a test's uncommitted rows: only ``replica`` tests read from it."""
+    if request.node.get_closest_marker("replica") is None:
+        settings.REPLICA_READS_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _audit_anchor_dir(settings, tmp_path, monkeypatch):
     """Each test's database starts empty, so each test gets its own audit anchor."""
     anchor_dir = tmp_path / "audit-anchor"

@@ -25,8 +25,19 @@ APP_SERVICES = ["web", "worker", "worker-compliance", "beat"]
 
 def test_stack_has_migrate_web_workers_beat_postgres_and_redis(compose):
     assert set(compose["services"]) == {
-        "migrate", "web", "worker", "worker-compliance", "beat", "postgres", "redis"
+        "migrate", "web", "worker", "worker-compliance", "beat", "postgres", "postgres-replica",
+        "redis",
     }  # fmt: skip
+
+
+def test_the_replica_is_a_streaming_standby_of_the_primary(compose):
+    replica = compose["services"]["postgres-replica"]
+    text = command(replica)
+    assert "pg_basebackup -h postgres" in text and " -R " in text
+    assert "hot_standby=on" in text
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    web_env = compose["services"]["web"]["environment"]
+    assert "@postgres-replica:5432/app" in web_env["DATABASE_REPLICA_URL"]
 
 
 def test_migrations_run_once_as_the_owner_and_web_only_serves(compose):

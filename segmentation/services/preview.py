@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import require
 from core.errors import ErrorDetail, ValidationFailed
+from core.replica import read_alias
 from core.time import as_utc
 from customers.models import Account, Customer, CustomerAttribute
 
@@ -171,7 +172,7 @@ def summarise_matches(
         return 0, [], {}
     count, npis = 0, []
     groups: dict[str, list[tuple[str, int]]] = {name: [] for name, _, _ in BREAKDOWN_COLUMNS}
-    with connection.cursor() as cursor:
+    with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
         for part, value, n in cursor.fetchall():
             if part == "count":
@@ -181,7 +182,8 @@ def summarise_matches(
             else:
                 groups[part].append(("—" if value in (None, "") else value, n))
     sample = list(
-        Customer.objects.filter(npi__in=npis)
+        Customer.objects.using(qs.db)
+        .filter(npi__in=npis)
         .order_by("npi")
         .values("npi", "first_name", "last_name", "specialty", "state")
     )
@@ -271,13 +273,16 @@ def preview_rule(
     for path in selectors.rule_field_paths(exit_rule) if with_missing else []:
         if path not in paths:
             paths.append(path)
-    with transaction.atomic():
-        without_jit()
+    # A preview may read slightly old data: the replica when the request allows it
+    # (docs/scaling.md); the rule's statements then run in one transaction there.
+    alias = read_alias()
+    with transaction.atomic(using=alias):
+        without_jit(alias)
         qs = fresh_members_query(
             entry_rule=entry_rule, exit_rule=exit_rule, parent=parent_segment, as_of=as_of
         )
         # The rule is evaluated once, for the count, sample and breakdown together.
-        count, sample, breakdown = summarise_matches(qs, breakdown=with_missing)
+        count, sample, breakdown = summarise_matches(qs.using(alias), breakdown=with_missing)
         missing = missing_shares(paths)
     return Preview(count=count, sample=sample, missing=missing, as_of=as_of, breakdown=breakdown)
 

@@ -60,6 +60,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "manage_users": frozenset({AD}),
     # pages and field views
     "view_dashboard": frozenset({AD, B, A, M}),
+    # the inbox: what waits for each role (compliance lands on it)
+    "view_inbox": frozenset({AD, B, A, M, C}),
     "view_reviews": frozenset({AD, B, A, M}),
     "view_territories": frozenset({AD, F}),
     # the /mappings/ compliance queue (brand proposes elsewhere; docs/api.md pages)

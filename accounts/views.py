@@ -11,6 +11,7 @@ from .permissions import allowed
 # First page each user lands on, in order of preference.
 HOME_PAGES = (
     ("view_dashboard", "segmentation:dashboard"),
+    ("view_inbox", "governance:inbox_page"),
     ("view_segments", "segmentation:segment_list"),
     ("view_assets", "content:asset_list"),
     ("view_territories", "field:territory_list"),

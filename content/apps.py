@@ -13,3 +13,9 @@ class ContentConfig(AppConfig):
         from .importing import ASSETS_IMPORTER  # noqa: PLC0415 - models load after ready
 
         register(ASSETS_IMPORTER)
+
+        from core.inbox import register as register_inbox  # noqa: PLC0415
+
+        from .inbox import content_sections  # noqa: PLC0415 - models load after ready
+
+        register_inbox("content", content_sections)

@@ -1,20 +1,20 @@
-"""A user's inbox on the dashboard: what waits for them and what happened to their work.
+"""The inbox sections governance knows: versions to sign, approved versions to activate,
+versions sent back.
 
-Governance is the highest floor that knows versions, signatures, mappings and imports
-(docs/architecture.md), so the inbox is built here and served to the dashboard as
-an htmx fragment.
+Each app adds its own sections through ``core.inbox`` (content: mappings and expiring
+assets; customers: imports; activation: paused publications and failed deliveries);
+``inbox()`` collects them all for the inbox page and the dashboard's fragment.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import SIGNING_TEAMS, allowed
-from content.models import ContentMapping, MappingState
-from customers.models import ImportRun
+from core.inbox import InboxItem, InboxSection, sections_for
 from segmentation.models import SegmentVersion, VersionState
 
 from .models import Decision, Signature
@@ -68,50 +68,83 @@ def my_rejected_versions(*, user) -> list[Signature]:
     return rows
 
 
-def my_decided_proposals(*, user) -> list[ContentMapping]:
-    """The user's mapping proposals compliance approved or rejected lately."""
-    since = timezone.now() - timedelta(days=RECENT_DAYS)
-    return list(
-        ContentMapping.objects.filter(
-            proposed_by=user,
-            state__in=(MappingState.APPROVED, MappingState.REJECTED),
-            decided_at__gte=since,
-        )
-        .select_related("asset", "segment")
-        .order_by("-decided_at")[:20]
-    )
-
-
-def revoked_mappings(*, user) -> list[ContentMapping]:
-    """Mappings revoked lately that the user proposed or that serve a segment they wrote."""
-    since = timezone.now() - timedelta(days=RECENT_DAYS)
-    return list(
-        ContentMapping.objects.filter(state=MappingState.REVOKED, revoked_at__gte=since)
-        .filter(Q(proposed_by=user) | Q(segment__versions__author=user))
-        .distinct()
-        .select_related("asset", "segment")
-        .order_by("-revoked_at")[:20]
-    )
-
-
-def my_imports(*, user) -> list[ImportRun]:
-    """The user's imports of the last weeks, finished or failed."""
-    if not allowed(user, "import_data"):
+def approved_to_activate(*, user) -> list[SegmentVersion]:
+    """Versions every team approved, waiting for someone who may activate them."""
+    if not allowed(user, "activate_segment"):
         return []
-    since = timezone.now() - timedelta(days=RECENT_DAYS)
     return list(
-        ImportRun.objects.filter(user=user, started_at__gte=since).order_by("-started_at")[:10]
+        SegmentVersion.objects.filter(state=VersionState.APPROVED)
+        .select_related("segment")
+        .order_by("submitted_at", "id")
     )
+
+
+def _segment_url(version) -> str:
+    return reverse("segmentation:segment_detail", args=[version.segment.key])
+
+
+def governance_sections(*, user) -> list[InboxSection]:
+    awaiting = [
+        InboxItem(
+            text=f"{row['version'].name} (version {row['version'].number})",
+            url=reverse(
+                "governance:review_detail",
+                args=[row["version"].segment.key, row["version"].number],
+            ),
+            detail=(
+                f"by {row['version'].author.printed_name}, for the {' or '.join(row['teams'])} team"
+            ),
+        )
+        for row in awaiting_my_signature(user=user)
+    ]
+    approved = [
+        InboxItem(
+            text=f"{v.name} (version {v.number}) is approved",
+            url=_segment_url(v),
+            detail="every team signed; activate it on the segment page",
+            tone="good",
+            badge="approved",
+        )
+        for v in approved_to_activate(user=user)
+    ]
+    rejected = [
+        InboxItem(
+            text=f"{sig.version.name} (version {sig.version.number}) was rejected",
+            url=_segment_url(sig.version),
+            detail=(
+                f"by {sig.signer_name} ({sig.team}) on {sig.signed_at:%Y-%m-%d}: “{sig.comment}”"
+            ),
+            tone="bad",
+            badge="rejected",
+        )
+        for sig in my_rejected_versions(user=user)
+    ]
+    return [
+        InboxSection(
+            "awaiting",
+            "Awaiting your signature",
+            awaiting,
+            hint="Open a version to read it and sign.",
+            order=10,
+        ),
+        InboxSection(
+            "approved",
+            "Approved, ready to activate",
+            approved,
+            hint="Open the segment and press Activate.",
+            order=20,
+        ),
+        InboxSection(
+            "rejected",
+            "Your versions rejected",
+            rejected,
+            hint="Edit the draft and submit it again.",
+            order=25,
+        ),
+    ]
 
 
 def inbox(*, user) -> dict:
-    """Everything the dashboard's inbox shows, by section."""
-    sections = {
-        "awaiting": awaiting_my_signature(user=user),
-        "rejected": my_rejected_versions(user=user),
-        "decided": my_decided_proposals(user=user),
-        "revoked": revoked_mappings(user=user),
-        "imports": my_imports(user=user),
-    }
-    sections["empty"] = not any(sections.values())
-    return sections
+    """Every section the user's inbox shows, from every app (work to do first)."""
+    sections = sections_for(user=user)
+    return {"sections": sections, "empty": not sections}

@@ -222,6 +222,12 @@ def dashboard_inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/partials/inbox.html", inbox.inbox(user=request.user))
 
 
+@page_permission("view_inbox")
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    """The inbox as a page: the landing page of roles without a dashboard (compliance)."""
+    return render(request, "governance/inbox.html", inbox.inbox(user=request.user))
+
+
 @page_permission("view_reviews")
 def review_impact(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """htmx fragment: customers this version adds and drops against the active version, by

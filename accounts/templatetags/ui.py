@@ -14,6 +14,7 @@ register = template.Library()
 
 # (label, url name, action that opens it); the nav shows only what allowed() grants.
 NAV = (
+    ("Inbox", "governance:inbox_page", "view_inbox"),
     ("Dashboard", "segmentation:dashboard", "view_dashboard"),
     ("Segments", "segmentation:segment_list", "view_segments"),
     ("Reviews", "governance:review_list", "view_reviews"),

@@ -50,7 +50,7 @@ def test_content_panel_refused_to_medical(world, page_client):
 
 def test_inbox_lists_versions_awaiting_my_signature(world, page_client):
     html = page_client(world.users.access).get("/dashboard/inbox/").content.decode()
-    assert "endo v1" in html
+    assert "Endocrinologists (version 1)" in html
     # The author is never asked to sign their own version.
     html = page_client(world.users.author).get("/dashboard/inbox/").content.decode()
     assert "Awaiting your signature" not in html

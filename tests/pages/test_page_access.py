@@ -55,7 +55,7 @@ def test_field_lead_refused_another_territory(world, page_client):
 def test_home_sends_each_role_to_a_page_it_may_open(world, make_user, page_client):
     for role, target in (
         ("brand", "/dashboard/"),
-        ("compliance", "/segments/"),
+        ("compliance", "/inbox/"),
         ("field_lead", "/territories/"),
     ):
         response = page_client(make_user(role)).get("/")

@@ -254,10 +254,24 @@ def review_impact(request: HttpRequest, key: str, number: int) -> HttpResponse:
                     "bars": [(label, n, round(100 * n / top)) for label, n in items],
                 }
             )
+    labels = presentation.field_labels()
+
+    def sentence(rule):
+        return presentation.describe_rule(rule, labels) if rule else ""
+
     return render(
         request,
         "governance/partials/impact.html",
-        {"impact": impact, "active": active, "groups": rows},
+        {
+            "impact": impact,
+            "active": active,
+            "version": version,
+            "groups": rows,
+            "new_entry": sentence(version.entry_rule),
+            "new_exit": sentence(version.exit_rule),
+            "old_entry": sentence(active.entry_rule) if active else "",
+            "old_exit": sentence(active.exit_rule) if active else "",
+        },
     )
 
 

@@ -7,8 +7,6 @@ calls one service or selector. Refusals raise DomainError subclasses, which
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -29,7 +27,6 @@ from core.api import (
 )
 from core.csv import csv_response
 from core.errors import ErrorDetail, ValidationFailed
-from core.jobs import start_job
 from core.time import as_utc
 
 from . import selectors, services
@@ -43,7 +40,7 @@ from .serializers import (
     SegmentOut,
     SegmentPatchIn,
 )
-from .tasks import recompute_job_task
+from .tasks import request_recompute
 
 
 class FieldCatalogView(APIView):
@@ -145,16 +142,10 @@ class RecomputeView(APIView):
                 raise ValidationFailed(f"segment '{key}' has no version {number}", path="version")
         else:
             version = selectors.version_for_recompute(segment)
-        as_of = data.get("as_of")
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            result = services.recompute_version(version=version, as_of=as_of, user=request.user)
-            return Response(result.as_dict())
-        job = start_job(kind="segment.recompute", owner=request.user)
-        as_of_iso = as_of.isoformat() if as_of else None
-        transaction.on_commit(
-            lambda: recompute_job_task.delay(str(job.id), version.pk, as_of_iso, request.user.pk)
-        )
-        return Response({"task_id": str(job.id)}, status=status.HTTP_202_ACCEPTED)
+        outcome = request_recompute(version=version, user=request.user, as_of=data.get("as_of"))
+        if isinstance(outcome, str):
+            return Response({"task_id": outcome}, status=status.HTTP_202_ACCEPTED)
+        return Response(outcome.as_dict())
 
 
 def _version_param(request, segment):

@@ -129,3 +129,21 @@ def recompute_customers_task(customer_ids: list[int], source: str | None = None)
     """Incremental recompute, for the customers whose data changed, of the versions it can move."""
     results = recompute_for_customers(customer_ids=customer_ids, source=source)
     return sum(1 for r in results if r.changed)
+
+
+def request_recompute(*, version: SegmentVersion, user, as_of=None):
+    """Recompute ``version`` now when tasks run eagerly (the result), else queue a job
+    after the transaction commits (its id, as a string)."""
+    from django.conf import settings  # noqa: PLC0415
+    from django.db import transaction  # noqa: PLC0415
+
+    from core.jobs import start_job  # noqa: PLC0415
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return recompute_version(version=version, as_of=as_of, user=user)
+    job = start_job(kind="segment.recompute", owner=user)
+    as_of_iso = as_of.isoformat() if as_of else None
+    transaction.on_commit(
+        lambda: recompute_job_task.delay(str(job.id), version.pk, as_of_iso, user.pk)
+    )
+    return str(job.id)

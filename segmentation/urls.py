@@ -13,4 +13,5 @@ urlpatterns = [
     path("segments/new/", views.segment_new, name="segment_new"),
     path("segments/preview/", views.rule_preview, name="rule_preview"),
     path("segments/<str:key>/", views.segment_detail, name="segment_detail"),
+    path("segments/<str:key>/recompute/", views.segment_recompute, name="segment_recompute"),
 ]

@@ -24,13 +24,15 @@ from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
 from core.parsers import loads_bounded
+from core.words import plain, plain_list
 from customers.models import Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
 
-from . import presentation, readable, services
+from . import presentation, readable, selectors, services
 from .forms import SegmentForm, initial_from_query, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 from .rules import field_catalog
+from .tasks import request_recompute
 
 SPARK_POINTS = 30
 SPARK_DAYS = 90  # bounded: hourly runs would otherwise read years of rows
@@ -335,7 +337,18 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
 
     diff_of = _version_or_404(segment, request.GET.get("diff")) or latest
     previous = next((v for v in versions if v.number < diff_of.number), None)
+    can_recompute = allowed(request.user, "recompute_segment")
     context = {
+        "explained": (
+            services.membership_explained(user=request.user, version=active) if active else None
+        ),
+        "active_exit_sentence": (
+            presentation.describe_rule(active.exit_rule) if active and active.exit_rule else ""
+        ),
+        "can_recompute": can_recompute,
+        "recompute_version": selectors.version_for_recompute(segment) if can_recompute else None,
+        "edit_open": status != 200 or request.GET.get("edit") == "1",
+        "diff_words": _diff_words(previous, diff_of) if previous else [],
         "segment": segment,
         "versions": versions,
         "latest": latest,
@@ -358,6 +371,45 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         **_history_context(active or (latest if latest.state != "draft" else None)),
     }
     return render(request, "segmentation/segment_detail.html", context, status=status)
+
+
+def _diff_words(old: SegmentVersion, new: SegmentVersion) -> list[tuple[str, str, str]]:
+    """The definition of two versions side by side, in words."""
+
+    def words(version):
+        return {
+            "Name": version.name,
+            "Enters when": presentation.describe_rule(version.entry_rule),
+            "Leaves when": (
+                presentation.describe_rule(version.exit_rule) if version.exit_rule else ""
+            ),
+            "Purpose": plain(version.purpose),
+            "Indications": plain_list(version.indications),
+            "Parent": version.parent.key if version.parent_id else "",
+        }
+
+    before, after = words(old), words(new)
+    return [(label, before[label], after[label]) for label in after]
+
+
+@require_POST
+@page_permission("recompute_segment")
+def segment_recompute(request: HttpRequest, key: str) -> HttpResponse:
+    """Recompute a version's membership from its page (now when eager, else queued)."""
+    segment = get_object_or_404(Segment, key=key)
+    version = _version_or_404(segment, request.POST.get("version")) or (
+        selectors.version_for_recompute(segment)
+    )
+    outcome = request_recompute(version=version, user=request.user)
+    if isinstance(outcome, str):
+        messages.success(request, f"Recompute of v{version.number} queued; refresh in a moment.")
+    else:
+        messages.success(
+            request,
+            f"Recomputed v{version.number}: {outcome.entered} entered, {outcome.exited} left, "
+            f"{outcome.member_count} members.",
+        )
+    return redirect("segmentation:segment_detail", key=segment.key)
 
 
 @require_POST

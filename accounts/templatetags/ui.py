@@ -93,3 +93,18 @@ def pretty_json(value) -> str:
     if value is None:
         return "—"
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter(name="plain")
+def plain_filter(value) -> str:
+    """A vocabulary code in words ("heart_failure" -> "heart failure", "copd" -> "COPD")."""
+    from core.words import plain  # noqa: PLC0415 - keep the tag library's imports light
+
+    return plain(value)
+
+
+@register.filter(name="plain_list")
+def plain_list_filter(values) -> str:
+    from core.words import plain_list  # noqa: PLC0415
+
+    return plain_list(values)

@@ -18,7 +18,7 @@ from .definitions import (
     segment_update,
     version_content,
 )
-from .impact import Impact, version_impact
+from .impact import Impact, MembershipExplained, membership_explained, version_impact
 from .preview import Preview, preview_rule, preview_version
 from .recompute import (
     RecomputeResult,
@@ -50,4 +50,6 @@ __all__ = [
     "segment_update",
     "version_content",
     "version_impact",
+    "membership_explained",
+    "MembershipExplained",
 ]

@@ -149,7 +149,7 @@ def test_brand_imports_builds_submits_and_reads_the_outcome_in_the_inbox(
     expect(inbox.get_by_test_id("inbox-imports")).to_contain_text("new-hcps.csv")
     shot("brand-inbox")
 
-    page.get_by_role("link", name="ny-cardio v1").click()
+    inbox.get_by_test_id("inbox-rejected").get_by_role("link").first.click()
     expect(page.get_by_test_id("rejection")).to_contain_text("Restrict to NY first")
     page.goto(f"{live_server.url}/segments/cardio/")
     expect(page.get_by_test_id("segment-content")).to_contain_text(

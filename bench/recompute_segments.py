@@ -1,6 +1,6 @@
 """The bench's twenty segment templates, each with hand-written SQL for its fresh membership.
 
-``segments(0)`` are the twenty of issue 13's measurements (rules.md's example
+``segments(0)`` are the twenty of the 1M round's measurements (rules.md's example
 among them); ``segments(v)`` for v = 1..9 vary the values and windows of the
 same templates, which gives the 200-segment run. Windows vary among a few
 standard lengths (x1, x2, x3), as a brand team's segments do. Imported by

@@ -1,4 +1,4 @@
-"""Rule builder polish (issue 12, item 7): chips with search, readable labels, the sentence
+"""Rule builder polish (the polish round): chips with search, readable labels, the sentence
 live as you edit (docs/pages.md)."""
 
 from __future__ import annotations

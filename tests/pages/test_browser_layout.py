@@ -1,4 +1,4 @@
-"""Layout defects of issue 12, measured in chromium: long keys and names, phones (390 px),
+"""Layout defects found in review, measured in chromium: long keys and names, phones (390 px),
 the favicon."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 12's "done when": each user group does its whole job in the browser, no API call
+"""The browser loops' acceptance: each user group does its whole job in the browser, no API call
 (docs/governance.md, docs/imports.md). Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations

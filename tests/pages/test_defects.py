@@ -1,4 +1,4 @@
-"""The defects of issue 12, each checked through Django's test client (docs/governance.md,
+"""The page defects found in review, each checked through Django's test client (docs/governance.md,
 docs/rules.md). Each of these failed before the fix."""
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ RUN pip install -r requirements.lock
 COPY . .
 RUN pip install --no-deps . \
     # collectstatic needs settings, not a database or the real secrets.
-    && SECRET_KEY=collectstatic-only AUDIT_HMAC_KEY=collectstatic-only DEBUG=0 \
+    && SECRET_KEY=collectstatic-only AUDIT_HMAC_KEY=collectstatic-only \
+       DESTINATION_SECRET_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXNlY3JldCE= DEBUG=0 \
        python manage.py collectstatic --noinput \
     && useradd --create-home --uid 10001 app \
     && mkdir -p /app/media /app/var/audit-anchor \

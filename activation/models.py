@@ -16,6 +16,8 @@ from customers.models import Customer
 from customers.vocabularies import Channel
 from segmentation.models import Segment, SegmentVersion
 
+from .encryption import EncryptedTextField
+
 
 class DestinationKind(models.TextChoices):
     WEBHOOK = "webhook"
@@ -31,8 +33,9 @@ class Destination(models.Model):
     kind = models.CharField(max_length=16, choices=DestinationKind.choices)
     url = models.CharField(max_length=1000, blank=True)
     directory = models.CharField(max_length=1000, blank=True)
-    # Write-only: never serialised, logged or audited (docs/activation.md).
-    secret = models.CharField(max_length=500, blank=True)
+    # Write-only: never serialised, logged or audited (docs/activation.md); encrypted at
+    # rest with DESTINATION_SECRET_KEY (activation.encryption), read back as plain text.
+    secret = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

@@ -35,6 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # which needs keys; a bench never serves anyone, so throwaway ones do.
 os.environ.setdefault("SECRET_KEY", "bench-discovery-not-a-secret")
 os.environ.setdefault("AUDIT_HMAC_KEY", "bench-discovery-not-a-secret")
+os.environ.setdefault("DESTINATION_SECRET_KEY", "YmVuY2gtZGlzY292ZXJ5LW5vdC1hLXNlY3JldC0wMDA=")
 
 import django  # noqa: E402
 

@@ -5,11 +5,15 @@ DATABASE_URL  default sqlite:///db.sqlite3 (relative to the project folder);
 REDIS_URL     unset: Celery tasks run eagerly in-process.
 SECRET_KEY    required when DEBUG is off (the app refuses to start without it).
 AUDIT_HMAC_KEY the audit chain's key; required when DEBUG is off.
+DESTINATION_SECRET_KEY Fernet keys (newest first) encrypting webhook secrets; required
+              when DEBUG is off.
 AUDIT_ANCHOR_DIR where the audit chain is anchored (default var/audit-anchor).
 DEBUG         "1"/"true" turns it on (default off).
 ALLOWED_HOSTS comma-separated (default: localhost names only).
 """
 
+import base64
+import hashlib
 import os
 import sys
 from datetime import timedelta
@@ -55,6 +59,32 @@ SECRET_KEY = secret_from_env(
 # the database. AUDIT_ANCHOR_DIR: where the chain's head and length are anchored.
 AUDIT_HMAC_KEY = secret_from_env("AUDIT_HMAC_KEY", "development-only-audit-key-set-AUDIT_HMAC_KEY")
 AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "audit-anchor"))
+
+
+def _destination_secret_keys() -> list[str]:
+    """DESTINATION_SECRET_KEY: Fernet keys, comma-separated, newest first (docs/activation.md,
+    "Secrets at rest"). Webhook secrets are encrypted with them; the database never holds them.
+    With DEBUG on (or in tests) a development key is derived from SECRET_KEY."""
+    keys = [k.strip() for k in os.environ.get("DESTINATION_SECRET_KEY", "").split(",") if k.strip()]
+    if not keys:
+        if not _DEVELOPMENT_KEYS_ALLOWED:
+            raise ImproperlyConfigured("DESTINATION_SECRET_KEY must be set when DEBUG is off")
+        digest = hashlib.sha256(b"destination-secrets:" + SECRET_KEY.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    for key in keys:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (ValueError, TypeError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                "DESTINATION_SECRET_KEY must list Fernet keys (32 url-safe base64-encoded bytes, "
+                "e.g. from cryptography.fernet.Fernet.generate_key()), comma-separated"
+            )
+    return keys
+
+
+DESTINATION_SECRET_KEYS = _destination_secret_keys()
 
 ALLOWED_HOSTS = [
     h.strip()

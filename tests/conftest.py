@@ -39,6 +39,7 @@ def _fast_password_hashing(django_test_environment):
     # in their environment (the same development keys this process uses).
     os.environ.setdefault("SECRET_KEY", settings.SECRET_KEY)
     os.environ.setdefault("AUDIT_HMAC_KEY", settings.AUDIT_HMAC_KEY)
+    os.environ.setdefault("DESTINATION_SECRET_KEY", ",".join(settings.DESTINATION_SECRET_KEYS))
 
 
 @pytest.fixture(autouse=True)

@@ -100,6 +100,7 @@ def test_app_services_are_configured_from_the_environment(compose, name):
     env = compose["services"][name]["environment"]
     assert env["DATABASE_URL"].startswith("postgres://app:")  # the restricted role
     assert env["AUDIT_HMAC_KEY"].startswith("${AUDIT_HMAC_KEY:?")
+    assert env["DESTINATION_SECRET_KEY"].startswith("${DESTINATION_SECRET_KEY:?")
     assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
     assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never defaulted

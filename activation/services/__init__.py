@@ -9,7 +9,12 @@
 """
 
 from .delivery import DeliveryOutcome, deliver_publication, due_publication_ids, request_sync
-from .destinations import create_destination, destination_snapshot, update_destination
+from .destinations import (
+    create_destination,
+    destination_snapshot,
+    reencrypt_destination_secrets,
+    update_destination,
+)
 from .holdout import holdout_bucket, in_holdout
 from .measurement import publication_measurement
 from .publications import (
@@ -39,6 +44,7 @@ __all__ = [
     "publication_gate",
     "publication_measurement",
     "publication_snapshot",
+    "reencrypt_destination_secrets",
     "request_sync",
     "resume_publication",
     "sync_message",

@@ -16,13 +16,14 @@ import hmac
 import http.client
 import json
 import os
+import socket
+import ssl
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -42,6 +43,7 @@ from ..models import (
     PublicationState,
     Sync,
 )
+from .addresses import TargetRefused, resolve_checked
 from .destinations import inside_root
 from .syncs import sync_message, sync_publication
 
@@ -66,13 +68,6 @@ class DeliveryOutcome:
         }
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer the destination did not accept: it is not followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def backoff_seconds(attempts: int) -> int:
     """base * 2**(attempts-1), at most the configured maximum."""
     base = settings.ACTIVATION_RETRY_BASE_SECONDS
@@ -88,34 +83,72 @@ def message_body(sync: Sync) -> bytes:
     return json.dumps(sync_message(sync), separators=(",", ":")).encode()
 
 
+def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
+    """A connection to the webhook's host pinned to its checked address, and the request path.
+
+    The host is resolved once and every address checked (activation.services.addresses);
+    the socket then connects to that address while the Host header and, for https, the
+    certificate check still use the name. Raises TargetRefused or socket.gaierror.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    address = resolve_checked(host, port)
+    timeout = settings.ACTIVATION_WEBHOOK_TIMEOUT
+    if https:
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def connect_to_checked(_address, timeout, source_address=None):
+        return socket.create_connection((address, port), timeout, source_address)
+
+    connection._create_connection = connect_to_checked  # type: ignore[attr-defined]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return connection, path
+
+
 def _post_webhook(sync: Sync) -> tuple[bool, int | None, str]:
+    """POST the signed message. Redirects are not followed (an answer the destination did
+    not accept), no proxy is used (destinations are the company's own systems)."""
     destination = sync.publication.destination
     body = message_body(sync)
-    request = urllib.request.Request(
-        destination.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Signature": signature(destination.secret, body),
-            "Idempotency-Key": f"{sync.publication_id}-{sync.number}",
-            "User-Agent": "segment-governance-activation/1",
-        },
-    )
-    # Destinations are the company's own systems: no proxy from the environment.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Signature": signature(destination.secret, body),
+        "Idempotency-Key": f"{sync.publication_id}-{sync.number}",
+        "User-Agent": "segment-governance-activation/1",
+        "Connection": "close",
+    }
+    timeout = settings.ACTIVATION_WEBHOOK_TIMEOUT
     try:
-        with opener.open(request, timeout=settings.ACTIVATION_WEBHOOK_TIMEOUT) as response:
+        connection, path = _connection(destination.url)
+    except TargetRefused as exc:
+        return False, None, f"refused: {exc}"[:300]
+    except (OSError, ValueError, UnicodeError) as exc:
+        return False, None, f"connection failed: cannot resolve the host ({exc})"[:300]
+    try:
+        try:
+            connection.connect()
+        except TimeoutError:
+            return False, None, f"timed out after {timeout:g} s"
+        except (OSError, ValueError) as exc:
+            return False, None, f"connection failed: {exc}"[:300]
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
             status = response.status
-    except urllib.error.HTTPError as exc:
-        return False, exc.code, f"HTTP {exc.code}"
-    except TimeoutError:
-        return False, None, f"timed out after {settings.ACTIVATION_WEBHOOK_TIMEOUT:g} s"
-    except urllib.error.URLError as exc:
-        return False, None, f"connection failed: {exc.reason}"[:300]
-    except (OSError, ValueError, http.client.HTTPException) as exc:
-        # Garbage for an answer (not HTTP, a broken status line): a failed attempt.
-        return False, None, f"invalid answer: {type(exc).__name__}"[:300]
+            response.read(65536)
+        except TimeoutError:
+            return False, None, f"timed out after {timeout:g} s"
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            # Garbage for an answer (not HTTP, a broken status line): a failed attempt.
+            return False, None, f"invalid answer: {type(exc).__name__}"[:300]
+    finally:
+        connection.close()
     if 200 <= status < 300:
         return True, status, ""
     return False, status, f"HTTP {status}"

@@ -20,6 +20,7 @@ from core.errors import ErrorDetail, ValidationFailed
 from customers.vocabularies import Channel
 
 from ..models import Destination, DestinationKind
+from .addresses import host_refusal
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FIELDS = ("key", "name", "channel", "kind", "url", "directory", "secret")
@@ -55,6 +56,31 @@ def _text(value: Any, path: str, errors: list[ErrorDetail], *, max_length: int) 
         errors.append(ErrorDetail(path, f"must be at most {max_length} characters"))
         return ""
     return value.strip()
+
+
+# Filesystems refuse a name longer than 255 bytes; the column holds 1000 characters.
+NAME_MAX = 255
+DIRECTORY_MAX = Destination._meta.get_field("directory").max_length
+
+
+def _directory_too_long(resolved: Path) -> str | None:
+    """Why the resolved directory cannot be stored or created, or None."""
+    if len(str(resolved)) > DIRECTORY_MAX:
+        return (
+            f"the directory inside the root must be at most {DIRECTORY_MAX} characters "
+            f"as a full path ({len(str(resolved))} here)"
+        )
+    if any(len(part.encode("utf-8")) > NAME_MAX for part in resolved.parts):
+        return f"each folder name must be at most {NAME_MAX} bytes"
+    return None
+
+
+def _port_ok(parts) -> bool:
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return port is None or 0 < port < 65536
 
 
 def inside_root(directory: str) -> Path | None:
@@ -111,6 +137,10 @@ def _clean(data: dict, *, current: Destination | None) -> dict:
             )
         elif any(ch.isspace() for ch in merged["url"]):
             errors.append(ErrorDetail("url", "the URL must not contain spaces"))
+        elif (refusal := host_refusal(parts.hostname)) is not None:
+            errors.append(ErrorDetail("url", refusal))
+        elif not _port_ok(parts):
+            errors.append(ErrorDetail("url", "the URL's port must be a number from 1 to 65535"))
         if not merged["secret"]:
             errors.append(
                 ErrorDetail("secret", "a webhook destination needs a secret to sign its messages")
@@ -126,6 +156,8 @@ def _clean(data: dict, *, current: Destination | None) -> dict:
                     f"ACTIVATION_FILE_ROOT ({file_root()})",
                 )
             )
+        elif (problem := _directory_too_long(resolved)) is not None:
+            errors.append(ErrorDetail("directory", problem))
         else:
             merged["directory"] = str(resolved)
         merged["url"] = ""
@@ -185,3 +217,21 @@ def update_destination(*, user, destination: Destination, data: dict) -> Destina
             after=after,
         )
     return destination
+
+
+def reencrypt_destination_secrets() -> int:
+    """Encrypt every stored secret again with the newest ``DESTINATION_SECRET_KEY`` (the
+    middle step of a key rotation, docs/activation.md); audited as a count, never a value."""
+    with transaction.atomic():
+        destinations = list(Destination.objects.select_for_update().exclude(secret=""))
+        for destination in destinations:
+            # Saving the plain text encrypts it with the first (newest) key.
+            Destination.objects.filter(pk=destination.pk).update(secret=destination.secret)
+        record_event(
+            actor=None,
+            action="destination.secrets_reencrypted",
+            object_type="destination",
+            object_id="*",
+            after={"destinations": len(destinations)},
+        )
+    return len(destinations)

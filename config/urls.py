@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from core.views import favicon
+from core.views import favicon, help_page
 
 from .health import HealthView
 
@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("accounts/", include("accounts.urls")),
+    path("help/", help_page, name="help"),
+    path("help/<slug:slug>/", help_page, name="help_guide"),
     path("", include("customers.urls")),
     path("", include("segmentation.urls")),
     path("", include("content.urls")),

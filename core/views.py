@@ -72,3 +72,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return _error("the server failed to answer; the error is logged", 500)
     return defaults.server_error(request)
+
+
+@require_GET
+def help_page(request: HttpRequest, slug: str = "index") -> HttpResponse:
+    """A help guide (core/guides/), for anyone signed in."""
+    from django.contrib.auth.views import redirect_to_login  # noqa: PLC0415
+    from django.http import Http404  # noqa: PLC0415
+    from django.shortcuts import render  # noqa: PLC0415
+
+    from .help import GUIDES, render_guide  # noqa: PLC0415
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    guide = render_guide(slug)
+    if guide is None:
+        raise Http404("No such guide")
+    title, body = guide
+    guides = [(s, t) for s, t in GUIDES.items() if s != "index"]
+    return render(
+        request,
+        "help/guide.html",
+        {"title": title, "body": body, "slug": slug, "guides": guides},
+    )

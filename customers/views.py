@@ -4,8 +4,9 @@ workers'; these views collect the file and show where each import stands."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -115,3 +116,17 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if run.state == "succeeded":
         messages.success(request, f"Imported {run.file_name}.")
     return redirect("customers:import_detail", pk=run.pk)
+
+
+TEMPLATES_DIR = settings.BASE_DIR / "static" / "import-templates"
+
+
+@page_permission("use_imports")
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """A CSV with the columns of ``kind`` and one example row, to start a file from."""
+    path = TEMPLATES_DIR / f"{kind}.csv"
+    if kind not in all_kinds() or not path.is_file():
+        raise Http404("No template for this kind")
+    response = HttpResponse(path.read_bytes(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    return response

@@ -7,9 +7,14 @@ import json
 from django import forms
 
 from core.parsers import loads_bounded
+from core.plain_errors import KEY_RULE
+from core.words import plain
 from customers.vocabularies import Indication
 
 from .models import Purpose, Segment
+from .services import KEY_RE
+
+KEY_MAX = 64
 
 
 class JSONRuleField(forms.CharField):
@@ -35,9 +40,12 @@ class JSONRuleField(forms.CharField):
 
 
 class SegmentForm(forms.Form):
+    # No maxlength on the input: a browser would cut a long key silently, and keys never
+    # change; clean_key refuses it in words instead.
     key = forms.CharField(
-        max_length=64,
-        help_text="Lower-case letters, digits, - and _; cannot change later.",
+        help_text=(
+            "Lower-case letters, digits, - and _, at most 64 characters; cannot change later."
+        ),
     )
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -45,12 +53,10 @@ class SegmentForm(forms.Form):
     therapy_area = forms.CharField(max_length=100, required=False)
     indications = forms.MultipleChoiceField(
         required=False,
-        choices=[(v, v.replace("_", " ").capitalize()) for v in Indication.values],
+        choices=[(v, plain(v).capitalize() if v != "copd" else "COPD") for v in Indication.values],
         widget=forms.CheckboxSelectMultiple,
-        help_text="From the controlled list (docs/governance.md, Indications).",
-        error_messages={
-            "invalid_choice": "unknown indication '%(value)s' (docs/governance.md lists them)"
-        },
+        help_text="From the controlled list of approved indications.",
+        error_messages={"invalid_choice": "“%(value)s” is not on the list of indications."},
     )
     parent = forms.ChoiceField(required=False, help_text="Members must also be in this segment.")
     entry_rule = JSONRuleField()
@@ -66,6 +72,17 @@ class SegmentForm(forms.Form):
             del self.fields["key"]
             del self.fields["provenance"]
         self.fields["parent"].choices = [("", "— none —")] + [(k, k) for k in keys]
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"]
+        if len(key) > KEY_MAX:
+            raise forms.ValidationError(
+                f"is {len(key)} characters long; at most {KEY_MAX} are allowed. Keys never "
+                "change, so choose a shorter one now."
+            )
+        if not KEY_RE.match(key):
+            raise forms.ValidationError(f"must {KEY_RULE}.")
+        return key
 
     def service_fields(self) -> dict:
         """The cleaned values as the segment services take them."""

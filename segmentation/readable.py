@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from core.errors import ErrorDetail
+from core.plain_errors import plain_message
 
 RULE_ROOTS = {"entry_rule": "Entry rule", "exit_rule": "Exit rule"}
 _API_HINT = re.compile(r"\s*\(see (GET )?/api/[^)]*\)")
@@ -41,7 +42,7 @@ def where(path: str) -> str:
 
 def readable(error: ErrorDetail) -> ErrorDetail:
     """The same error with a readable location and no API pointers."""
-    message = _API_HINT.sub("", error.message)
+    message = plain_message(_API_HINT.sub("", error.message))
     return ErrorDetail(path=where(error.path) if error.path else "", message=message)
 
 
@@ -61,7 +62,11 @@ def builder_errors(errors) -> list[dict]:
     """What the rule builder places at the offending node: the JSON path (to find the
     node) and the readable message (to show there)."""
     return [
-        {"path": e.path, "message": _API_HINT.sub("", e.message), "where": where(e.path)}
+        {
+            "path": e.path,
+            "message": plain_message(_API_HINT.sub("", e.message)),
+            "where": where(e.path),
+        }
         for e in errors
         if is_rule_error(e)
     ]

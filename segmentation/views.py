@@ -24,6 +24,7 @@ from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
 from core.parsers import loads_bounded
+from core.plain_errors import plain_message
 from core.words import plain, plain_list
 from customers.models import Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
@@ -32,6 +33,7 @@ from . import presentation, readable, selectors, services
 from .forms import SegmentForm, initial_from_query, initial_from_version
 from .models import Membership, MembershipChange, RecomputeRun, Segment, SegmentVersion
 from .rules import field_catalog
+from .rules.validate import validate_rule
 from .tasks import request_recompute
 
 SPARK_POINTS = 30
@@ -157,10 +159,28 @@ def _form_errors_from(exc: DomainError, form: SegmentForm | None = None) -> list
     for error in exc.errors:
         name = error.path.split(".")[0].split("[")[0]
         if form is not None and name in form.fields and name not in ("entry_rule", "exit_rule"):
-            form.add_error(name, error.message)
+            form.add_error(name, plain_message(error.message))
         else:
             remaining.append(error)
     return remaining
+
+
+def _rule_errors_of(form: SegmentForm) -> list[ErrorDetail]:
+    """The rules' problems when other fields are invalid, so every problem shows at once."""
+    errors: list[ErrorDetail] = []
+    for name in ("entry_rule", "exit_rule"):
+        rule = form.cleaned_data.get(name)
+        if rule is None:
+            continue
+        try:
+            validate_rule(
+                rule,
+                path=name,
+                segment_exists=lambda key: Segment.objects.filter(key=key).exists(),
+            )
+        except DomainError as exc:
+            errors.extend(exc.errors)
+    return errors
 
 
 def error_context(errors: list[ErrorDetail]) -> dict:
@@ -217,6 +237,8 @@ def segment_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Draft version 1 saved.")
                 return redirect("segmentation:segment_detail", key=form.cleaned_data["key"])
+        elif form.errors:
+            errors = _rule_errors_of(form)
     else:
         form = SegmentForm(initial=initial_from_query(request.GET))
     status = 400 if request.method == "POST" else 200
@@ -331,6 +353,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
                 messages.success(request, "Draft saved.")
                 return redirect("segmentation:segment_detail", key=segment.key)
         else:
+            errors = _rule_errors_of(form)
             status = 400
     else:
         form = SegmentForm(initial=initial_from_version(latest), editing=segment)

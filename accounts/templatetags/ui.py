@@ -108,3 +108,18 @@ def plain_list_filter(values) -> str:
     from core.words import plain_list  # noqa: PLC0415
 
     return plain_list(values)
+
+
+@register.filter(name="plain_errors")
+def plain_errors_filter(errors) -> list:
+    """Errors with the field's label and the message in words (core.plain_errors)."""
+    from core.plain_errors import plain_errors  # noqa: PLC0415
+
+    return plain_errors(errors)
+
+
+@register.filter(name="plain_message")
+def plain_message_filter(message) -> str:
+    from core.plain_errors import plain_message  # noqa: PLC0415
+
+    return plain_message(str(message))

@@ -69,7 +69,7 @@ def test_builder_shows_validation_error_at_the_condition(world, page, live_serve
     )
     error = page.locator('[data-path="entry_rule.all[1]"] .rb-error-msg')
     # The message sits at the condition, in words, without the JSON path.
-    expect(error).to_contain_text("expected a number")
+    expect(error).to_contain_text("should be a number")
     expect(error).not_to_contain_text("entry_rule.all[1]")
     expect(page.locator('[data-path="entry_rule.all[0]"] .rb-error-msg')).to_have_count(0)
     shot("brand-rule-builder-error")

@@ -127,7 +127,7 @@ def test_segment_indications_come_from_the_controlled_list(world, page_client):
         "/segments/new/", _segment_post(indications="heart_failur")
     )
     assert response.status_code == 400
-    assert "unknown indication" in response.content.decode()
+    assert "is not on the list of indications" in response.content.decode()
     assert not SegmentVersion.objects.filter(segment__key="hf-cardio").exists()
 
 

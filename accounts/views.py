@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from rest_framework.throttling import ScopedRateThrottle
 
 from .permissions import allowed
 
@@ -19,8 +22,25 @@ HOME_PAGES = (
 
 
 class LoginView(auth_views.LoginView):
+    """The sign-in page. Password attempts share the token endpoint's per-address rate
+    (``THROTTLE_AUTH``, one count for both): beyond it, a plain 429 until the window passes.
+    django-axes still locks an account after repeated failures, whatever the address."""
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    throttle_scope = "auth"
+
+    def post(self, request, *args, **kwargs):
+        throttle = ScopedRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = max(1, math.ceil(throttle.wait() or 1))
+            return HttpResponse(
+                f"Too many sign-in attempts from your address: try again in {wait} seconds.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+                headers={"Retry-After": str(wait)},
+            )
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

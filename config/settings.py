@@ -325,8 +325,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    # Only the password endpoints are throttled (per address): API clients that
-    # batch work (previews, imports) are never slowed down by a global rate.
+    # Only password attempts are throttled, per address: the token endpoint and the
+    # login page (accounts.views.LoginView) share the "auth" count. API clients that
+    # batch work (previews, imports) are never slowed down by a global rate. The
+    # rate is the one docs/api.md and docs/governance.md state (300 a minute).
     "DEFAULT_THROTTLE_RATES": {
         "auth": os.environ.get("THROTTLE_AUTH", "300/min"),
     },

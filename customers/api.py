@@ -38,9 +38,12 @@ class CustomerListView(generics.ListAPIView):
 
 
 class ImportView(APIView):
-    """Import a CSV or XLSX file (multipart ``kind`` and ``file``), all or nothing."""
+    """Import a CSV or XLSX file (multipart ``kind`` and ``file``), all or nothing.
 
-    required_actions = {"POST": "import_data"}
+    Anyone who imports something may call it; the service then requires the kind's own
+    permission (brand and admin import data, compliance and admin import ``assets``)."""
+
+    required_actions = {"POST": "use_imports"}
     permission_classes = [ActionPermission]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -87,7 +90,7 @@ class ImportView(APIView):
 class ImportStatusView(APIView):
     """``{"state", "progress", "result"?, "error"?}`` of one import (its starter or an admin)."""
 
-    required_actions = {"GET": "import_data"}
+    required_actions = {"GET": "use_imports"}
     permission_classes = [ActionPermission]
 
     @extend_schema(responses=ImportStatusSerializer)

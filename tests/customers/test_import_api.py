@@ -107,3 +107,27 @@ def test_command_prints_error_lines_and_exits_1(tmp_path, capsys):
         "row 2: npi: is required",
     ]
     assert not Customer.objects.exists()
+
+
+ASSETS = (
+    b"code,title,audience,intent,therapy_area,indications,channels,mlr_reference\n"
+    b"US-CARD-0901,HF dosing card,hcp,promotional,cardiology,heart_failure,email,MLR-9\n"
+)
+
+
+def test_compliance_imports_assets_through_the_api(client_for):
+    from content.models import ContentAsset
+
+    response = client_for("compliance").post(
+        "/api/v1/imports/", {"kind": "assets", "file": upload(ASSETS, "assets.csv")}
+    )
+    assert response.status_code == 201, response.content
+    assert ContentAsset.objects.get(code="US-CARD-0901").mlr_status == "draft"
+
+
+@pytest.mark.parametrize(("role", "kind"), [("compliance", "customers"), ("brand", "assets")])
+def test_each_kind_stays_with_its_roles_through_the_api(client_for, role, kind):
+    body = GOOD if kind == "customers" else ASSETS
+    response = client_for(role).post("/api/v1/imports/", {"kind": kind, "file": upload(body)})
+    assert response.status_code == 403
+    assert not Customer.objects.exists() and not ImportRun.objects.exists()

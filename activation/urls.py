@@ -11,6 +11,7 @@ urlpatterns = [
         name="publications_panel",
     ),
     path("segments/<str:key>/publish/", views.publish, name="publish"),
+    path("segments/<str:key>/holdout-power/", views.holdout_power, name="holdout_power"),
     path(
         "publications/<int:pk>/<str:action>/",
         views.publication_action,

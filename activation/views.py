@@ -18,7 +18,7 @@ from customers.vocabularies import Channel
 from segmentation.models import Segment
 
 from . import selectors, services
-from .charts import lift_chart, weekly_chart
+from .charts import lift_chart, rx_chart, rx_lift_chart, weekly_chart
 from .models import DestinationKind, Publication
 from .services import destinations as destination_services
 
@@ -35,6 +35,8 @@ def _panel(request: HttpRequest, segment: Segment, *, errors=None, status: int =
                 "measurement": measurement,
                 "chart": weekly_chart(measurement),
                 "lift": lift_chart(measurement),
+                "rx_chart": rx_chart(measurement),
+                "rx_lift": rx_lift_chart(measurement),
             }
         )
     context = {
@@ -54,6 +56,24 @@ def _panel(request: HttpRequest, segment: Segment, *, errors=None, status: int =
 def publications_panel(request: HttpRequest, key: str) -> HttpResponse:
     """The "Publications" panel of the segment page, as an htmx fragment."""
     return _panel(request, get_object_or_404(Segment, key=key))
+
+
+@page_permission("publish_segment")
+def holdout_power(request: HttpRequest, key: str) -> HttpResponse:
+    """The Publish form's "what this holdout could detect", as an htmx fragment."""
+    segment = get_object_or_404(Segment, key=key)
+    destination = selectors.destination_list().filter(key=request.GET.get("destination", ""))
+    destination = destination.first() or selectors.destination_list().first()
+    try:
+        percent = int(request.GET.get("holdout_percent") or 0)
+    except ValueError:
+        percent = 0
+    power = None
+    if destination is not None:
+        power = services.holdout_power(
+            segment=segment, channel=destination.channel, holdout_percent=min(max(percent, 0), 50)
+        )
+    return render(request, "activation/partials/holdout_power.html", {"power": power})
 
 
 @require_POST

@@ -8,9 +8,10 @@ duties, fresh previews). What they leave behind, for a reviewer to click through
 
 - six assets of the cardiometabolic brand: five approved (one expiring within
   30 days), one still in draft;
-- five segments: four active (one referencing another), one in review with
-  brand's approval waiting for access and medical, one draft;
-- three mappings: two approved, one proposed (the compliance queue).
+- seven segments: five active (one referencing another; ``cardiozen-call-plan``
+  is the one the demo publication measures), one in review with brand's
+  approval waiting for access and medical, one draft;
+- four mappings: three approved, one proposed (the compliance queue).
 
 The segment rules use relative windows (``within_days``, ``months``) that are
 evaluated at "now": with the default anchor (today) the active segments get
@@ -201,6 +202,33 @@ DEMO_SEGMENTS: tuple[DemoSegment, ...] = (
         },
     ),
     DemoSegment(
+        key="cardiozen-call-plan",
+        name="CARDIOZEN call plan: cardiologists and internists who write it",
+        description=(
+            "Cardiologists and internal medicine physicians with at least one CARDIOZEN TRx "
+            "in the last 12 months: the rep call plan the demo publishes with a holdout, so "
+            "its lift can be measured."
+        ),
+        purpose="promotional",
+        therapy_area="cardiology",
+        indications=("heart_failure",),
+        entry_rule={
+            "all": [
+                {
+                    "field": "specialty",
+                    "op": "in",
+                    "value": ["cardiology", "internal_medicine"],
+                },
+                {
+                    "rx": {"product": "CARDIOZEN"},
+                    "metric": "trx",
+                    "months": 12,
+                    "sum": {"op": "gte", "value": 1},
+                },
+            ]
+        },
+    ),
+    DemoSegment(
         key="lapsed-cardiologists",
         name="Lapsed cardiologists",
         description=(
@@ -259,6 +287,12 @@ DEMO_MAPPINGS: tuple[tuple[str, str, str, bool], ...] = (
         "US-META-0004",
         "formulary-decision-makers",
         "Formulary and coverage resource for access discussions.",
+        True,
+    ),
+    (
+        "US-CARD-0002",
+        "cardiozen-call-plan",
+        "Outcomes data for the CARDIOZEN call plan.",
         True,
     ),
     (

@@ -5,7 +5,10 @@
 * ``publications``: publish a segment, pause and resume;
 * ``syncs``: the set-based difference, numbered syncs, the compliance gate;
 * ``delivery``: webhook and file delivery, in order, with retries;
-* ``measurement``: sent versus holdout engagement and the lift with its interval.
+* ``measurement``: sent versus holdout engagement and the lift with its interval, a verdict
+  and the minimum detectable effect for every figure (``prescribing``: the rx part,
+  ``measured``: what both share);
+* ``planning``: what each holdout percentage could detect, for the Publish form.
 """
 
 from .delivery import DeliveryOutcome, deliver_publication, due_publication_ids, request_sync
@@ -17,6 +20,7 @@ from .destinations import (
 )
 from .holdout import holdout_bucket, in_holdout
 from .measurement import publication_measurement
+from .planning import holdout_power
 from .publications import (
     create_publication,
     pause_publication,
@@ -39,6 +43,7 @@ __all__ = [
     "destination_snapshot",
     "due_publication_ids",
     "holdout_bucket",
+    "holdout_power",
     "in_holdout",
     "pause_publication",
     "publication_gate",

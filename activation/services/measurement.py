@@ -1,31 +1,43 @@
-"""Measurement: sent versus holdout engagement after entry, and the lift with a 95% interval.
+"""Measurement: sent versus holdout after entry, the lift with a 95% interval, a verdict
+in words for every figure and the minimum detectable effect.
 
-See docs/activation.md, "Measurement". Two SQL aggregates do the counting:
-per customer (interactions on the channel and on all channels since the
-customer entered, and the weeks observed) and per group and week since entry.
-Python then does the small statistics: mean weekly rates, and Welch's t
-interval for the difference of per-customer rates. With fewer than 30
-customers on either side the answer says so and estimates nothing.
+See docs/activation.md, "Measurement". Two SQL aggregates do the counting of
+engagement: per customer (interactions on the channel and on all channels
+since the customer entered, and the weeks observed) and per group and week
+since entry. Prescribing (``rx``) is counted by ``.prescribing``. The small
+statistics (Welch's interval, the difference in differences, the power
+analysis and the sentences) are ``activation.estimates``. With fewer than 30
+customers on either side a figure says so and estimates nothing; with nothing
+observed yet it says that.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
 from django.utils import timezone
-from scipy import stats
 
-from customers.models import Customer, Interaction
+from customers.models import Interaction
 from customers.vocabularies import Channel
 
-from ..models import MemberState, Publication, PublicationMember
+from ..estimates import (
+    ALPHA,
+    CONFIDENCE,
+    MIN_GROUP,
+    NOT_ENOUGH,
+    POWER,
+    Figure,
+    status_of,
+    verdict,
+    welch,
+)
+from ..models import Publication
+from .measured import MDE_METHOD, add_side, groups_sql, mde_entry, round_floats
+from .prescribing import rx_measurement
 
-MIN_GROUP = 30
 MAX_WEEKS = 26
-CONFIDENCE = 0.95
 METHOD = (
     "Welch's t-test on per-customer weekly interaction rates (interactions since entry "
     "divided by weeks observed, at least one), 95% confidence interval"
@@ -50,60 +62,35 @@ def _vendor() -> _Vendor:
     )
 
 
-def _groups_sql(publication: Publication) -> tuple[str, list]:
-    """A CTE body: (customer_id, grp, entered_at) for sent and holdout members.
-
-    Both come from the publication's decided members, from the time each reached
-    that state; for email, holdout customers who opted out are left out, as they
-    would have been from the sent side.
-    """
-    params: list = [publication.pk, MemberState.SENT.value, MemberState.HOLDOUT.value]
-    suppressed = ""
-    if publication.destination.channel == Channel.EMAIL:
-        suppressed = "AND (p.state = %s OR c.email_opt_out = %s)"
-        params += [MemberState.SENT.value, False]
-    sql = f"""
-        SELECT p.customer_id AS customer_id, p.state AS grp, p.since AS entered_at
-        FROM {PublicationMember._meta.db_table} p
-        JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
-        WHERE p.publication_id = %s AND p.state IN (%s, %s) {suppressed}"""
-    return sql, params
+# What a channel's interactions are called in a sentence.
+CHANNEL_NOUNS = {
+    Channel.REP_VISIT: "rep visits",
+    Channel.REMOTE_DETAIL: "remote details",
+    Channel.EMAIL: "email interactions",
+    Channel.WEBINAR: "webinar interactions",
+    Channel.CONGRESS: "congress interactions",
+    Channel.SPEAKER_PROGRAM: "speaker program interactions",
+    Channel.PORTAL: "portal interactions",
+    Channel.PHONE: "phone interactions",
+}
+WEEKLY_UNIT = "interactions per customer per week"
 
 
-def _welch(a: np.ndarray, b: np.ndarray) -> dict:
-    """Difference of means a - b with Welch's 95% interval."""
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return {"estimate": diff, "low": diff, "high": diff, "p_value": None, "df": None}
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    t_crit = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
-    t_stat = diff / se
-    p_value = float(2 * stats.t.sf(abs(t_stat), df))
+def engagement_figures(channel: str) -> dict[str, Figure]:
     return {
-        "estimate": diff,
-        "low": diff - t_crit * se,
-        "high": diff + t_crit * se,
-        "p_value": p_value,
-        "df": float(df),
+        "channel": Figure(
+            noun=CHANNEL_NOUNS.get(channel, f"{channel} interactions"), unit=WEEKLY_UNIT
+        ),
+        "all": Figure(noun="interactions on all channels", unit=WEEKLY_UNIT),
     }
 
 
-def _round(value):
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    return value
-
-
-def publication_measurement(*, publication: Publication, now=None) -> dict:
-    """Weekly engagement per customer of sent and holdout members, and the lift."""
-    now = now or timezone.now()
+def _engagement(publication: Publication, now) -> tuple[dict, list]:
+    """Per customer: weeks observed and interactions on the channel and on all channels;
+    and the weekly totals per group and week since entry."""
     channel = publication.destination.channel
     vendor = _vendor()
-    groups, group_params = _groups_sql(publication)
+    groups, group_params = groups_sql(publication)
     interactions = Interaction._meta.db_table
     per_customer_sql = f"""
         WITH g AS ({groups})
@@ -127,27 +114,19 @@ def publication_measurement(*, publication: Publication, now=None) -> dict:
         rows = cursor.fetchall()
         cursor.execute(weekly_sql, [*group_params, channel, now])
         weekly_rows = cursor.fetchall()
-
     data: dict[str, dict[str, np.ndarray]] = {}
     for grp in ("sent", "holdout"):
         picked = [r for r in rows if r[0] == grp]
-        weeks = np.array([max(float(r[2] or 0), 0.0) for r in picked], dtype=float)
         data[grp] = {
-            "weeks": weeks,
+            "weeks": np.array([max(float(r[2] or 0), 0.0) for r in picked], dtype=float),
             "all": np.array([int(r[3] or 0) for r in picked], dtype=float),
             "channel": np.array([int(r[4] or 0) for r in picked], dtype=float),
         }
-    summary = {}
-    for grp, d in data.items():
-        exposure = np.maximum(d["weeks"], 1.0)
-        n = len(d["weeks"])
-        summary[grp] = {
-            "customers": n,
-            "rate_channel": float((d["channel"] / exposure).mean()) if n else None,
-            "rate_all": float((d["all"] / exposure).mean()) if n else None,
-        }
+    return data, weekly_rows
 
-    # Weekly series: interactions in week w since entry per customer observed in week w.
+
+def _weekly(data: dict, weekly_rows: list) -> list[dict]:
+    """Interactions in week w since entry per customer observed for all of week w."""
     totals: dict[tuple[str, int], tuple[int, int]] = {}
     for grp, week, n_all, n_channel in weekly_rows:
         totals[(grp, int(week))] = (int(n_all or 0), int(n_channel or 0))
@@ -165,13 +144,60 @@ def publication_measurement(*, publication: Publication, now=None) -> dict:
             # Customers observed for more than `week` whole weeks have week `week` in full.
             observed = int(observed_weeks[grp][week + 1 :].sum())
             n_all, n_channel = totals.get((grp, week), (0, 0))
-            point[f"{grp}_customers"] = observed
-            point[f"{grp}_channel"] = n_channel / observed if observed else None
-            point[f"{grp}_all"] = n_all / observed if observed else None
+            add_side(point, grp, observed, {"channel": n_channel, "all": n_all})
             enough = enough and observed > 0
         if not enough:
             break
-        weekly.append(_round(point))
+        weekly.append(round_floats(point))
+    return weekly
+
+
+def publication_measurement(*, publication: Publication, now=None) -> dict:
+    """Sent versus holdout: engagement and prescribing, lifts, verdicts and what it would take."""
+    now = now or timezone.now()
+    channel = publication.destination.channel
+    data, weekly_rows = _engagement(publication, now)
+    summary = {}
+    rates = {}
+    for grp, d in data.items():
+        exposure = np.maximum(d["weeks"], 1.0)
+        rates[grp] = {kind: d[kind] / exposure for kind in ("channel", "all")}
+        n = len(d["weeks"])
+        summary[grp] = {
+            "customers": n,
+            "rate_channel": float(rates[grp]["channel"].mean()) if n else None,
+            "rate_all": float(rates[grp]["all"].mean()) if n else None,
+        }
+    n_sent, n_hold = summary["sent"]["customers"], summary["holdout"]["customers"]
+    weeks = np.concatenate([data["sent"]["weeks"], data["holdout"]["weeks"]])
+    observed = float(weeks.max()) if len(weeks) else 0.0
+    figures = engagement_figures(channel)
+    estimates, verdicts, mde = {}, {}, {}
+    nothing_reason = ""
+    if observed < 1:
+        nothing_reason = "the customers entered less than a week ago"
+    for kind, figure in figures.items():
+        estimate = None
+        if n_sent >= MIN_GROUP and n_hold >= MIN_GROUP and not nothing_reason:
+            estimate = welch(rates["sent"][kind], rates["holdout"][kind])
+        status = status_of(estimate, sent=n_sent, holdout=n_hold)
+        reason = _reason(status, n_sent, n_hold) or nothing_reason or "no interactions since entry"
+        estimates[kind] = estimate
+        verdicts[kind] = verdict(figure, estimate, status=status, reason=reason)
+        mde[kind] = mde_entry(
+            figure,
+            sent=rates["sent"][kind],
+            holdout=rates["holdout"][kind],
+            estimate=estimate,
+            status=status,
+            weeks=float(weeks.mean()) if len(weeks) else None,
+        )
+
+    rx = rx_measurement(publication=publication)
+    for kind in ("nrx", "trx"):
+        verdicts[kind] = rx["verdicts"].pop(kind)
+        mde[kind] = rx["mde"].pop(kind)
+    del rx["verdicts"], rx["mde"]
 
     answer = {
         "publication": publication.pk,
@@ -181,27 +207,34 @@ def publication_measurement(*, publication: Publication, now=None) -> dict:
         "method": METHOD,
         "confidence": CONFIDENCE,
         "as_of": now.isoformat().replace("+00:00", "Z"),
-        "groups": _round(summary),
-        "weekly": weekly,
+        "groups": round_floats(summary),
+        "weekly": _weekly(data, weekly_rows),
         "lift": None,
         "enough_data": False,
         "message": "",
+        "rx": rx,
+        "verdict": verdicts,
+        "mde": round_floats({"power": POWER, "alpha": ALPHA, "method": MDE_METHOD, **mde}),
     }
-    n_sent, n_hold = summary["sent"]["customers"], summary["holdout"]["customers"]
     if n_sent < MIN_GROUP or n_hold < MIN_GROUP:
         answer["message"] = (
-            f"not enough customers to estimate the lift: {n_sent} sent and {n_hold} in the "
+            f"not enough customers yet to estimate the lift: {n_sent} sent and {n_hold} in the "
             f"holdout; at least {MIN_GROUP} are needed on each side"
         )
         return answer
-    rates = {
-        grp: {kind: d[kind] / np.maximum(d["weeks"], 1.0) for kind in ("channel", "all")}
-        for grp, d in data.items()
-    }
+    if all(e is None for e in estimates.values()):
+        reason = nothing_reason or "no interactions since entry"
+        answer["message"] = f"nothing to measure yet: {reason}"
+        return answer
     answer["lift"] = {
-        kind: _round(_welch(rates["sent"][kind], rates["holdout"][kind]))
-        for kind in ("channel", "all")
+        kind: round_floats(e.as_dict()) if e is not None else None for kind, e in estimates.items()
     }
     answer["enough_data"] = True
     answer["message"] = "lift = sent minus holdout, in interactions per customer per week"
     return answer
+
+
+def _reason(status: str, n_sent: int, n_hold: int) -> str:
+    if status != NOT_ENOUGH:
+        return ""
+    return f"{n_sent} sent and {n_hold} held out; at least {MIN_GROUP} are needed on each side"

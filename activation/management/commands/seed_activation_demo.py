@@ -2,14 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from activation.demo import seed_activation_demo
+from activation.demo import DEMO_WEEKS, seed_activation_demo
 
 
 class Command(BaseCommand):
     help = "Publish one demo segment to a file destination with a holdout (once)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--weeks", type=int, default=8, help="date it back N weeks")
+        parser.add_argument("--weeks", type=int, default=DEMO_WEEKS, help="date it back N weeks")
 
     def handle(self, *args, weeks: int, **options):
         self.stdout.write(seed_activation_demo(weeks=weeks))

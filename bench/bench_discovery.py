@@ -7,10 +7,12 @@ Measures, through the services the API calls (docs/discovery.md):
   (a) describe: a planted 3-condition rule, 70% of its members as the list;
       wall time, F1 of the returned rule against the planted members, peak RSS;
   (b) personas: k chosen by silhouette; wall time, k, peak RSS;
-  (c) with ``--recovery``: 20 planted rules of 1 to 4 conditions, each
-      described from 50%, 70% and 100% of its members (a fixed random sample);
+  (c) with ``--recovery``: 20 planted rules of 1 to 3 conditions, each
+      described from 50%, 70% and 100% of its members (a fixed random sample):
       the F1 of the returned rule's selection (by the segment engine) against
-      the planted members.
+      the planted members, the number of conditions returned against the
+      planted number, and the verdict; then random lists of 1%, 10% and 30%
+      of the population with their verdicts.
 
 Data: the synthetic generator of bench_recompute.py (generate_series; NPIs
 start with 2). Peak RSS is the process's ``ru_maxrss`` after each step (it
@@ -119,57 +121,48 @@ PLANTED: list[tuple[str, dict]] = [
         },
     ),
     (
-        "4: example + state",
+        "3: example, state",
         {
             "all": [
                 f("specialty", "in", ["cardiology", "endocrinology"]),
                 f("decile", "gte", 7),
-                ev("rep_visit", 90, 2),
                 f("state", "ne", "CA"),
             ]
         },
     ),
     (
-        "4: spec, dec, trx, email",
+        "3: spec, dec, trx",
         {
             "all": [
                 f("specialty", "in", ["cardiology", "nephrology", "internal_medicine"]),
                 f("decile", "gte", 5),
                 rx("trx", 6, 40),
-                ev("email", 90, 1),
             ]
         },
     ),
     (
-        "4: acct, state, dec, web",
+        "3: acct, state, web",
         {
             "all": [
                 f("account.account_type", "in", ["hospital", "health_system"]),
                 f("state", "in", ["CA", "TX", "FL"]),
-                f("decile", "gte", 4),
                 ev("webinar", 180, 1),
             ]
         },
     ),
     (
-        "4: cred, spec, rep, nrx",
+        "3: cred, spec, rep",
         {
             "all": [
                 f("credential", "eq", "MD"),
                 f("specialty", "in", ["oncology", "neurology"]),
                 ev("rep_visit", 180, 2),
-                rx("nrx", 12, 30),
             ]
         },
     ),
     (
-        "4: two paths",
-        {
-            "any": [
-                {"all": [f("specialty", "eq", "cardiology"), f("decile", "gte", 9)]},
-                {"all": [f("specialty", "eq", "endocrinology"), ev("rep_visit", 90, 3)]},
-            ]
-        },
+        "2: nephrology, trx 12m",
+        {"all": [f("specialty", "eq", "nephrology"), rx("trx", 12, 150, "GLUCOVANT")]},
     ),
 ]
 
@@ -244,17 +237,51 @@ def main() -> None:
             flush=True,
         )
     if args.recovery:
-        print("\n| planted rule | members | F1 from 50% | F1 from 70% | F1 from 100% |")
-        print("|---|---:|---:|---:|---:|")
-        for name, rule in PLANTED:
-            scores = []
-            for share in (0.5, 0.7, 1.0):
-                _, score, n, _ = describe_once(user, rule, share, as_of)
-                scores.append(score)
-            print(
-                f"| {name} | {n:,} | " + " | ".join(f"{s:.3f}" for s in scores) + " |", flush=True
-            )
-        print(f"peak RSS {peak_mb():,.0f} MB")
+        recovery(user, as_of)
+
+
+def conditions(rule: dict) -> int:
+    """Conditions of a rule: leaves of its any/all tree."""
+    if "any" in rule or "all" in rule:
+        return sum(conditions(r) for r in rule.get("any", rule.get("all", [])))
+    return 1
+
+
+def recovery(user, as_of: datetime) -> None:
+    print(
+        "\n| planted rule | n | members | 50%: F1 / conditions / verdict "
+        "| 70%: F1 / conditions / verdict | 100%: F1 / conditions / verdict |"
+    )
+    print("|---|---:|---:|---|---|---|")
+    worst70, over70 = 1.0, 0
+    for name, rule in PLANTED:
+        n = conditions(rule)
+        cells = []
+        for share in (0.5, 0.7, 1.0):
+            _, score, members_n, result = describe_once(user, rule, share, as_of)
+            got = conditions(result["entry_rule"])
+            cells.append(f"{score:.3f} / {got} / {result['verdict']}")
+            if share == 0.7:
+                worst70 = min(worst70, score)
+                over70 += got > n + 1
+        print(f"| {name} | {n} | {members_n:,} | " + " | ".join(cells) + " |", flush=True)
+    print(f"\nfrom 70%: lowest F1 {worst70:.3f}; rules over n + 1 conditions: {over70}")
+    npis = list(Customer.objects.order_by("pk").values_list("npi", flat=True))
+    print("\n| random list | NPIs | verdict | holdout precision / recall | selected | conditions |")
+    print("|---|---:|---|---|---:|---:|")
+    for share in (0.01, 0.1, 0.3):
+        given = random.Random(int(share * 1000)).sample(npis, int(len(npis) * share))
+        t0 = time.perf_counter()
+        run = services.describe_list(user=user, npis=given, as_of=as_of)
+        r = run.result
+        print(
+            f"| {share:.0%} | {len(given):,} | {r['verdict']} | "
+            f"{r['holdout']['precision']:.3f} / {r['holdout']['recall']:.3f} | "
+            f"{r['selected']:,} | {conditions(r['entry_rule'])} "
+            f"({time.perf_counter() - t0:.1f} s) |",
+            flush=True,
+        )
+    print(f"peak RSS {peak_mb():,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ class DescribeIn(serializers.Serializer):
     as_of = serializers.DateTimeField(required=False, allow_null=True)
     parent = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     max_conditions = serializers.JSONField(required=False, allow_null=True)
+    ignore_unknown = serializers.JSONField(required=False, allow_null=True)
 
 
 class PersonasIn(serializers.Serializer):

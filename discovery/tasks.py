@@ -62,6 +62,7 @@ def queue_describe(*, user: User, params: dict[str, Any]) -> Job:
         npis=params.get("npis"),
         parent=params.get("parent"),
         max_conditions=params.get("max_conditions"),
+        ignore_unknown=params.get("ignore_unknown"),
     )
     return _queue(kind=DESCRIBE_KIND, task=describe_task, user=user, params=params)
 

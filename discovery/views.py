@@ -27,6 +27,8 @@ from core.models import JobState
 from segmentation.selectors import segment_get, segment_list
 
 from . import services
+from .learning import Scores
+from .learning import verdict as learned_verdict
 from .selectors import run_get
 from .table import FAMILIES
 from .tasks import DESCRIBE_KIND, PERSONAS_KIND, queue_describe, queue_personas
@@ -119,8 +121,47 @@ def _workers() -> bool:
     return not settings.CELERY_TASK_ALWAYS_EAGER
 
 
+VERDICT_WORDS = {
+    "describes": (
+        "This rule describes your list",
+        "The rule finds most of your list, and most of the customers it selects are on "
+        "it, in cross-validation as well as here.",
+    ),
+    "partly": (
+        "This rule describes part of your list",
+        "The rule finds your list's customers far more often than chance, but it misses "
+        "many of them or selects many who are not on it.",
+    ),
+    "no_pattern": (
+        "No rule describes this list better than chance",
+        "The customers on your list look like everyone else in the data discovery sees: "
+        "in cross-validation the rule picks them out no better than a random choice would.",
+    ),
+}
+
+
+def in_words(scores: dict) -> str:
+    """Precision and recall said as counts per hundred."""
+    precision = round(scores["precision"] * 100)
+    recall = round(scores["recall"] * 100)
+    return (
+        f"{precision} of every 100 customers this rule selects are on your list; "
+        f"it finds {recall} of every 100 on your list."
+    )
+
+
 def _describe_result(run) -> dict:
     result = dict(run.result)
+    verdict = result.get("verdict") or learned_verdict(
+        Scores(**result["holdout"]), result["model"]["positives"] / result["model"]["population"]
+    )
+    title, text = VERDICT_WORDS.get(verdict, VERDICT_WORDS["no_pattern"])
+    result["verdict"] = verdict
+    result["verdict_words"] = {"title": title, "text": text}
+    result["in_words"] = in_words(result["metrics"])
+    result["entry_rule_json"] = json.dumps(result["entry_rule"], indent=2)
+    frequency = result["model"].get("label_frequency")
+    result["label_share"] = round(frequency * 100) if frequency is not None else None
     result["draft_url"] = draft_url(
         rule=result["entry_rule"],
         provenance={"discovery": run.pk},
@@ -162,6 +203,7 @@ def describe_page(request: HttpRequest) -> HttpResponse:
             "npis": _npis_from(request),
             "parent": request.POST.get("parent") or None,
             "max_conditions": _int_or_none(request.POST.get("max_conditions"), "max_conditions"),
+            "ignore_unknown": bool(request.POST.get("ignore_unknown")),
             "as_of": _as_of(request.POST.get("as_of")),
         }
         if _workers():

@@ -8,25 +8,52 @@ No database, HTTP or Celery here; the services evaluate the rules with the
 segment engine.
 """
 
-from .clusters import Clustering, Difference, cluster, standardize, standardized_differences
+from .clusters import (
+    NEAR_DUPLICATE,
+    Clustering,
+    Difference,
+    Group,
+    cluster,
+    group_near_duplicates,
+    standardize,
+    standardized_differences,
+)
 from .design import HOLDOUT_FOLDS, RANDOM_STATE, Design, Literal, design_from_table
-from .rules import LearnedRule, Scores, holdout_scores, learn_rule, rule_document, scores
+from .rules import (
+    MARGIN,
+    VERDICTS,
+    LearnedRule,
+    Scores,
+    holdout_scores,
+    label_frequency,
+    learn_rule,
+    rule_document,
+    scores,
+    verdict,
+)
 
 __all__ = [
     "HOLDOUT_FOLDS",
+    "MARGIN",
+    "NEAR_DUPLICATE",
     "RANDOM_STATE",
+    "VERDICTS",
     "Clustering",
     "Design",
+    "Group",
     "Difference",
     "LearnedRule",
     "Literal",
     "Scores",
     "cluster",
     "design_from_table",
+    "group_near_duplicates",
     "holdout_scores",
+    "label_frequency",
     "learn_rule",
     "rule_document",
     "scores",
     "standardize",
     "standardized_differences",
+    "verdict",
 ]

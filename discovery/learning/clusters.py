@@ -121,3 +121,57 @@ def standardized_differences(
         out.append(Difference(name, float(smd[j]), float(mean_a[j]), float(mean_b[j])))
     out.sort(key=lambda d: (-abs(d.smd), d.feature))
     return out
+
+
+# Features correlating above this over the population are shown once (docs/discovery.md).
+NEAR_DUPLICATE = 0.9
+
+
+@dataclass
+class Group:
+    """A differentiator and the near-duplicates named beside it."""
+
+    lead: Difference
+    like: list[Difference]
+
+
+def group_near_duplicates(
+    frame: pd.DataFrame,
+    differences: list[Difference],
+    *,
+    top: int,
+    threshold: float = NEAR_DUPLICATE,
+    values: np.ndarray | None = None,
+) -> list[Group]:
+    """The ``top`` strongest differences, each with the weaker ones correlating above
+    ``threshold`` with it over the whole frame (Pearson, missing as the column mean).
+
+    ``differences`` come strongest first; a feature joins the first (strongest)
+    kept feature it nearly duplicates, so each appears once.
+    """
+    if values is None:
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    index = {name: j for j, name in enumerate(frame.columns)}
+    cache: dict[str, np.ndarray] = {}
+
+    def standardized(name: str) -> np.ndarray:
+        if name not in cache:
+            v = values[:, index[name]]
+            mean = np.nanmean(v) if np.isfinite(v).any() else 0.0
+            v = np.where(np.isnan(v), mean, v) - mean
+            norm = np.sqrt((v * v).sum())
+            cache[name] = v / norm if norm > 0 else v * 0
+        return cache[name]
+
+    groups: list[Group] = []
+    for diff in differences:
+        z = standardized(diff.feature)
+        for group in groups:
+            if float(z @ standardized(group.lead.feature)) > threshold:
+                group.like.append(diff)
+                break
+        else:
+            if len(groups) >= top:
+                continue
+            groups.append(Group(lead=diff, like=[]))
+    return groups

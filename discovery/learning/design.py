@@ -144,6 +144,24 @@ def _f1(mask: np.ndarray, y: np.ndarray, w: np.ndarray, positives: float) -> flo
     return 0.0 if tp <= 0 else 2 * tp / (2 * tp + fp + fn)
 
 
+def pu_f1(mask: np.ndarray, y: np.ndarray, w: np.ndarray, positives: float, c: float) -> float:
+    """F1 of a selection against the *group* a list samples (positive-unlabeled learning).
+
+    Recall is measured on the list (a random sample of the group has the
+    group's recall); precision against the group is the share of the list
+    in the selection divided by the label frequency ``c`` (the share of the
+    group that is on the list; Elkan & Noto 2008), at most 1. With ``c`` = 1
+    it is the ordinary F1 (a fully labelled group, as a persona's cluster).
+    """
+    tp = float(w[mask & y].sum())
+    if tp <= 0:
+        return 0.0
+    selected = float(w[mask].sum())
+    precision = min(1.0, tp / selected / c)
+    recall = tp / positives
+    return 2 * precision * recall / (precision + recall)
+
+
 def literal_conditions(d: Design, lit: Literal) -> int:
     """How many rule conditions a literal becomes (0 when it is always true)."""
     if lit.is_cat:
@@ -156,8 +174,28 @@ def literal_conditions(d: Design, lit: Literal) -> int:
     return 1
 
 
+def literal_values(d: Design, lit: Literal) -> int:
+    """How many values a category literal lists (``in``, or ``not_in`` when it keeps missing)."""
+    if not lit.is_cat:
+        return 0
+    levels = d.cat_levels[lit.col]
+    present = [i for i, v in enumerate(levels) if v != ""]
+    missing = [i for i, v in enumerate(levels) if v == ""]
+    if missing and missing[0] in lit.levels:
+        return sum(1 for i in present if i not in lit.levels)
+    return len(lit.levels)
+
+
 def rule_conditions(d: Design, paths: list[Path]) -> int:
     return sum(literal_conditions(d, lit) for p in paths for lit in p)
+
+
+def rule_size(d: Design, paths: list[Path]) -> tuple[int, int]:
+    """(conditions, values listed): the smaller, the simpler (ties go to the shorter rule)."""
+    return (
+        rule_conditions(d, paths),
+        sum(literal_values(d, lit) for p in paths for lit in p if literal_conditions(d, lit)),
+    )
 
 
 # --- the tree and its paths ----------------------------------------------------------

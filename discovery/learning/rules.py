@@ -6,18 +6,27 @@ with the segment engine.
 
 The rule learner
 ----------------
-A shallow decision tree with balanced class weights learns "in the list"
-versus "the rest of the population". Its leaves become candidate paths of
-literals, one literal per feature (a numeric interval, or a set of category
-values); then:
+A list is usually a *sample* of a group, so customers not on it are
+unlabeled, not negatives (positive-unlabeled learning). The learner:
 
-1. leaves are taken in order of precision and the prefix with the best F1
-   against the list is kept (the F1-optimal choice among disjoint leaves);
-2. paths that differ only in the values of one category are merged into one
-   ``in`` list; a literal (or path) whose removal does not lower F1 is
-   removed; while the rule has more than ``max_conditions`` conditions, the
-   single literal or path whose removal costs least F1 is removed;
-3. each literal is written as the rule condition its feature stands for:
+1. estimates the label frequency ``c`` (the share of the group the list
+   holds) as Elkan & Noto (2008) do: the mean, over list customers held out
+   of k folds, of the list share of the tree leaf they fall in
+   (:func:`label_frequency`);
+2. grows a shallow decision tree with balanced class weights ("in the list"
+   versus the rest) whose leaves become candidate paths of literals, one
+   literal per feature (a numeric interval, or a set of category values);
+3. keeps the prefix of leaves (by precision) with the best PU F1
+   (:func:`design.pu_f1`: recall on the list, precision against the group as
+   the list share of the selection over ``c``, at most 1), so cutting out
+   unlisted look-alikes earns nothing;
+4. prunes like RIPPER's reduced-error pruning, backwards: a literal, a
+   whole path or one value of an ``in`` list stays only when removing it
+   lowers the PU F1 by more than ``MARGIN``; a bound is widened (to the next
+   observed value outward) when that raises it, a value is added to a list
+   only when that raises it by more than ``MARGIN``; among equal scores the
+   shorter rule wins; then the cheapest removals until ``max_conditions``;
+5. writes each literal as the rule condition its feature stands for:
    thresholds snap to observed values (so counts are integers), category
    sets become ``eq``/``in`` (or ``ne``/``not_in`` when missing values
    belong to the set), a numeric interval becomes ``gte``/``lte``/``between``.
@@ -44,23 +53,24 @@ from .design import (
     Design,
     Literal,
     Path,
-    _f1,
     _Masks,
+    literal_conditions,
+    pu_f1,
     rule_conditions,
+    rule_size,
 )
 
+# A condition (or path, or value of a list) stays only when it adds more than this to
+# the PU F1 (docs/discovery.md, "How the rule is found").
+MARGIN = 0.01
+# Iterations of the pruning loop at most (each removes, widens or merges once).
+MAX_STEPS = 200
 
-def _tree_matrix(d: Design, rows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list]:
-    """Numeric columns (missing as a sentinel below the minimum), then ranked categories."""
-    p, c = d.x.shape[1], d.cat_codes.shape[1]
-    out = np.empty((len(rows), p + c), dtype=np.float32, order="F")
+
+def _category_ranks(d: Design, rows: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Per category, each level's rank by the share of list customers (CART's grouping)."""
     ranks: list = []
-    for j in range(p):
-        v = d.x[rows, j]
-        nan = np.isnan(v)
-        low = float(np.nanmin(v)) if (~nan).any() else 0.0
-        out[:, j] = np.where(nan, low - 1.0, v)
-    for k in range(c):
+    for k in range(d.cat_codes.shape[1]):
         codes = d.cat_codes[rows, k]
         n_levels = len(d.cat_levels[k])
         total = np.bincount(codes, minlength=n_levels).astype(float)
@@ -70,7 +80,27 @@ def _tree_matrix(d: Design, rows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
         rank = np.empty(n_levels, dtype=np.int32)
         rank[order] = np.arange(n_levels)
         ranks.append(rank)
-        out[:, p + k] = rank[codes]
+    return ranks
+
+
+def _tree_matrix(
+    d: Design, rows: np.ndarray, y: np.ndarray, ranks: list | None = None
+) -> tuple[np.ndarray, list]:
+    """Numeric columns (missing as a sentinel below the minimum), then ranked categories.
+
+    ``ranks`` (of the rows a tree learned from) places other rows in that tree.
+    """
+    p, c = d.x.shape[1], d.cat_codes.shape[1]
+    out = np.empty((len(rows), p + c), dtype=np.float32, order="F")
+    for j in range(p):
+        v = d.x[rows, j]
+        nan = np.isnan(v)
+        low = float(np.nanmin(d.x[:, j])) if (~np.isnan(d.x[:, j])).any() else 0.0
+        out[:, j] = np.where(nan, low - 1.0, v)
+    if ranks is None:
+        ranks = _category_ranks(d, rows, y)
+    for k in range(c):
+        out[:, p + k] = ranks[k][d.cat_codes[rows, k]]
     return out, ranks
 
 
@@ -164,81 +194,145 @@ def _merge_category_paths(paths: list[Path]) -> list[Path]:
     return paths
 
 
-def _merge_pair(a: Path, b: Path) -> Path | None:
+def _one_difference(a: Path, b: Path) -> tuple[Literal, Literal] | None:
+    """The one literal each of two equally long paths has that the other lacks, if so."""
     if len(a) != len(b):
         return None
     rest_a = [lit for lit in a if lit not in b]
     rest_b = [lit for lit in b if lit not in a]
     if len(rest_a) != 1 or len(rest_b) != 1:
         return None
-    la, lb = rest_a[0], rest_b[0]
+    return rest_a[0], rest_b[0]
+
+
+def _merge_pair(a: Path, b: Path) -> Path | None:
+    pair = _one_difference(a, b)
+    if pair is None:
+        return None
+    la, lb = pair
     if not (la.is_cat and lb.is_cat and la.col == lb.col):
         return None
     union = Literal(col=la.col, is_cat=True, levels=la.levels | lb.levels)
     return tuple(union if lit == la else lit for lit in a)
 
 
+def _normal(d: Design, lit: Literal) -> Literal:
+    """One literal per meaning: bounds beyond every observed value and "or missing" on a
+    column without missing values dropped, so equal conditions compare equal."""
+    if lit.is_cat or lit.lo == math.inf:
+        return lit
+    observed = _observed(d, lit.col)
+    lo, hi, missing = lit.lo, lit.hi, lit.missing and bool(d.has_missing[lit.col])
+    if len(observed) and lo is not None and lo <= observed[0]:
+        lo = None
+    if len(observed) and hi is not None and hi >= observed[-1]:
+        hi = None
+    return Literal(col=lit.col, is_cat=False, lo=lo, hi=hi, missing=missing)
+
+
+def _tidy(d: Design, paths: list[Path]) -> list[Path]:
+    """Literals in one form each, merged category paths, no duplicate paths, no literal
+    that is always true."""
+    normal = [[_normal(d, lit) for lit in p] for p in paths]
+    paths = [tuple(lit for lit in p if literal_conditions(d, lit)) or tuple(p[:1]) for p in normal]
+    return _merge_category_paths(list(dict.fromkeys(paths)))
+
+
 def _simplify(
     d: Design,
     paths: list[Path],
-    masks: _Masks,
-    y: np.ndarray,
-    w: np.ndarray,
-    positives: float,
+    score,
     max_conditions: int,
+    margin: float = MARGIN,
 ) -> list[Path]:
-    def f1(candidate: list[Path]) -> float:
-        return _f1(masks.rule(candidate), y, w, positives)
+    """Backward pruning and widening by ``score`` (see the module), then the budget.
 
-    paths = _merge_category_paths(paths)
-    current = f1(paths)
-    # Remove literals and paths that do not help (redundant or contradicted by another
-    # path), and widen literals while that helps: the list is a sample of the group, so
-    # the customers it left out look like non-members to the tree, which then draws its
-    # boundaries too tight (decile >= 8 where the group is decile >= 7).
-    improved = True
-    while improved:
-        improved = False
-        for candidate in _removals(paths):
-            score = f1(candidate)
-            if score >= current - EPS:
-                paths, current, improved = candidate, score, True
-                break
-        if improved:
-            continue
+    Removals are measured against the best score seen, not the last one, so
+    that small losses cannot add up: the rule ends within ``margin`` of the
+    best rule the search met.
+    """
+    paths = _tidy(d, paths)
+    current = best_seen = score(paths)
+    for _ in range(MAX_STEPS):
+        size = rule_size(d, paths)
+        # The removal that costs least, if the rule stays within the margin of the best:
+        # a condition that adds less than that is not worth saying. Equal scores: shorter.
         best = None
-        for candidate in _widenings(d, paths, masks):
-            score = f1(candidate)
-            if score >= current - EPS and (best is None or score > best[0] + EPS):
-                best = (score, candidate)
+        for candidate in _removals(d, paths):
+            cand_size = rule_size(d, candidate)
+            if cand_size >= size:
+                continue
+            key = (score(candidate), tuple(-v for v in cand_size))
+            if key[0] >= best_seen - margin and (best is None or key > best[0]):
+                best = (key, candidate)
         if best is not None:
-            current, paths = best
-            paths = _merge_category_paths(paths)
-            improved = True
-    # Respect the budget: remove what costs least.
-    while rule_conditions(d, paths) > max_conditions:
-        best: tuple[float, int, list[Path]] | None = None
-        for candidate in _removals(paths):
-            key = (f1(candidate), -rule_conditions(d, candidate))
-            if best is None or key > best[:2]:
-                best = (*key, candidate)
+            paths = _tidy(d, best[1])
+            current = best[0][0]
+            continue
+        # Widening: a bound moved outward when that raises the score (the list left out
+        # part of the group, so the tree's bounds are too tight); a value added to a
+        # list only when it raises the score by more than the margin, unless the list
+        # gets shorter (a "not in" list).
+        best = None
+        for candidate in _widenings(d, paths):
+            value = score(candidate)
+            longer = rule_size(d, candidate) > size
+            if value > current + (margin if longer else EPS) and (
+                best is None or value > best[0] + EPS
+            ):
+                best = (value, candidate)
         if best is None:
             break
-        paths = best[2]
-    return [p for p in paths if p is not None]
+        current, paths = best[0], _tidy(d, best[1])
+        best_seen = max(best_seen, current)
+    # Respect the budget: remove what costs least.
+    while rule_conditions(d, paths) > max_conditions:
+        best = None
+        for candidate in _removals(d, paths):
+            if rule_conditions(d, candidate) >= rule_conditions(d, paths):
+                continue
+            key = (score(candidate), tuple(-v for v in rule_size(d, candidate)))
+            if best is None or key > best[0]:
+                best = (key, candidate)
+        if best is None:
+            break
+        paths = _tidy(d, best[1])
+    return [p for p in paths if p]
 
 
-def _widenings(d: Design, paths: list[Path], masks: _Masks):
+def _widenings(d: Design, paths: list[Path]):
     """Every rule with one literal widened by one step: one more category level, or a
     numeric bound moved to the next observed value outward."""
     for i, path in enumerate(paths):
         for lit in path:
-            for wider in _wider(d, lit, masks):
+            for wider in _wider(d, lit):
                 new_path = tuple(wider if x == lit else x for x in path)
                 yield paths[:i] + [new_path] + paths[i + 1 :]
 
 
-def _wider(d: Design, lit: Literal, masks: _Masks):
+def _observed(d: Design, col: int) -> np.ndarray:
+    """Sorted distinct non-missing values of a numeric column (cached on the design)."""
+    cache = d.__dict__.setdefault("_observed", {})
+    if col not in cache:
+        v = d.x[:, col]
+        cache[col] = np.unique(v[~np.isnan(v)])
+    return cache[col]
+
+
+# Numeric bounds a widening tries: the next observed values outward, then spaced ones.
+WIDEN_NEAR, WIDEN_FAR = 3, 12
+
+
+def _outward(values: np.ndarray) -> list[float]:
+    """Candidate bounds among ``values`` (nearest first): the nearest few, then quantiles."""
+    near = list(values[:WIDEN_NEAR])
+    rest = values[WIDEN_NEAR:]
+    if len(rest) > WIDEN_FAR:
+        rest = rest[np.unique(np.linspace(0, len(rest) - 1, WIDEN_FAR).round().astype(int))]
+    return [float(v) for v in [*near, *rest]]
+
+
+def _wider(d: Design, lit: Literal):
     if lit.is_cat:
         for level in range(len(d.cat_levels[lit.col])):
             if level not in lit.levels:
@@ -246,24 +340,47 @@ def _wider(d: Design, lit: Literal, masks: _Masks):
         return
     if lit.lo == math.inf:
         return
-    observed = masks.observed(lit.col)
+    observed = _observed(d, lit.col)
     if lit.lo is not None:
-        below = observed[observed < lit.lo]
-        if len(below):
-            yield Literal(lit.col, False, float(below[-1]), lit.hi, lit.missing)
+        for v in _outward(observed[observed < lit.lo][::-1]):
+            yield Literal(lit.col, False, v, lit.hi, lit.missing)
     if lit.hi is not None:
-        above = observed[observed > lit.hi]
-        if len(above):
-            yield Literal(lit.col, False, lit.lo, float(above[0]), lit.missing)
+        for v in _outward(observed[observed > lit.hi]):
+            yield Literal(lit.col, False, lit.lo, v, lit.missing)
 
 
-def _removals(paths: list[Path]):
-    """Every rule with one literal, or one whole path, removed."""
+def _removals(d: Design, paths: list[Path]):
+    """Every rule with one literal, one whole path, or one value of a list removed."""
     for i, path in enumerate(paths):
         for lit in path:
             if len(path) > 1:
                 yield paths[:i] + [tuple(x for x in path if x != lit)] + paths[i + 1 :]
-        yield paths[:i] + paths[i + 1 :]
+            if lit.is_cat and len(lit.levels) > 1:
+                for level in sorted(lit.levels):
+                    narrower = Literal(col=lit.col, is_cat=True, levels=lit.levels - {level})
+                    new_path = tuple(narrower if x == lit else x for x in path)
+                    yield paths[:i] + [new_path] + paths[i + 1 :]
+        if len(paths) > 1:
+            yield paths[:i] + paths[i + 1 :]
+    # Two paths that differ only in one numeric interval: one path with their hull.
+    for a in range(len(paths)):
+        for b in range(a + 1, len(paths)):
+            hull = _hull_pair(paths[a], paths[b])
+            if hull is not None:
+                yield [*paths[:a], hull, *paths[a + 1 : b], *paths[b + 1 :]]
+
+
+def _hull_pair(a: Path, b: Path) -> Path | None:
+    pair = _one_difference(a, b)
+    if pair is None:
+        return None
+    la, lb = pair
+    if la.is_cat or lb.is_cat or la.col != lb.col or math.inf in (la.lo, lb.lo):
+        return None
+    lo = None if la.lo is None or lb.lo is None else min(la.lo, lb.lo)
+    hi = None if la.hi is None or lb.hi is None else max(la.hi, lb.hi)
+    hull = Literal(col=la.col, is_cat=False, lo=lo, hi=hi, missing=la.missing or lb.missing)
+    return tuple(hull if lit == la else lit for lit in a)
 
 
 # --- the rule learner ------------------------------------------------------------------
@@ -279,6 +396,65 @@ class LearnedRule:
         return rule_conditions(self.design, self.paths)
 
 
+def _tree(d: Design, max_conditions: int) -> DecisionTreeClassifier:
+    return DecisionTreeClassifier(
+        max_depth=min(max(max_conditions + 1, 3), 6),
+        min_samples_leaf=3,
+        random_state=RANDOM_STATE,
+    )
+
+
+def _fit_tree(d: Design, rows: np.ndarray, y: np.ndarray, w: np.ndarray, max_conditions: int):
+    """The balanced tree of ``rows`` (list versus the rest); its matrix and category ranks."""
+    yr, wr = y[rows], w[rows]
+    positives, negatives = float(wr[yr].sum()), float(wr[~yr].sum())
+    matrix, ranks = _tree_matrix(d, rows, yr)
+    # Balanced class weights over the (weighted) population.
+    sample_weight = np.where(yr, 0.5 / positives, 0.5 / negatives) * wr * len(rows)
+    tree = _tree(d, max_conditions)
+    tree.fit(matrix, yr, sample_weight=sample_weight)
+    return tree, matrix, ranks
+
+
+def label_frequency(
+    d: Design,
+    y: np.ndarray,
+    w: np.ndarray,
+    *,
+    max_conditions: int,
+    rows: np.ndarray | None = None,
+    folds: int = HOLDOUT_FOLDS,
+) -> float:
+    """The share ``c`` of the group behind a list that the list holds (Elkan & Noto 2008).
+
+    Their estimator e1: a classifier of "on the list" (here the tree's leaves,
+    each with its unweighted list share) learned on k-1 folds; ``c`` is the
+    mean of its estimate over the list customers of the held-out fold. It
+    lies between the list's share of the population (no pattern) and 1 (the
+    list is the whole group).
+    """
+    rows = np.arange(d.n) if rows is None else rows
+    yr, wr = y[rows], w[rows]
+    share = float(wr[yr].sum() / wr.sum()) if wr.sum() > 0 else 0.0
+    if yr.sum() < folds or (~yr).sum() < folds:
+        return 1.0
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
+    total = count = 0.0
+    for train, test in splitter.split(np.zeros(len(rows)), yr):
+        tree, matrix, ranks = _fit_tree(d, rows[train], y, w, max_conditions)
+        leaves = tree.apply(matrix)
+        n_nodes = tree.tree_.node_count
+        listed = np.bincount(leaves, weights=wr[train] * yr[train], minlength=n_nodes)
+        everyone = np.bincount(leaves, weights=wr[train], minlength=n_nodes)
+        leaf_share = listed / np.maximum(everyone, EPS)
+        held = rows[test][yr[test]]
+        held_matrix, _ = _tree_matrix(d, held, y[held], ranks)
+        total += float(leaf_share[tree.apply(held_matrix)].sum())
+        count += len(held)
+    c = total / count if count else 1.0
+    return float(min(1.0, max(c, share, EPS)))
+
+
 def learn_rule(
     d: Design,
     y: np.ndarray,
@@ -286,12 +462,15 @@ def learn_rule(
     *,
     max_conditions: int,
     rows: np.ndarray | None = None,
+    c: float = 1.0,
+    margin: float = MARGIN,
 ) -> LearnedRule:
     """Learn a rule of at most ``max_conditions`` conditions telling ``y`` apart (see the module).
 
     ``y`` (bool) and ``w`` (row weights: 1, or the inverse sampling rate of
     sampled negatives) are indexed like the design's rows; ``rows`` restricts
-    learning to those positions (a cross-validation fold).
+    learning to those positions (a cross-validation fold). ``c`` is the label
+    frequency (:func:`label_frequency`; 1 when ``y`` is the whole group).
     """
     rows = np.arange(d.n) if rows is None else rows
     yr, wr = y[rows], w[rows]
@@ -300,20 +479,16 @@ def learn_rule(
     names = [*d.names, *d.cat_paths]
     if positives <= 0 or negatives <= 0:
         return LearnedRule(paths=[], importances=[], design=d)
-    matrix, ranks = _tree_matrix(d, rows, yr)
-    # Balanced class weights over the (weighted) population.
-    sample_weight = np.where(yr, 0.5 / positives, 0.5 / negatives) * wr * len(rows)
-    tree = DecisionTreeClassifier(
-        max_depth=min(max(max_conditions + 1, 3), 6),
-        min_samples_leaf=3,
-        random_state=RANDOM_STATE,
-    )
-    tree.fit(matrix, yr, sample_weight=sample_weight)
+    tree, _matrix, ranks = _fit_tree(d, rows, y, w, max_conditions)
     importances = sorted(
         ((names[i], float(v)) for i, v in enumerate(tree.feature_importances_) if v > 0),
         key=lambda item: (-item[1], item[0]),
     )
     masks = _Masks(d, rows)
+
+    def score(candidate: list[Path]) -> float:
+        return pu_f1(masks.rule(candidate), yr, wr, positives, c)
+
     leaves = _leaf_paths(tree, d, rows, ranks)
     scored = []
     for path in leaves:
@@ -321,17 +496,15 @@ def learn_rule(
         tp = float(wr[m & yr].sum())
         fp = float(wr[m & ~yr].sum())
         if tp > 0:
-            scored.append((tp / (tp + fp), tp, fp, path))
+            scored.append((tp / (tp + fp), tp, path))
     scored.sort(key=lambda s: (-s[0], -s[1]))
-    best_f1, best_k, tp, fp = 0.0, 0, 0.0, 0.0
-    for k, (_, leaf_tp, leaf_fp, _path) in enumerate(scored, start=1):
-        tp += leaf_tp
-        fp += leaf_fp
-        score = 2 * tp / (2 * tp + fp + (positives - tp))
-        if score > best_f1 + EPS:
-            best_f1, best_k = score, k
+    best_f1, best_k = 0.0, 0
+    for k in range(1, len(scored) + 1):
+        value = score([path for *_, path in scored[:k]])
+        if value > best_f1 + EPS:
+            best_f1, best_k = value, k
     paths = [path for *_, path in scored[:best_k]]
-    paths = _simplify(d, paths, masks, yr, wr, positives, max_conditions)
+    paths = _simplify(d, paths, score, max_conditions, margin)
     return LearnedRule(paths=paths, importances=importances, design=d)
 
 
@@ -353,19 +526,43 @@ def scores(tp: float, fp: float, fn: float) -> Scores:
 
 
 def holdout_scores(
-    d: Design, y: np.ndarray, w: np.ndarray, *, max_conditions: int, folds: int = HOLDOUT_FOLDS
+    d: Design,
+    y: np.ndarray,
+    w: np.ndarray,
+    *,
+    max_conditions: int,
+    folds: int = HOLDOUT_FOLDS,
+    c: float = 1.0,
 ) -> Scores:
     """Pooled precision/recall/F1 of rules learned on k-1 folds, measured on the held-out fold."""
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
     tp = fp = fn = 0.0
     for train, test in splitter.split(np.zeros(d.n), y):
-        learned = learn_rule(d, y, w, max_conditions=max_conditions, rows=train)
+        learned = learn_rule(d, y, w, max_conditions=max_conditions, rows=train, c=c)
         m = _Masks(d, test).rule(learned.paths)
         yt, wt = y[test], w[test]
         tp += float(wt[m & yt].sum())
         fp += float(wt[m & ~yt].sum())
         fn += float(wt[~m & yt].sum())
     return scores(tp, fp, fn)
+
+
+VERDICTS = ("describes", "partly", "no_pattern")
+
+
+def verdict(holdout: Scores, share: float) -> str:
+    """``describes`` / ``partly`` / ``no_pattern`` from cross-validated figures (docs/discovery.md).
+
+    ``share`` is the list's share s of the population: "describes" needs
+    recall >= 0.8 and precision >= max(0.5, 2s); "partly" precision >= 2s and
+    recall >= 0.3; anything else (a random list, a rule selecting nearly
+    everyone) is "no_pattern".
+    """
+    if holdout.recall >= 0.8 and holdout.precision >= max(0.5, 2 * share):
+        return "describes"
+    if holdout.precision >= 2 * share and holdout.recall >= 0.3:
+        return "partly"
+    return "no_pattern"
 
 
 # --- literals as rule conditions ------------------------------------------------------------
@@ -442,7 +639,7 @@ def _category_rule(d: Design, lit: Literal) -> list[dict]:
         return [{"field": path, "op": "not_in", "value": [_typed(path, v) for v in others]}]
     values = sorted(chosen)
     if len(values) == len(present):
-        return [{"field": path, "op": "is_set"}]
+        return [{"field": path, "op": "is_set"}] if "" in levels else []
     if len(values) == 1:
         return [{"field": path, "op": "eq", "value": _typed(path, values[0])}]
     return [{"field": path, "op": "in", "value": [_typed(path, v) for v in values]}]

@@ -146,41 +146,71 @@ def write_list(npis: list[str]) -> RawSQL:
     return RawSQL(f"SELECT id FROM {t} WHERE id IS NOT NULL", ())
 
 
-def list_ids(npis: list[str], population: Population) -> tuple[np.ndarray, RawSQL]:
-    """Customer ids of the list; 400 naming (at most 20) unknown or out-of-population NPIs."""
-    subquery = write_list(npis)
+@dataclass
+class ListMatch:
+    """The list's customers in the population, their subquery, and the NPIs skipped."""
+
+    ids: np.ndarray
+    subquery: RawSQL
+    ignored: list[str]
+
+
+def _named(npis: list[str]) -> str:
+    shown = ", ".join(npis[:MAX_LISTED])
+    more = f" and {len(npis) - MAX_LISTED} more" if len(npis) > MAX_LISTED else ""
+    return shown + more
+
+
+def list_ids(npis: list[str], population: Population, *, ignore_unknown: bool = False) -> ListMatch:
+    """Customer ids of the list inside the population.
+
+    NPIs that match no customer, or a customer outside the population, are a
+    400 naming (at most 20) of them; with ``ignore_unknown`` they are skipped
+    and returned in ``ignored`` instead (sorted), and the rest must still
+    hold at least 10 NPIs.
+    """
+    write_list(npis)
     t = connection.ops.quote_name(LIST_TABLE)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT npi FROM {t} WHERE id IS NULL ORDER BY npi")
         unknown = [row[0] for row in cursor.fetchall()]
-    if unknown:
-        shown = ", ".join(unknown[:MAX_LISTED])
-        more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
+    if unknown and not ignore_unknown:
         raise ValidationFailed(
-            f"{len(unknown)} NPIs match no customer: {shown}{more}; remove them or import "
-            "those customers first",
+            f"{len(unknown)} NPIs match no customer: {_named(unknown)}; remove them, import "
+            'those customers first, or send "ignore_unknown": true to skip them',
             path="npis",
         )
+    subquery = RawSQL(f"SELECT id FROM {t} WHERE id IS NOT NULL", ())
     ids = np.array(sorted(Customer.objects.filter(pk__in=subquery).values_list("pk", flat=True)))
+    outside: list[str] = []
     if population.q is not None:
         inside = set(population.customers.filter(pk__in=subquery).values_list("pk", flat=True))
-        outside = [int(i) for i in ids if int(i) not in inside]
-        if outside:
-            npis_out = sorted(
-                Customer.objects.filter(pk__in=outside[: MAX_LISTED * 5]).values_list(
-                    "npi", flat=True
+        outside_ids = [int(i) for i in ids if int(i) not in inside]
+        if outside_ids:
+            outside = sorted(
+                Customer.objects.filter(pk__in=outside_ids).values_list("npi", flat=True)
+            )
+            if not ignore_unknown:
+                raise ValidationFailed(
+                    f"{len(outside)} NPIs are not in the population (members of "
+                    f"'{population.parent}'): {_named(outside)}; remove them, choose another "
+                    'parent, or send "ignore_unknown": true to skip them',
+                    path="npis",
                 )
-            )[:MAX_LISTED]
-            more = (
-                f" and {len(outside) - len(npis_out)} more" if len(outside) > len(npis_out) else ""
-            )
-            raise ValidationFailed(
-                f"{len(outside)} NPIs are not in the population (members of "
-                f"'{population.parent}'): {', '.join(npis_out)}{more}; remove them or choose "
-                "another parent",
-                path="npis",
-            )
-    return ids, subquery
+            ids = np.array(sorted(inside), dtype=np.int64)
+            with connection.cursor() as cursor:
+                for start in range(0, len(outside), 500):
+                    chunk = outside[start : start + 500]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"UPDATE {t} SET id = NULL WHERE npi IN ({marks})", chunk)
+    ignored = sorted(unknown + outside)
+    if ignored and len(ids) < MIN_NPIS:
+        raise ValidationFailed(
+            f"only {len(ids)} of the NPIs are customers of the population once "
+            f"{len(ignored)} are skipped; at least {MIN_NPIS} are needed",
+            path="npis",
+        )
+    return ListMatch(ids=ids, subquery=subquery, ignored=ignored)
 
 
 SAMPLE_TABLE = "discovery_sample"

@@ -1,9 +1,13 @@
 """Describe a list as a rule (docs/discovery.md, "Describe a list").
 
-The list against the rest of the population: a class-weighted shallow
-decision tree (``learning.learn_rule``), turned into one simplified rule;
+The list against the rest of the population, treated as positive-unlabeled
+(the list is a sample of a group; unlisted customers are unlabeled): the
+label frequency is estimated (``learning.label_frequency``), a class-weighted
+shallow decision tree proposes paths and backward pruning keeps a condition
+only when it adds more than a margin to the PU F1 (``learning.learn_rule``).
 ``selected`` and ``metrics`` come from evaluating that exact rule with the
-segment engine; ``holdout`` is cross-validated (stratified 3-fold).
+segment engine; ``holdout`` is cross-validated (stratified 3-fold) and gives
+the ``verdict``.
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from segmentation.presentation import describe_rule
 from ..features import build_features
 from ..learning import (
     HOLDOUT_FOLDS,
+    MARGIN,
     RANDOM_STATE,
     design_from_table,
     holdout_scores,
+    label_frequency,
     learn_rule,
     rule_document,
     scores,
+    verdict,
 )
 from ..models import DiscoveryKind, DiscoveryRun
 from .common import (
@@ -70,16 +77,30 @@ def check_max_conditions(max_conditions: Any) -> int:
     return max_conditions
 
 
+def check_ignore_unknown(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValidationFailed("must be true or false", path="ignore_unknown")
+    return value
+
+
 def check_describe(
-    *, user, npis: Any, parent: str | None = None, max_conditions: Any = None
+    *,
+    user,
+    npis: Any,
+    parent: str | None = None,
+    max_conditions: Any = None,
+    ignore_unknown: Any = None,
 ) -> None:
     """Every check of the request that needs no learning (the API runs it before queueing)."""
     require(user, "run_discovery")
     check_max_conditions(max_conditions)
+    ignore = check_ignore_unknown(ignore_unknown)
     distinct = clean_npis(npis)
     population = population_of(parent)
     check_population(population)
-    list_ids(distinct, population)
+    list_ids(distinct, population, ignore_unknown=ignore)
 
 
 def describe_list(
@@ -89,6 +110,7 @@ def describe_list(
     as_of: dt.datetime | None = None,
     parent: str | None = None,
     max_conditions: Any = None,
+    ignore_unknown: Any = None,
     progress: Progress = no_progress,
 ) -> DiscoveryRun:
     """Learn a rule describing ``npis`` within the population; store and audit the run.
@@ -97,11 +119,13 @@ def describe_list(
     """
     require(user, "run_discovery")
     max_conditions = check_max_conditions(max_conditions)
+    ignore = check_ignore_unknown(ignore_unknown)
     distinct = clean_npis(npis)
     as_of = resolve_as_of(as_of)
     population = population_of(parent)
     size = check_population(population)
-    ids, list_sql = list_ids(distinct, population)
+    match = list_ids(distinct, population, ignore_unknown=ignore)
+    ids, list_sql = match.ids, match.subquery
     if len(ids) >= size:
         raise ValidationFailed(
             "the list holds the whole population, so nothing sets it apart; "
@@ -122,7 +146,8 @@ def describe_list(
     progress(0.35)
     design = design_from_table(table)
     y = np.isin(table.ids, ids)
-    learned = learn_rule(design, y, weights, max_conditions=max_conditions)
+    c = label_frequency(design, y, weights, max_conditions=max_conditions)
+    learned = learn_rule(design, y, weights, max_conditions=max_conditions, c=c)
     rule = rule_document(design, learned.paths)
     valid_rule(rule)
     progress(0.55)
@@ -132,16 +157,19 @@ def describe_list(
     hits = selection.filter(pk__in=list_sql).count()
     metrics = scores(hits, selected - hits, len(ids) - hits)
     progress(0.65)
-    holdout = holdout_scores(design, y, weights, max_conditions=max_conditions)
+    holdout = holdout_scores(design, y, weights, max_conditions=max_conditions, c=c)
     progress(0.95)
+    share = len(ids) / size
 
     total = sum(v for _, v in learned.importances) or 1.0
     result = {
+        "verdict": verdict(holdout, share),
         "entry_rule": rule,
         "plain_english": describe_rule(rule),
         "selected": selected,
         "metrics": metrics.as_dict(),
         "holdout": holdout.as_dict(),
+        "ignored": match.ignored,
         "features": [
             {"name": name, "importance": round(v / total, 4)}
             for name, v in learned.importances[:TOP_FEATURES]
@@ -158,6 +186,10 @@ def describe_list(
             "holdout_folds": HOLDOUT_FOLDS,
             "learned_on": int(len(rows)),
             "conditions": learned.conditions(),
+            "positive_unlabeled": True,
+            "label_frequency": round(c, 4),
+            "margin": MARGIN,
+            "list_share": round(share, 6),
         },
     }
     run = save_run(
@@ -169,6 +201,8 @@ def describe_list(
             "npis_sha256": npis_sha256(distinct),
             "entry_rule": rule,
             "metrics": result["metrics"],
+            "verdict": result["verdict"],
+            "ignored": len(match.ignored),
         },
         kind=DiscoveryKind.DESCRIBE,
         as_of=as_of,
@@ -177,7 +211,11 @@ def describe_list(
         positives=len(ids),
         list_size=len(distinct),
         npis_sha256=npis_sha256(distinct),
-        request={"max_conditions": max_conditions, "parent": population.parent},
+        request={
+            "max_conditions": max_conditions,
+            "parent": population.parent,
+            "ignore_unknown": ignore,
+        },
     )
     progress(1.0)
     return run

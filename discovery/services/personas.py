@@ -9,6 +9,7 @@ measured by evaluating the rule with the segment engine.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,8 @@ from segmentation.presentation import describe_rule
 from ..features import build_features
 from ..learning import (
     RANDOM_STATE,
+    Design,
+    Literal,
     cluster,
     design_from_table,
     learn_rule,
@@ -32,7 +35,7 @@ from ..learning import (
     standardized_differences,
 )
 from ..models import DiscoveryKind, DiscoveryRun
-from ..table import FAMILIES, FeatureTable
+from ..table import FAMILIES, FeatureTable, label_of
 from .common import (
     Progress,
     check_constant,
@@ -50,7 +53,7 @@ from .common import (
 
 K_RANGE = (2, 12)
 AUTO_K = range(2, 9)
-PERSONA_CONDITIONS = 4
+PERSONA_CONDITIONS = 3
 PROFILE_SIZE = 5
 LEARN_ROWS = 40_000
 # Customers personas are computed on; above it, a fixed random sample (docs/discovery.md).
@@ -129,43 +132,111 @@ def _short(table: FeatureTable, name: str) -> str:
     return spec.label.lower()
 
 
-def persona_label(table: FeatureTable, frame: pd.DataFrame, inside: np.ndarray, differences) -> str:
-    """A short readable name: "High rep-visit cardiologists, decile 8+"."""
-    noun = "HCPs"
-    if "specialty" in table.categories:
-        values = table.categories["specialty"][inside]
-        if len(values):
-            top, count = (
-                pd.Series(values).value_counts().index[0],
-                pd.Series(values).value_counts().iloc[0],
-            )
-            if top and count / len(values) >= 0.5:
-                noun = SPECIALTY_NOUNS.get(top, f"{top.replace('_', ' ')} HCPs")
-    activity = ""
+def _values_phrase(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def _literal_phrase(table: FeatureTable, design: Design, lit: Literal) -> tuple[str, str] | None:
+    """(slot, words) a rule literal gives a label: the noun, an activity or a qualifier.
+
+    Only what the literal itself says, so a label never contradicts its rule.
+    """
+    if lit.is_cat:
+        path = design.cat_paths[lit.col]
+        levels = design.cat_levels[lit.col]
+        chosen = sorted(levels[i] for i in lit.levels)
+        if "" in chosen or not chosen or len(chosen) > 2:
+            return None
+        if path == "specialty":
+            nouns = [SPECIALTY_NOUNS.get(v, f"{v.replace('_', ' ')} HCPs") for v in chosen]
+            return "noun", " and ".join(nouns)
+        words = [v.replace("_", " ") for v in chosen]
+        return "qualifier", f"{label_of(path).lower()} {_values_phrase(words)}"
+    spec = design.specs[lit.col]
+    if lit.lo == math.inf:
+        return "qualifier", f"no {spec.label.lower()}"
+    lo, hi = lit.lo, lit.hi
+    if spec.kind in ("count", "sum"):
+        short = _short(table, spec.name)
+        if lo is not None and lo > 0 and hi is None:
+            return "activity", f"High {short}"
+        if hi is not None and (lo is None or lo <= 0):
+            return "activity", f"No {short}" if hi <= 0 else f"Low {short}"
+        if lo is not None and hi is not None:
+            return "activity", f"Mid {short}"
+        return None
+    name = "decile" if spec.path == "decile" else spec.label.lower()
+    fmt = (lambda v: f"{v:g}") if not spec.integer else (lambda v: f"{int(round(v))}")
+    if lo is not None and hi is not None:
+        return "qualifier", f"{name} {fmt(lo)}-{fmt(hi)}"
+    if lo is not None:
+        return "qualifier", f"{name} {fmt(lo)}+"
+    if hi is not None:
+        return "qualifier", f"{name} {fmt(hi)} or lower"
+    return None
+
+
+def _rule_phrases(table: FeatureTable, design: Design, paths: list) -> list[tuple[str, str]]:
+    """Phrases of the literals every path of the rule shares (true of everyone it selects)."""
+    if not paths:
+        return []
+    common = [lit for lit in paths[0] if all(lit in p for p in paths[1:])]
+    phrases = [_literal_phrase(table, design, lit) for lit in common]
+    return [p for p in phrases if p is not None]
+
+
+def _profile_phrase(table: FeatureTable, diff, used: set[str]) -> tuple[str, str] | None:
+    """A phrase from the profile (an engagement or prescribing feature the rule leaves
+    free, or the decile), said in the direction the persona differs."""
+    spec = table.spec_for(diff.feature)
+    if abs(diff.smd) < 0.3:
+        return None
+    if spec.kind in ("count", "sum"):
+        short = _short(table, diff.feature)
+        if short in used:
+            return None
+        return "activity", f"{'High' if diff.smd > 0 else 'Low'} {short}"
+    if diff.feature == "decile" and "decile" not in used:
+        return "qualifier", f"{'higher' if diff.smd > 0 else 'lower'} decile"
+    return None
+
+
+def persona_label(
+    table: FeatureTable, design: Design, paths: list, differences: list, extra: int = 0
+) -> str:
+    """A short readable name from what the persona's rule says sets it apart
+    ("High rep-visit cardiologists, decile 8+"), then from its profile.
+
+    Rule phrases come only from conditions every path of the rule shares, so
+    the label is true of everyone the rule selects; profile phrases are used
+    for what the rule leaves free. ``extra`` adds that many more profile
+    phrases (to tell two personas apart).
+    """
+    phrases = _rule_phrases(table, design, paths)
+    used = {w.split(" ", 1)[-1] for slot, w in phrases if slot == "activity"}
+    used |= {"decile"} if any("decile" in w for _, w in phrases) else set()
+    wanted = (0 if len(phrases) >= 2 else 2 - len(phrases)) + extra
     for diff in differences:
-        spec = table.spec_for(diff.feature)
-        if spec.kind in ("count", "sum") and abs(diff.smd) >= 0.3:
-            activity = f"{'High' if diff.smd > 0 else 'Low'} {_short(table, diff.feature)}"
+        if wanted <= 0:
             break
-    decile = ""
-    if "decile" in frame.columns:
-        inside_decile = frame["decile"].to_numpy()[inside]
-        inside_decile = inside_decile[~np.isnan(inside_decile)]
-        overall = frame["decile"].to_numpy()
-        overall = overall[~np.isnan(overall)]
-        if len(inside_decile) and len(overall) and overall.std() > 0:
-            shift = (inside_decile.mean() - overall.mean()) / overall.std()
-            if shift >= 0.3:
-                decile = f", decile {int(np.percentile(inside_decile, 25))}+"
-            elif shift <= -0.3:
-                decile = f", decile {int(np.percentile(inside_decile, 75))} or lower"
-    if not activity and not decile and noun == "HCPs":
-        # Nothing sets the persona apart by the thresholds above: say so rather
-        # than name it like the whole population.
-        noun = "Typical HCPs"
-    label = f"{activity} {noun}" if activity else noun
+        phrase = _profile_phrase(table, diff, used)
+        if phrase is not None and phrase not in phrases:
+            phrases.append(phrase)
+            used.add(phrase[1].split(" ", 1)[-1])
+            wanted -= 1
+    nouns = [w for slot, w in phrases if slot == "noun"]
+    activities = [w for slot, w in phrases if slot == "activity"][:2]
+    qualifiers = [w for slot, w in phrases if slot == "qualifier"]
+    noun = nouns[0] if nouns else "HCPs"
+    if not activities and not qualifiers and not nouns:
+        return "Typical HCPs"
+    head = " and ".join(activities)
+    if len(activities) == 2:
+        first, second = activities
+        head = f"{first}, {second[0].lower()}{second[1:]}"
+    label = f"{head} {noun}" if head else noun
     label = label[0].upper() + label[1:]
-    return f"{label}{decile}"
+    return ", ".join([label, *qualifiers[:2]])
 
 
 # Personas cluster on a compact view of engagement and prescribing: channels (not each
@@ -233,7 +304,7 @@ def find_personas(
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     sizes = scaled_counts(np.bincount(clustering.labels, minlength=clustering.k), size)
     within = customers if sampled else None
-    rules = []
+    rules, learned_paths = [], []
     for c in range(clustering.k):
         inside = clustering.labels == c
         rows, weights = sample_rows(inside, limit=LEARN_ROWS, seed=RANDOM_STATE + c)
@@ -243,6 +314,7 @@ def find_personas(
         rule = rule_document(design, learned.paths)
         valid_rule(rule)
         rules.append(rule)
+        learned_paths.append(learned.paths)
         progress(0.5 + 0.35 * (c + 1) / clustering.k)
     # Every persona's rule measured by the engine against its members, in one statement.
     fidelities = group_fidelity(
@@ -254,13 +326,14 @@ def find_personas(
         within=within,
     )
     progress(0.9)
-    personas = []
+    personas, all_differences = [], []
     means = frame.mean(axis=0, skipna=True)
     for c, rule in enumerate(rules):
         inside = clustering.labels == c
         selected, hits = fidelities[c]
         fidelity = scores(hits, selected - hits, int(inside.sum()) - hits)
         differences = standardized_differences(frame, inside, values)
+        all_differences.append(differences)
         profile = [
             {
                 "feature": d.feature,
@@ -274,7 +347,7 @@ def find_personas(
         personas.append(
             {
                 "index": c,
-                "label": persona_label(table, frame, inside, differences),
+                "label": persona_label(table, design, learned_paths[c], differences),
                 "size": int(sizes[c]),
                 "entry_rule": rule,
                 "plain_english": describe_rule(rule),
@@ -282,7 +355,12 @@ def find_personas(
                 "profile": profile,
             }
         )
-    _unique_labels(personas)
+    _unique_labels(
+        personas,
+        lambda c, extra: persona_label(
+            table, design, learned_paths[c], all_differences[c], extra=extra
+        ),
+    )
     result = {
         "k": clustering.k,
         "method": METHOD,
@@ -296,6 +374,7 @@ def find_personas(
             "population": size,
             "families": list(families),
             "features": len(columns),
+            "max_conditions": PERSONA_CONDITIONS,
             "random_state": RANDOM_STATE,
             "clustered_on": len(table),
         },
@@ -315,7 +394,18 @@ def find_personas(
     return run
 
 
-def _unique_labels(personas: list[dict]) -> None:
+def _unique_labels(personas: list[dict], relabel) -> None:
+    """Two personas never share a label: those that do say one more thing from their
+    profile (``relabel(index, extra)``), and a number if even that is the same."""
+    for extra in (1, 2):
+        counts: dict[str, int] = {}
+        for persona in personas:
+            counts[persona["label"]] = counts.get(persona["label"], 0) + 1
+        shared = [p for p in personas if counts[p["label"]] > 1]
+        if not shared:
+            return
+        for persona in shared:
+            persona["label"] = relabel(persona["index"], extra)
     seen: dict[str, int] = {}
     for persona in personas:
         label = persona["label"]

@@ -57,3 +57,34 @@ def test_with_workers_the_page_shows_progress_then_the_result(
     describe_task(*queued[0])  # what the worker runs
     expect(result).to_contain_text("specialty is cardiology or endocrinology", timeout=30_000)
     expect(result.locator("progress")).to_have_count(0)
+
+
+def test_personas_fill_the_page_width_without_overflow_at_1024_px(
+    population, page, live_server, make_user
+):
+    page.set_viewport_size({"width": 1024, "height": 800})
+    _sign_in(page, live_server, make_user)
+    page.goto(f"{live_server.url}/discovery/")
+    page.get_by_label("Number of personas (blank: chosen for you, 2–8)").fill("4")
+    page.get_by_role("button", name="Find personas").click()
+    table = page.locator("#personas-result table.personas")
+    expect(table).to_be_visible(timeout=90_000)
+    sizes = page.evaluate(
+        "() => ({doc: document.documentElement.scrollWidth, view: window.innerWidth,"
+        " table: document.querySelector('table.personas').getBoundingClientRect().width,"
+        " main: document.querySelector('main').getBoundingClientRect().width})"
+    )
+    assert sizes["doc"] <= sizes["view"], sizes
+    assert sizes["table"] >= 0.85 * sizes["main"], sizes  # the full width, not half of it
+    for button in page.locator("table.personas .p-action a").all():
+        box = button.bounding_box()
+        assert box["x"] + box["width"] <= sizes["view"]
+    # Sizes never break; words in a rule are never split across lines.
+    styles = page.evaluate(
+        "() => ({size: [...document.querySelectorAll('table.personas .p-size')].map("
+        "td => getComputedStyle(td).whiteSpace),"
+        " rule: [...document.querySelectorAll('table.personas .p-rule')].map("
+        "td => getComputedStyle(td).overflowWrap + ' ' + getComputedStyle(td).wordBreak)})"
+    )
+    assert styles["size"] and set(styles["size"]) == {"nowrap"}, styles
+    assert set(styles["rule"]) == {"normal normal"}, styles

@@ -110,6 +110,7 @@ class _Masks:
 
     def __init__(self, d: Design, rows: np.ndarray) -> None:
         self.d, self.rows, self.cache = d, rows, {}
+        self.paths: dict[frozenset, np.ndarray] = {}
         self.values: dict[int, np.ndarray] = {}
 
     def observed(self, col: int) -> np.ndarray:
@@ -125,10 +126,15 @@ class _Masks:
         return self.cache[lit]
 
     def path(self, path: Path) -> np.ndarray:
-        m = np.ones(len(self.rows), dtype=bool)
-        for lit in path:
-            m &= self.literal(lit)
-        return m
+        key = frozenset(path)
+        if key not in self.paths:
+            m = np.ones(len(self.rows), dtype=bool)
+            for lit in path:
+                m &= self.literal(lit)
+            if len(self.paths) > PATH_CACHE:
+                self.paths.clear()
+            self.paths[key] = m
+        return self.paths[key]
 
     def rule(self, paths: list[Path]) -> np.ndarray:
         m = np.zeros(len(self.rows), dtype=bool)
@@ -137,11 +143,17 @@ class _Masks:
         return m
 
 
-def _f1(mask: np.ndarray, y: np.ndarray, w: np.ndarray, positives: float) -> float:
-    tp = float(w[mask & y].sum())
-    fp = float(w[mask & ~y].sum())
-    fn = positives - tp
-    return 0.0 if tp <= 0 else 2 * tp / (2 * tp + fp + fn)
+# Path masks kept at most (a rule search meets a few thousand).
+PATH_CACHE = 20_000
+
+
+def pu_score(tp: float, selected: float, positives: float, c: float) -> float:
+    """:func:`pu_f1` from the weighted list customers selected, everyone selected."""
+    if tp <= 0:
+        return 0.0
+    precision = min(1.0, tp / selected / c)
+    recall = tp / positives
+    return 2 * precision * recall / (precision + recall)
 
 
 def pu_f1(mask: np.ndarray, y: np.ndarray, w: np.ndarray, positives: float, c: float) -> float:
@@ -153,13 +165,7 @@ def pu_f1(mask: np.ndarray, y: np.ndarray, w: np.ndarray, positives: float, c: f
     group that is on the list; Elkan & Noto 2008), at most 1. With ``c`` = 1
     it is the ordinary F1 (a fully labelled group, as a persona's cluster).
     """
-    tp = float(w[mask & y].sum())
-    if tp <= 0:
-        return 0.0
-    selected = float(w[mask].sum())
-    precision = min(1.0, tp / selected / c)
-    recall = tp / positives
-    return 2 * precision * recall / (precision + recall)
+    return pu_score(float(w[mask & y].sum()), float(w[mask].sum()), positives, c)
 
 
 def literal_conditions(d: Design, lit: Literal) -> int:

@@ -55,7 +55,7 @@ from .design import (
     Path,
     _Masks,
     literal_conditions,
-    pu_f1,
+    pu_score,
     rule_conditions,
     rule_size,
 )
@@ -257,6 +257,7 @@ def _simplify(
         size = rule_size(d, paths)
         # The removal that costs least, if the rule stays within the margin of the best:
         # a condition that adds less than that is not worth saying. Equal scores: shorter.
+        # A removal that costs nothing at all (a redundant condition) is taken at once.
         best = None
         for candidate in _removals(d, paths):
             cand_size = rule_size(d, candidate)
@@ -265,6 +266,8 @@ def _simplify(
             key = (score(candidate), tuple(-v for v in cand_size))
             if key[0] >= best_seen - margin and (best is None or key > best[0]):
                 best = (key, candidate)
+                if key[0] >= current - EPS:
+                    break
         if best is not None:
             paths = _tidy(d, best[1])
             current = best[0][0]
@@ -485,9 +488,11 @@ def learn_rule(
         key=lambda item: (-item[1], item[0]),
     )
     masks = _Masks(d, rows)
+    listed, weight = (wr * yr).astype(np.float64), wr.astype(np.float64)
 
     def score(candidate: list[Path]) -> float:
-        return pu_f1(masks.rule(candidate), yr, wr, positives, c)
+        m = masks.rule(candidate).view(np.uint8)
+        return pu_score(float(m @ listed), float(m @ weight), positives, c)
 
     leaves = _leaf_paths(tree, d, rows, ranks)
     scored = []

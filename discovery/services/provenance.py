@@ -65,6 +65,7 @@ def resolve_provenance(*, user, provenance: Any, entry_rule: Any = None) -> dict
             "selected": result.get("selected"),
             "metrics": result.get("metrics"),
             "holdout": result.get("holdout"),
+            "verdict": result.get("verdict"),
         }
     else:
         personas = result.get("personas") or []

@@ -26,6 +26,9 @@ from rest_framework.views import APIView
 
 from core.errors import PermissionRefused, ValidationFailed
 
+from .receivers import client_address
+from .sso import is_break_glass, local_sign_in_allowed, record_break_glass
+
 
 class AccountLocked(PermissionRefused):
     """Too many failed passwords: refused until the cool-off ends (403)."""
@@ -84,6 +87,13 @@ class ObtainTokenView(APIView):
             raise AccountLocked("too many failed attempts: the account is locked for a while")
         if user is None or not user.is_active:
             raise ValidationFailed("unable to log in with the given username and password", path="")
+        if not local_sign_in_allowed(user):
+            raise PermissionRefused(
+                "local sign-in is off: sign in with SSO in the browser and create a token there",
+                path="",
+            )
+        if is_break_glass(user):
+            record_break_glass(user=user, via="API token", address=client_address(request))
         _, token = AuthToken.objects.create(user=user)
         return Response({"token": token})
 

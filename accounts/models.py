@@ -100,3 +100,60 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role}"
+
+
+class OidcIdentity(models.Model):
+    """A user known to the company's identity provider by (issuer, ``sub``) (docs/identity.md).
+
+    A user with an identity signs in through the provider and signs by
+    re-authenticating there; their local password is unusable.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="oidc_identity")
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="unique_oidc_identity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class SigningRequest(models.Model):
+    """A signature waiting for its re-authentication at the provider (docs/identity.md).
+
+    Kept server-side, keyed by the authorization request's ``state`` and bound
+    to it by its ``nonce``; ``purpose`` names what is signed and ``payload``
+    carries the signer's input (team, decision, comment...). Completed once:
+    ``outcome`` is set when the re-authentication came back (or was abandoned).
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "pending"
+        SIGNED = "signed", "signed"
+        REFUSED = "refused", "refused"
+        FAILED = "failed", "failed re-authentication"
+        ABANDONED = "abandoned", "abandoned"
+
+    state = models.CharField(max_length=100, unique=True)
+    nonce = models.CharField(max_length=100)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signing_requests")
+    purpose = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict)
+    return_url = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default="", blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.object_type} {self.object_id} by {self.user_id}"

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from axes.signals import user_locked_out
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from knox.models import AuthToken
@@ -18,9 +18,10 @@ from knox.models import AuthToken
 from audit.services import record_event
 
 from .models import User
+from .sso import is_break_glass, record_break_glass
 
 
-def _client_address(request) -> str:
+def client_address(request) -> str:
     if request is None:
         return ""
     return getattr(request, "axes_ip_address", "") or request.META.get("REMOTE_ADDR", "")
@@ -34,7 +35,7 @@ def audit_login_failed(sender, credentials: dict, request=None, **kwargs) -> Non
         action="auth.login_failed",
         object_type="user",
         object_id=username,
-        after={"username": username, "address": _client_address(request)},
+        after={"username": username, "address": client_address(request)},
         reason="wrong username or password",
     )
 
@@ -49,6 +50,15 @@ def audit_locked_out(sender, request=None, username=None, ip_address=None, **kwa
         after={"username": username or "", "address": ip_address or ""},
         reason="too many failed passwords",
     )
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.audit_break_glass")
+def audit_break_glass(sender, request=None, user=None, **kwargs) -> None:
+    """A local password sign-in (login page, admin site) by an administrator while local
+    sign-in is off is a break-glass sign-in: audited (docs/identity.md)."""
+    if getattr(user, "backend", "").endswith("ModelBackend") and is_break_glass(user):
+        via = "login page" if request is None else request.path
+        record_break_glass(user=user, via=via, address=client_address(request))
 
 
 @receiver(pre_save, sender=User, dispatch_uid="accounts.revoke_tokens_on_credential_change")

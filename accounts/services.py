@@ -75,21 +75,7 @@ def user_upsert(
             raise ValidationFailed("; ".join(exc.messages), path="password") from exc
         user.set_password(password)
         user.save()
-        RoleAssignment.objects.filter(user=user).exclude(role__in=roles).delete()
-        for role in roles:
-            RoleAssignment.objects.get_or_create(user=user, role=role)
-        for code in codes:
-            territory, made = Territory.objects.get_or_create(code=code)
-            if made:
-                record_event(
-                    actor=actor,
-                    action="territory.created",
-                    object_type="territory",
-                    object_id=code,
-                    after={"code": code},
-                )
-        user.territories.set(Territory.objects.filter(code__in=codes))
-        user.forget_roles()
+        assign_roles_and_territories(user=user, roles=roles, territories=codes, actor=actor)
         after = _user_snapshot(user)
         if created:
             record_event(
@@ -121,6 +107,40 @@ def user_upsert(
     return user
 
 
+def assign_roles_and_territories(
+    *,
+    user: User,
+    roles: Iterable[str],
+    territories: Iterable[str] | None = None,
+    actor=None,
+    reason: str = "",
+) -> None:
+    """Make ``roles`` (and ``territories``, when given) the user's complete sets.
+
+    Territory codes not seen before are created, each an audit event. Call it
+    inside the caller's transaction; the caller audits the change of roles.
+    """
+    roles = list(roles)
+    RoleAssignment.objects.filter(user=user).exclude(role__in=roles).delete()
+    for role in roles:
+        RoleAssignment.objects.get_or_create(user=user, role=role)
+    if territories is not None:
+        codes = list(territories)
+        for code in codes:
+            _, made = Territory.objects.get_or_create(code=code)
+            if made:
+                record_event(
+                    actor=actor,
+                    action="territory.created",
+                    object_type="territory",
+                    object_id=code,
+                    after={"code": code},
+                    reason=reason,
+                )
+        user.territories.set(Territory.objects.filter(code__in=codes))
+    user.forget_roles()
+
+
 def set_roles(*, user: User, roles: Iterable[str], actor=None) -> User:
     """Replace a user's roles (admin); audited as a role change."""
     if actor is not None:
@@ -131,10 +151,7 @@ def set_roles(*, user: User, roles: Iterable[str], actor=None) -> User:
         raise ValidationFailed(f"unknown role '{bad[0]}'", path="roles")
     with transaction.atomic():
         before = sorted(user.role_assignments.values_list("role", flat=True))
-        RoleAssignment.objects.filter(user=user).exclude(role__in=roles).delete()
-        for role in roles:
-            RoleAssignment.objects.get_or_create(user=user, role=role)
-        user.forget_roles()
+        assign_roles_and_territories(user=user, roles=roles, actor=actor)
         if before != roles:
             record_event(
                 actor=actor,

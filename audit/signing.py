@@ -48,6 +48,21 @@ def verify_signing_password(
     its own before we raise. (Inside a caller's transaction the event shares
     that transaction's fate; no entry point of ours does that.)
     """
+    check_signing_lock(user=user, object_type=object_type, object_id=object_id, attempted=attempted)
+    if password and user.check_password(password):
+        return
+    record_failed_signature(
+        user=user,
+        object_type=object_type,
+        object_id=object_id,
+        attempted=attempted,
+        reason="password does not match",
+    )
+    raise PasswordMismatch("password does not match", path="password")
+
+
+def check_signing_lock(*, user, object_type: str, object_id: str, attempted: dict) -> None:
+    """Raise SigningLocked (and audit it) while the account is locked by failed attempts."""
     failures = account_failures(username=user.username)
     if failures >= settings.AXES_FAILURE_LIMIT:
         # Locked like a login: even the right password signs nothing until the cool-off ends.
@@ -62,8 +77,13 @@ def verify_signing_password(
         raise SigningLocked(
             "too many failed passwords: signing is locked for a while", path="password"
         )
-    if password and user.check_password(password):
-        return
+
+
+def record_failed_signature(
+    *, user, object_type: str, object_id: str, attempted: dict, reason: str
+) -> None:
+    """A failed signature attempt (wrong password, failed or abandoned re-authentication):
+    audited, and counted towards the account's lockout."""
     count_failed_signature(username=user.username)
     record_event(
         actor=user,
@@ -71,9 +91,8 @@ def verify_signing_password(
         object_type=object_type,
         object_id=object_id,
         after=attempted,
-        reason="password does not match",
+        reason=reason,
     )
-    raise PasswordMismatch("password does not match", path="password")
 
 
 def account_failures(*, username: str) -> int:

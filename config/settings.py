@@ -10,6 +10,7 @@ DESTINATION_SECRET_KEY Fernet keys (newest first) encrypting webhook secrets; re
 AUDIT_ANCHOR_DIR where the audit chain is anchored (default var/audit-anchor).
 DEBUG         "1"/"true" turns it on (default off).
 ALLOWED_HOSTS comma-separated (default: localhost names only).
+OIDC_*, LOCAL_LOGIN single sign-on (docs/identity.md).
 """
 
 import base64
@@ -266,6 +267,53 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Single sign-on (docs/identity.md): OpenID Connect, authorization code + PKCE.
+# OIDC_ISSUER unset: SSO is off and the login page is the local one.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "").strip()
+OIDC_ROLES_CLAIM = os.environ.get("OIDC_ROLES_CLAIM", "").strip() or "groups"
+OIDC_TERRITORIES_CLAIM = os.environ.get("OIDC_TERRITORIES_CLAIM", "").strip() or "territories"
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile").strip()
+# Local password sign-in: on when SSO is off, off when it is on; admin-role
+# local accounts may always sign in (break-glass, audited).
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", not OIDC_ISSUER)
+# A re-authentication for a signature counts only this long (21 CFR 11.200).
+OIDC_REAUTH_MAX_AGE = timedelta(minutes=5)
+# How long the provider may take to answer (discovery, keys, token exchange).
+OIDC_TIMEOUT_SECONDS = float(os.environ.get("OIDC_TIMEOUT_SECONDS", "10"))
+
+
+def _check_oidc_settings() -> None:
+    """A bad SSO configuration stops the app at start with one sentence."""
+    if not OIDC_ISSUER:
+        for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):
+            if os.environ.get(name, "").strip():
+                raise ImproperlyConfigured(
+                    f"{name} is set but OIDC_ISSUER is not: set the provider's issuer URL "
+                    "or unset both to turn single sign-on off"
+                )
+        return
+    if not OIDC_ISSUER.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"OIDC_ISSUER must be the provider's https:// issuer URL, not {OIDC_ISSUER!r}"
+        )
+    if not OIDC_CLIENT_ID:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set the client id of the "
+            "product's registration at the provider"
+        )
+    if not OIDC_CLIENT_SECRET:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set but OIDC_CLIENT_SECRET is not: set the client secret of the "
+            "product's registration at the provider"
+        )
+    if "openid" not in OIDC_SCOPES.split():
+        raise ImproperlyConfigured("OIDC_SCOPES must include openid")
+
+
+_check_oidc_settings()
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

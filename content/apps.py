@@ -19,3 +19,11 @@ class ContentConfig(AppConfig):
         from .inbox import content_sections  # noqa: PLC0415 - models load after ready
 
         register_inbox("content", content_sections)
+
+        # What completing a re-authenticated signature does (docs/identity.md).
+        from accounts.signing import register_signing_purpose  # noqa: PLC0415
+
+        from .reauth import PURPOSES  # noqa: PLC0415
+
+        for purpose, complete in PURPOSES.items():
+            register_signing_purpose(purpose, complete)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission
 from accounts.permissions import allowed
+from accounts.signing import ReauthenticationRequired
 from audit.models import AuditEvent
 from core.errors import DomainError, ErrorDetail
 from customers.views import import_page
@@ -24,6 +25,7 @@ from segmentation.models import Membership, VersionState
 from . import selectors, services
 from .forms import AssetForm, initial_from_asset
 from .models import ContentAsset, MappingState, MlrStatus
+from .reauth import begin_asset_status
 
 STATUS_LABELS = {
     MlrStatus.IN_REVIEW: "In review (sent to MLR)",
@@ -218,6 +220,15 @@ def asset_status(request: HttpRequest, code: str) -> HttpResponse:
             reason=values["reason"],
             password=request.POST.get("password", ""),
             mlr_reference=request.POST.get("mlr_reference") or None,
+        )
+    except ReauthenticationRequired:
+        # An SSO signer: the rules held; now re-authenticate at the provider.
+        return begin_asset_status(
+            request,
+            asset=asset,
+            status=values["status"],
+            reason=values["reason"],
+            mlr_reference=request.POST.get("mlr_reference") or "",
         )
     except DomainError as exc:
         return _detail(

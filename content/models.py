@@ -60,6 +60,10 @@ class ContentAsset(models.Model):
     # SHA-256 of ``file`` recorded when MLR approval is recorded; a file that no
     # longer matches is never served (docs/governance.md, "Integrity and access controls").
     file_sha256 = models.CharField(max_length=64, blank=True)
+    # The last e-signed MLR status (approval or withdrawal): how its signer was
+    # authenticated, ``password`` or ``oidc`` with the issuer (docs/identity.md).
+    mlr_signature_method = models.CharField(max_length=16, blank=True)
+    mlr_signature_issuer = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -130,6 +134,9 @@ class ContentMapping(models.Model):
     signer_name = models.CharField(max_length=200, blank=True)
     signature_meaning = models.CharField(max_length=200, blank=True)
     signed_content_hash = models.CharField(max_length=64, blank=True)
+    # How the decision's signer was authenticated: ``password`` or ``oidc`` (with the issuer).
+    signature_method = models.CharField(max_length=16, blank=True)
+    signature_issuer = models.CharField(max_length=500, blank=True)
     revoked_reason = models.TextField(blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -28,6 +28,8 @@ class AssetSerializer(serializers.ModelSerializer):
             "mlr_approved_at",
             "expires_at",
             "withdrawn_reason",
+            "mlr_signature_method",
+            "mlr_signature_issuer",
             "link",
             "file",
             "created_at",
@@ -92,6 +94,8 @@ class MappingSerializer(serializers.ModelSerializer):
             "signer_username",
             "signature_meaning",
             "signed_content_hash",
+            "signature_method",
+            "signature_issuer",
             "revoked_reason",
             "revoked_at",
         ]

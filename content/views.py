@@ -13,11 +13,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import allowed
+from accounts.signing import ReauthenticationRequired
 from core.errors import DomainError, ErrorDetail, ValidationFailed
 from segmentation.models import Segment
 
 from . import selectors, services
 from .models import Audience, ContentAsset, ContentMapping, MappingState, MlrStatus
+from .reauth import begin_mapping_decision
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -206,6 +208,14 @@ def mapping_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=form_values["decision"],
                 comment=form_values["comment"],
                 password=request.POST.get("password", ""),
+            )
+        except ReauthenticationRequired:
+            # An SSO signer: the rules held; now re-authenticate at the provider.
+            return begin_mapping_decision(
+                request,
+                mapping=mapping,
+                decision=form_values["decision"],
+                comment=form_values["comment"],
             )
         except DomainError as exc:
             errors, status = list(exc.errors), exc.status

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -52,5 +54,18 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         return response
+
+
+def content_security_policy() -> str:
+    """The policy; with single sign-on on, forms may also lead to the identity provider
+    (a signature's form answers with a redirect there, docs/identity.md)."""
+    policy = settings.CONTENT_SECURITY_POLICY
+    issuer = getattr(settings, "OIDC_ISSUER", "")
+    if issuer and "form-action 'self'" in policy:
+        parts = urlsplit(issuer)
+        policy = policy.replace(
+            "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+        )
+    return policy

@@ -40,6 +40,10 @@ class Signature(models.Model):
     signer_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField()
     content_hash = models.CharField(max_length=64)
+    # How the signer was authenticated (docs/identity.md): ``password`` re-entered, or
+    # ``oidc`` re-authentication at the identity provider ``issuer``.
+    method = models.CharField(max_length=16, default="password")
+    issuer = models.CharField(max_length=500, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

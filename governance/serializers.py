@@ -25,6 +25,8 @@ class SignatureSerializer(serializers.ModelSerializer):
             "signer_name",
             "signed_at",
             "content_hash",
+            "method",
+            "issuer",
             "voided",
             "voided_at",
         ]

@@ -24,9 +24,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import SIGNING_TEAMS, require
+from accounts.signing import Reauthentication, verify_signer
 from audit.models import AuditEvent
 from audit.services import record_event
-from audit.signing import team_label, verify_signing_password
+from audit.signing import team_label
 from content import services as content_services
 from core.errors import Conflict, ErrorDetail, PermissionRefused, ValidationFailed
 from core.time import iso_z
@@ -292,6 +293,7 @@ def sign_version(
     decision: str,
     comment: str = "",
     password: str | None,
+    reauth: Reauthentication | None = None,
 ) -> Signature:
     """Record an electronic signature on a version in review.
 
@@ -309,9 +311,10 @@ def sign_version(
     # Cheap rule checks before asking for the password, so a refused action
     # is not logged as a failed signature; they are checked again under lock.
     _check_signing_rules(user=user, version=version, team=team, decision=decision)
-    verify_signing_password(
+    signer = verify_signer(
         user=user,
         password=password,
+        reauth=reauth,
         object_type="segment",
         object_id=version.segment.key,
         attempted={"version": version.number, "team": team, "decision": decision},
@@ -331,6 +334,8 @@ def sign_version(
             signer_name=user.printed_name,
             signed_at=now,
             content_hash=version.content_hash,
+            method=signer.method,
+            issuer=signer.issuer,
         )
         record_event(
             actor=user,
@@ -384,6 +389,8 @@ def signature_as_dict(signature: Signature) -> dict:
         "signer_name": signature.signer_name,
         "signed_at": iso_z(signature.signed_at),
         "content_hash": signature.content_hash,
+        "method": signature.method,
+        "issuer": signature.issuer,
         "voided": signature.voided_at is not None,
     }
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.mixins import page_permission, sorted_page
 from accounts.permissions import SIGNING_TEAMS, allowed
+from accounts.signing import ReauthenticationRequired
 from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.models import AuditEvent
@@ -27,6 +28,7 @@ from segmentation.services import preview_rule, version_impact
 
 from . import inbox, services
 from .models import Decision, Signature
+from .reauth import begin_version_signature
 from .services import sign_version, signature_meaning
 
 
@@ -189,6 +191,15 @@ def review_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
                     decision=form_values["decision"],
                     comment=form_values["comment"],
                     password=request.POST.get("password", ""),
+                )
+            except ReauthenticationRequired:
+                # An SSO signer: the rules held; now re-authenticate at the provider.
+                return begin_version_signature(
+                    request,
+                    version=version,
+                    team=form_values["team"],
+                    decision=form_values["decision"],
+                    comment=form_values["comment"],
                 )
             except DomainError as exc:
                 errors, status = list(exc.errors), exc.status

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import allowed, require
+from accounts.signing import Reauthentication, verify_signer
 from audit.services import record_change, record_event
-from audit.signing import verify_signing_password
 from core.errors import (
     Conflict,
     ErrorDetail,
@@ -158,6 +158,8 @@ def asset_snapshot(asset: ContentAsset) -> dict:
         "link": asset.link,
         "file": asset.file.name if asset.file else "",
         "file_sha256": asset.file_sha256,
+        "mlr_signature_method": asset.mlr_signature_method,
+        "mlr_signature_issuer": asset.mlr_signature_issuer,
     }
 
 
@@ -312,12 +314,14 @@ def set_asset_status(
     reason: str = "",
     password: str | None = None,
     mlr_reference: str | None = None,
+    reauth: Reauthentication | None = None,
 ) -> ContentAsset:
     """Record an MLR status change.
 
     approved: compliance, password, a future ``expires_at``; withdrawn: compliance,
     password, a reason (approved mappings are revoked). draft <-> in_review:
-    compliance or admin. ``expired`` only follows the expiry date.
+    compliance or admin. ``expired`` only follows the expiry date. An SSO account
+    signs with ``reauth`` instead of a password (accounts.signing).
     """
     if status == MlrStatus.EXPIRED:
         require(user, "set_asset_status")
@@ -346,10 +350,12 @@ def set_asset_status(
             raise ValidationFailed(
                 "approval requires a future expiry date (set expires_at first)", path="expires_at"
             )
+    signer = None
     if status in _SIGNED_STATUSES:
-        verify_signing_password(
+        signer = verify_signer(
             user=user,
             password=password,
+            reauth=reauth,
             object_type="asset",
             object_id=asset.code,
             attempted={"status": status},
@@ -363,6 +369,9 @@ def set_asset_status(
 
         def move(a: ContentAsset) -> None:
             a.mlr_status = status
+            if signer is not None:
+                a.mlr_signature_method = signer.method
+                a.mlr_signature_issuer = signer.issuer
             if status == MlrStatus.APPROVED:
                 a.mlr_approved_at = timezone.now()
                 a.file_sha256 = file_sha256(a.file)

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import require
+from accounts.signing import Reauthentication, verify_signer
 from audit.services import record_change, record_event
-from audit.signing import verify_signing_password
 from core.errors import (
     Conflict,
     ErrorDetail,
@@ -111,6 +111,8 @@ def mapping_snapshot(mapping: ContentMapping) -> dict:
         "signer_username": mapping.signer_username,
         "signature_meaning": mapping.signature_meaning,
         "signed_content_hash": mapping.signed_content_hash,
+        "signature_method": mapping.signature_method,
+        "signature_issuer": mapping.signature_issuer,
         "revoked_reason": mapping.revoked_reason,
     }
 
@@ -167,13 +169,20 @@ def mapping_meaning(decision: str) -> str:
 
 
 def decide_mapping(
-    *, user, mapping: ContentMapping, decision: str, comment: str = "", password: str | None
+    *,
+    user,
+    mapping: ContentMapping,
+    decision: str,
+    comment: str = "",
+    password: str | None,
+    reauth: Reauthentication | None = None,
 ) -> ContentMapping:
     """Compliance (not the proposer) approves or rejects a proposal with an e-signature.
 
     Approval re-checks the four guards against the segment's current active
     (else approved) version, which the mapping then records; a rejection needs
-    a comment. Wrong password: nothing decided, a failed attempt logged, 403.
+    a comment. Wrong password: nothing decided, a failed attempt logged, 403. An SSO
+    account signs with ``reauth`` instead of a password (accounts.signing).
     """
     require(user, "decide_mapping")
     if decision not in ("approve", "reject"):
@@ -198,9 +207,10 @@ def decide_mapping(
         return None
 
     check(mapping)
-    verify_signing_password(
+    signer = verify_signer(
         user=user,
         password=password,
+        reauth=reauth,
         object_type="mapping",
         object_id=str(mapping.pk),
         attempted={"decision": decision},
@@ -225,6 +235,8 @@ def decide_mapping(
         mapping.signer_name = user.printed_name
         mapping.signature_meaning = mapping_meaning(decision)
         mapping.signed_content_hash = mapping.segment_version.content_hash
+        mapping.signature_method = signer.method
+        mapping.signature_issuer = signer.issuer
         mapping.save()
         record_event(
             actor=user,

@@ -349,6 +349,11 @@ UPLOAD_MAX_BYTES = int(
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = min(5 * 1024 * 1024, UPLOAD_MAX_BYTES)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Products the company tracks besides those of imported rx facts: the Part D
+# import keeps these brands (docs/sources.md). Comma-separated.
+RX_TRACKED_PRODUCTS = [
+    p.strip() for p in os.environ.get("RX_TRACKED_PRODUCTS", "").split(",") if p.strip()
+]
 XLSX_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("XLSX_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
 )

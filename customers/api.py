@@ -60,10 +60,16 @@ class ImportView(APIView):
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         kind = serializer.validated_data["kind"]
+        # What a public file does not carry itself (docs/sources.md): Part D's year.
+        options = {"data_year": serializer.validated_data.get("data_year", "")}
         if not tasks.runs_eagerly():
             # Workers run: the write happens there; answer at once with the task to poll.
             run = import_runs.store_upload(
-                kind=kind, upload=upload, user=request.user, state=ImportState.QUEUED
+                kind=kind,
+                upload=upload,
+                user=request.user,
+                state=ImportState.QUEUED,
+                options=options,
             )
             job = start_job(kind="import", owner=request.user)
             run = tasks.queue_import_step(run, "write", job_id=str(job.pk))
@@ -82,7 +88,11 @@ class ImportView(APIView):
                 status=status.HTTP_202_ACCEPTED,
             )
         result = services.import_file(
-            kind=kind, file=upload, file_name=upload.name or "upload", user=request.user
+            kind=kind,
+            file=upload,
+            file_name=upload.name or "upload",
+            user=request.user,
+            options=options,
         )
         return Response(result.as_dict(), status=status.HTTP_201_CREATED)
 

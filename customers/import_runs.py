@@ -20,6 +20,7 @@ from accounts.permissions import require
 from core.errors import Conflict, DomainError, NotFound, PermissionRefused, ValidationFailed
 from core.uploads import check_upload_size
 
+from .importing.sources import check_options
 from .models import ImportRun, ImportState
 from .services import check_kind, import_action, import_file
 
@@ -37,10 +38,17 @@ STATUS_STATES = {
 FINISHED = frozenset({S.CHECKED, S.INVALID, S.SUCCEEDED, S.FAILED})
 
 
-def store_upload(*, kind: str, upload, user, state: str = S.CHECKING) -> ImportRun:
-    """Keep the uploaded file where workers can read it and open its ``ImportRun``."""
+def store_upload(
+    *, kind: str, upload, user, state: str = S.CHECKING, options: dict | None = None
+) -> ImportRun:
+    """Keep the uploaded file where workers can read it and open its ``ImportRun``.
+
+    ``options`` (Part D's ``data_year``) are checked now and kept for the check
+    and the write.
+    """
     check_kind(kind)
     require(user, import_action(kind))
+    options = check_options(kind, options)
     if upload is None:
         raise ValidationFailed("choose a CSV or XLSX file", path="file")
     check_upload_size(upload)
@@ -53,6 +61,7 @@ def store_upload(*, kind: str, upload, user, state: str = S.CHECKING) -> ImportR
         started_at=timezone.now(),
         state=state,
         stored_path=path,
+        options=options,
     )
 
 
@@ -76,6 +85,7 @@ def check_run(*, run: ImportRun, on_rows: Callable[[int], None] | None = None) -
             user=run.user,
             dry_run=True,
             on_rows=on_rows,
+            options=run.options,
         )
     except DomainError as exc:
         _set(
@@ -92,6 +102,8 @@ def check_run(*, run: ImportRun, on_rows: Callable[[int], None] | None = None) -
         created=result.created,
         updated=result.updated,
         unchanged=result.unchanged,
+        skipped=result.skipped,
+        report=result.report,
         errors=[],
         finished_at=timezone.now(),
     )
@@ -124,6 +136,7 @@ def write_run(*, run: ImportRun, on_rows: Callable[[int], None] | None = None) -
             user=run.user,
             run=run,
             on_rows=on_rows,
+            options=run.options,
         )
     except DomainError as exc:
         _set(
@@ -171,6 +184,8 @@ def status(run: ImportRun, progress: float | None = None) -> dict:
             "created": run.created,
             "updated": run.updated,
             "unchanged": run.unchanged,
+            "skipped": run.skipped,
+            "report": run.report,
             "written": run.state == S.SUCCEEDED,
             "import_run_id": run.pk,
         }

@@ -45,6 +45,9 @@ class Account(models.Model):
     )
     bed_count = models.PositiveIntegerField(null=True, blank=True)
     formulary_status = models.CharField(max_length=16, choices=FormularyStatus.choices, blank=True)
+    # False once the NPPES file says the organization's NPI is deactivated (docs/sources.md).
+    active = models.BooleanField(default=True, db_default=True)
+    deactivated_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -75,6 +78,13 @@ class Customer(models.Model):
     )
     decile = models.PositiveSmallIntegerField(null=True, blank=True)
     email_opt_out = models.BooleanField(default=False)
+    # The NPPES primary taxonomy (docs/sources.md): the taxonomy import re-maps
+    # the specialty of customers holding a code whose mapping changed.
+    taxonomy_code = models.CharField(max_length=10, blank=True, db_default="")
+    # False once NPPES says the NPI is deactivated: never a segment member
+    # (docs/rules.md, "Inactive customers").
+    active = models.BooleanField(default=True, db_default=True)
+    deactivated_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -275,6 +285,91 @@ for _column in RX_YEAR_COLUMNS:
     RxYear.add_to_class(_column, models.BigIntegerField(default=0, db_default=0))
 
 
+def rx_annual_column(metric: str) -> str:
+    """RxYear's column holding ``metric`` of the year's yearly facts (RxAnnualFact)."""
+    return f"{metric}_year"
+
+
+for _metric in RX_METRICS:
+    RxYear.add_to_class(rx_annual_column(_metric), models.BigIntegerField(default=0, db_default=0))
+
+
+class RxAnnualFact(models.Model):
+    """Yearly prescribing facts for one customer and product (the Part D file,
+    docs/sources.md). A metric the source suppressed or does not have is NULL
+    (missing), never 0.
+
+    An rx condition counts a yearly fact exactly when its month window holds all
+    twelve months of the year. The triggers of migration 0011 add each fact to
+    its RxYear row's ``{metric}_year`` columns (and to the "" row of every
+    product), which the rx compiler adds for the window's whole years.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="rx_annual_facts", db_index=False
+    )
+    year = models.IntegerField()
+    product = models.CharField(max_length=64)
+    nrx = models.PositiveIntegerField(null=True, blank=True)
+    trx = models.PositiveIntegerField(null=True, blank=True)
+    new_patient_starts = models.PositiveIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "year", "product"], name="unique_rx_annual_fact"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(product=""), name="rx_annual_fact_product_named"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "year"], name="rxannual_product_year")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.product} {self.year}"
+
+
+class TaxonomyCode(models.Model):
+    """A NUCC Health Care Provider Taxonomy code and the product specialty it maps to.
+
+    Rows come from the ``taxonomy`` import (the NUCC code set file); codes never
+    imported fall back to the shipped mapping (customers/data/taxonomy_specialty.csv).
+    """
+
+    code = models.CharField(max_length=10, primary_key=True)
+    grouping = models.CharField(max_length=200, blank=True)
+    classification = models.CharField(max_length=200, blank=True)
+    specialization = models.CharField(max_length=200, blank=True)
+    display_name = models.CharField(max_length=300, blank=True)
+    specialty = models.CharField(max_length=32, choices=Specialty.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} -> {self.specialty}"
+
+
+class ZipAlignment(models.Model):
+    """Territory alignment: a 3-digit zip prefix or a 5-digit zip -> territory.
+
+    A customer's or account's territory is its zip5's row, else its zip3's
+    (docs/sources.md, "Territory alignment"). Replaced as a whole by each
+    ``alignment`` import.
+    """
+
+    zip = models.CharField(max_length=5, primary_key=True)
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="zips")
+
+    class Meta:
+        ordering = ["zip"]
+
+    def __str__(self) -> str:
+        return f"{self.zip} -> {self.territory_id}"
+
+
 # How many of a customer's latest interactions InteractionRecency keeps per facet.
 RECENT_KEPT = 5
 
@@ -339,6 +434,10 @@ class ImportKind(models.TextChoices):
     CUSTOMERS = "customers"
     INTERACTIONS = "interactions"
     RX = "rx"
+    NPPES = "nppes"
+    TAXONOMY = "taxonomy"
+    PARTD = "partd"
+    ALIGNMENT = "alignment"
 
 
 class ImportState(models.TextChoices):
@@ -364,6 +463,12 @@ class ImportRun(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
+    # Rows read but not written (e.g. a Part D brand nobody tracks), and why:
+    # {"reason": count}; ``report`` also holds other counts worth showing.
+    skipped = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    # What the file itself does not say (Part D's ``data_year``).
+    options = models.JSONField(default=dict, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

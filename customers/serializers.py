@@ -42,6 +42,9 @@ class ImportInputSerializer(serializers.Serializer):
     # Built-in kinds and those registered by higher apps (checked by the service).
     kind = serializers.CharField()
     file = serializers.FileField(allow_empty_file=True)
+    data_year = serializers.CharField(
+        required=False, allow_blank=True, help_text="partd only: the year the file covers"
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -52,6 +55,8 @@ class ImportResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     duration_ms = serializers.IntegerField()
     import_run_id = serializers.IntegerField(allow_null=True)
+    skipped = serializers.IntegerField()
+    report = serializers.DictField(help_text="skipped rows by reason, other counts")
 
 
 class InteractionInputSerializer(serializers.Serializer):

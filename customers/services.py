@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,6 +24,8 @@ from .importing.engine import Outcome, run_import
 from .importing.kinds import INTERACTIONS, KINDS
 from .importing.readers import open_table
 from .importing.registry import registered, registered_kinds
+from .importing.source_writers import run_source
+from .importing.sources import SOURCE_KINDS, check_options, open_source
 from .models import ImportRun, ImportState
 from .signals import announce_customers_changed
 
@@ -39,20 +41,31 @@ class ImportResult:
     unchanged: int
     duration_ms: int
     import_run_id: int | None = None
+    # Rows read but not written, and why ({"reason": rows}); ``report`` also
+    # holds other counts (docs/sources.md, "The report").
+    skipped: int = 0
+    report: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
-        return (
+        line = (
             f"imported {self.rows} {self.kind} rows: {self.created} created, "
-            f"{self.updated} updated, {self.unchanged} unchanged in {self.duration_ms} ms"
+            f"{self.updated} updated, {self.unchanged} unchanged"
         )
+        if self.skipped or self.report:
+            line += f", {self.skipped} skipped"
+        lines = [f"{line} in {self.duration_ms} ms"]
+        for title, counts in self.report.items():
+            lines += [f"  {title}: {n} {what}" for what, n in counts.items()]
+        return "\n".join(lines)
 
 
 def all_kinds() -> list[str]:
-    """Built-in kinds, then kinds registered by higher apps (``importing.registry``)."""
-    return [*KINDS, *registered_kinds()]
+    """Built-in kinds, the public files' (docs/sources.md), then kinds registered by
+    higher apps (``importing.registry``)."""
+    return [*KINDS, *SOURCE_KINDS, *registered_kinds()]
 
 
 def import_action(kind: str) -> str:
@@ -78,7 +91,9 @@ def _counting(rows: Iterator, on_rows: Callable[[int], None], every: int = 5000)
         yield row
 
 
-def _run_kind(kind: str, *, header, rows, now, user):
+def _run_kind(kind: str, *, header, rows, now, user, options=None):
+    if kind in SOURCE_KINDS:
+        return run_source(kind=kind, header=header, rows=rows, now=now, options=options)
     importer = registered(kind)
     if importer is None:
         return run_import(kind=KINDS[kind], header=header, rows=rows, now=now)
@@ -94,6 +109,7 @@ def import_file(
     dry_run: bool = False,
     run: ImportRun | None = None,
     on_rows: Callable[[int], None] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> ImportResult:
     """Import one CSV or XLSX file of ``kind`` all-or-nothing (docs/imports.md).
 
@@ -103,20 +119,30 @@ def import_file(
     (at most 1,000); nothing is written then. ``dry_run`` checks every row and
     counts what would be created, changed and left unchanged, then rolls back
     (the pages' check step). ``run`` is the page import's row to complete (else
-    one is created); ``on_rows(n)`` is called as rows are read.
+    one is created); ``on_rows(n)`` is called as rows are read. ``options`` are
+    what a file does not say itself (Part D's ``data_year``, docs/sources.md).
     """
     check_kind(kind)
+    options = check_options(kind, options)
     if user is not None:
         require(user, import_action(kind))
     check_upload_size(file)
     name = file_name or str(getattr(file, "name", "") or file)
     started_at = timezone.now()
     clock = time.perf_counter()
-    table, owned = open_table(file, name)
-    rows = table.rows if on_rows is None else _counting(table.rows, on_rows)
+    if kind in SOURCE_KINDS:
+        source = open_source(file, name)
+        header, rows, close = source.header, source.rows, source.close
+    else:
+        table, owned = open_table(file, name)
+        header, rows = table.header, table.rows
+        close = owned.close if owned is not None else (lambda: None)
+    rows = rows if on_rows is None else _counting(rows, on_rows)
     try:
         with _concurrent_writes_refused(), transaction.atomic():
-            outcome = _run_kind(kind, header=table.header, rows=rows, now=started_at, user=user)
+            outcome = _run_kind(
+                kind, header=header, rows=rows, now=started_at, user=user, options=options
+            )
             duration_ms = int((time.perf_counter() - clock) * 1000)
             if dry_run:
                 transaction.set_rollback(True)
@@ -128,6 +154,9 @@ def import_file(
                 "created": outcome.created,
                 "updated": outcome.updated,
                 "unchanged": outcome.unchanged,
+                "skipped": getattr(outcome, "skipped", 0),
+                "report": _report(outcome),
+                "options": options,
                 "user": user if getattr(user, "pk", None) else None,
                 "duration_ms": duration_ms,
                 "state": ImportState.SUCCEEDED,
@@ -147,8 +176,7 @@ def import_file(
             )
             _notify(outcome, source=f"import:{kind}")
     finally:
-        if owned is not None:
-            owned.close()
+        close()
     return result
 
 
@@ -241,6 +269,16 @@ def _cell(value: Any) -> tuple[str, str]:
     return "", "must be a string"
 
 
+def _report(outcome: Outcome) -> dict[str, dict[str, int]]:
+    """Skipped rows by reason and other counts (public files, docs/sources.md); else {}."""
+    report = {}
+    if getattr(outcome, "reasons", None):
+        report["skipped"] = dict(outcome.reasons)
+    if getattr(outcome, "notes", None):
+        report["notes"] = dict(outcome.notes)
+    return report
+
+
 def _result(kind: str, outcome: Outcome, duration_ms: int, run_id: int | None = None):
     return ImportResult(
         kind=kind,
@@ -250,6 +288,8 @@ def _result(kind: str, outcome: Outcome, duration_ms: int, run_id: int | None = 
         unchanged=outcome.unchanged,
         duration_ms=duration_ms,
         import_run_id=run_id,
+        skipped=getattr(outcome, "skipped", 0),
+        report=_report(outcome),
     )
 
 

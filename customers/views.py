@@ -24,6 +24,10 @@ KIND_HELP = {
     "interactions": "Emails, visits, webinars…",
     "rx": "Monthly prescribing facts",
     "assets": "Content assets exported from the MLR system",
+    "nppes": "NPPES npidata_pfile (public NPI registry, as published)",
+    "taxonomy": "NUCC taxonomy code set CSV (maps codes to specialties)",
+    "partd": "Medicare Part D Prescribers by Provider and Drug (give the data year)",
+    "alignment": "Territory alignment: zip3 or zip5 -> territory",
 }
 
 
@@ -53,7 +57,10 @@ def import_page(request: HttpRequest, *, kinds: tuple[str, ...] | None) -> HttpR
             if kind not in offered:
                 raise ValidationFailed(f"'{kind}' is not a kind you can import here", path="kind")
             run = import_runs.store_upload(
-                kind=kind, upload=request.FILES.get("file"), user=request.user
+                kind=kind,
+                upload=request.FILES.get("file"),
+                user=request.user,
+                options={"data_year": request.POST.get("data_year", "")},
             )
         except DomainError as exc:
             errors, status = list(exc.errors), exc.status
@@ -74,6 +81,7 @@ def import_page(request: HttpRequest, *, kinds: tuple[str, ...] | None) -> HttpR
         {
             "kinds": [(k, KIND_HELP.get(k, "")) for k in offered],
             "kind": kind,
+            "data_year": request.POST.get("data_year", "") if request.method == "POST" else "",
             "errors": errors,
             "page_obj": page,
             "sort": sort,

@@ -43,7 +43,7 @@ from django.db.models import (
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from core.time import as_utc
-from customers.models import Customer, Interaction, RxYear, rx_month_column
+from customers.models import Customer, Interaction, RxYear, rx_annual_column, rx_month_column
 from segmentation.models import Membership
 
 from . import recency
@@ -222,7 +222,12 @@ def rx_year_amount(metric: str, first: dt.date | None, end: dt.date) -> tuple[Q,
     last = month_start(end, 1)  # the first day of the window's last month
 
     def months(low: int, high: int):
-        return reduce(operator.add, (F(rx_month_column(metric, m)) for m in range(low, high + 1)))
+        terms = [F(rx_month_column(metric, m)) for m in range(low, high + 1)]
+        if low == 1 and high == 12:
+            # The window holds the whole year: its yearly facts count too
+            # (docs/sources.md, "Yearly facts in rx conditions").
+            terms.append(F(rx_annual_column(metric)))
+        return reduce(operator.add, terms)
 
     if first is not None and first.year == last.year:
         return Q(year=last.year), months(first.month, last.month), True

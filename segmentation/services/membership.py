@@ -143,7 +143,11 @@ def target_query(
             condition |= Q(Exists(current))
         condition &= not_exit
     # order_by(): no ORDER BY (Customer's default npi ordering) inside INSERT ... SELECT.
-    qs = Customer.objects.filter(condition).order_by()
+    # Inactive customers (a deactivated NPI) are never members: they cannot
+    # enter, and a member who becomes inactive leaves at this recompute, exit
+    # rule or not (docs/rules.md, "Inactive customers"). This is the one place
+    # M' is formed, so every recompute, full or scoped, obeys it (previews too).
+    qs = Customer.objects.filter(condition, active=True).order_by()
     if version.parent_id is not None:
         qs = qs.filter(in_current_members_of(version.parent.key, resolver, scope_sql))
     if scope is not None:

@@ -70,7 +70,8 @@ def fresh_members_query(
         # narrow the exit's counts and sums too (rules/compile.py's ``_all``).
         parts = entry_rule["all"] if set(entry_rule) == {"all"} else [entry_rule]
         rule = {"all": [*parts, {"not": exit_rule}]}
-    qs = Customer.objects.filter(matching(rule))
+    # As the recompute: inactive customers are never members (membership.target_query).
+    qs = Customer.objects.filter(matching(rule), active=True)
     if parent is not None:
         qs = qs.filter(in_current_members_of(parent.key, resolver))
     return qs

@@ -332,7 +332,8 @@ def test_unknown_kind_is_refused():
     with pytest.raises(ValidationFailed) as exc_info:
         run_import("prescribers", CUSTOMER_HEADER)
     assert messages(exc_info) == [
-        "kind: 'prescribers' is not one of: accounts, customers, interactions, rx, assets"
+        "kind: 'prescribers' is not one of: accounts, customers, interactions, rx, "
+        "nppes, taxonomy, partd, alignment, assets"
     ]
 
 

@@ -26,7 +26,7 @@ KIND_HELP = {
     "assets": "Content assets exported from the MLR system",
     "nppes": "NPPES npidata_pfile (public NPI registry, as published)",
     "taxonomy": "NUCC taxonomy code set CSV (maps codes to specialties)",
-    "partd": "Medicare Part D Prescribers by Provider and Drug (give the data year)",
+    "partd": "Medicare Part D Prescribers by Provider and Drug, with its data year",
     "alignment": "Territory alignment: zip3 or zip5 -> territory",
 }
 

@@ -294,5 +294,14 @@ def _result(kind: str, outcome: Outcome, duration_ms: int, run_id: int | None = 
 
 
 def _notify(outcome: Outcome, *, source: str) -> None:
-    """Announce which customers changed, so only their memberships recompute."""
+    """Announce which customers changed, so only their memberships recompute.
+
+    A public file's import announces them page by page (millions after an
+    NPPES import), so memory stays flat.
+    """
+    pages = getattr(outcome, "changed_pages", None)
+    if pages is not None:
+        for ids in pages():
+            announce_customers_changed(customer_ids=ids, source=source)
+        return
     announce_customers_changed(customer_ids=outcome.customer_ids, source=source)

@@ -40,6 +40,7 @@ from .staging import RAW, RES, Sql, Stage
 
 SHIPPED_MAPPING = Path(__file__).resolve().parent.parent / "data" / "taxonomy_specialty.csv"
 MAP, PRODUCTS, MOVED, ARES = "imp_taxmap", "imp_products", "imp_moved", "imp_ares"
+CHANGED_IDS = "imp_changed_ids"  # the customers whose data changed, announced in pages
 _TEMP = (RAW, RES, MAP, PRODUCTS, MOVED, ARES)
 
 
@@ -81,9 +82,12 @@ class SourceWriter:
         row = self.cursor.fetchone()
         return int(row[0] or 0) if row else 0
 
-    def ids(self, sql: str) -> list[int]:
-        self.cursor.execute(sql)
-        return [row[0] for row in self.cursor.fetchall()]
+    def collect(self, sql: str) -> int:
+        """Add the customer ids ``sql`` selects to ``CHANGED_IDS`` (recomputed after
+        the import); return how many. Kept in the database, not in Python: an
+        NPPES import changes millions."""
+        self.ex(f"INSERT INTO {CHANGED_IDS} (id) {sql}")
+        return max(self.cursor.rowcount, 0)
 
     def analyze(self, table: str) -> None:
         if self.sql.pg:
@@ -136,8 +140,8 @@ class SourceWriter:
             self.ex(f"DROP TABLE IF EXISTS {table}")
 
     # -- hooks ----------------------------------------------------------------------
-    def write(self) -> list[int]:
-        """Write the staged rows; return the ids of customers whose data changed."""
+    def write(self) -> None:
+        """Write the staged rows; ``collect`` the ids of customers whose data changed."""
         raise NotImplementedError
 
 
@@ -160,18 +164,17 @@ class NppesWriter(SourceWriter):
     key = ["npi"]
     key_column = L.NPPES_NPI
 
-    def write(self) -> list[int]:
+    def write(self) -> None:
         self.ex(f"CREATE INDEX {RAW}_npi_idx ON {RAW} (npi)")
         self.analyze(RAW)
         self.duplicates()
         self.errors.raise_if_any()
         self.load_mapping()
-        changed = self.customers()
-        changed += self.accounts()
-        changed += self.deactivations()
-        return changed
+        self.customers()
+        self.accounts()
+        self.deactivations()
 
-    def customers(self) -> list[int]:
+    def customers(self) -> None:
         c, t = Table(Customer), Table(TaxonomyCode)
         values = {
             "first_name": "r.first_name",
@@ -208,7 +211,7 @@ class NppesWriter(SourceWriter):
             "individuals without a taxonomy (imported as other)",
             self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE taxonomy_code = ''"),
         )
-        ids = self.ids(f"SELECT target_id FROM {RES} WHERE changed")
+        self.collect(f"SELECT target_id FROM {RES} WHERE changed")
         names = list(values)
         if updated:
             sets = ", ".join(f"{n} = {RES}.{n}" for n in names)
@@ -225,12 +228,11 @@ class NppesWriter(SourceWriter):
                 f"{f}, %s, %s FROM {RES} WHERE target_id IS NULL ORDER BY npi",
                 [self.now, self.now],
             )
-            ids += self.ids(
+            self.collect(
                 f"SELECT c.id FROM {c} c JOIN {RES} r ON c.npi = r.npi WHERE r.target_id IS NULL"
             )
-        return ids
 
-    def accounts(self) -> list[int]:
+    def accounts(self) -> None:
         a, c = Table(Account), Table(Customer)
         values = {
             "name": "r.org_name",
@@ -277,18 +279,18 @@ class NppesWriter(SourceWriter):
                 [self.now],
             )
         if not updated:
-            return []
+            return
         # Account fields feed rules through ``account.`` paths.
-        return self.ids(
+        self.collect(
             f"SELECT c.id FROM {c} c JOIN {ARES} r ON c.account_id = r.target_id WHERE r.changed"
         )
 
-    def deactivations(self) -> list[int]:
+    def deactivations(self) -> None:
         """Rows NPPES emptied but for the deactivation: the customer or account goes inactive."""
         c, a = Table(Customer), Table(Account)
         rows = self.scalar(f"SELECT COUNT(*) FROM {RAW} WHERE entity = 0")
         if not rows:
-            return []
+            return
         known_c = f"SELECT 1 FROM {c} c WHERE c.npi = r.npi"
         known_a = f"SELECT 1 FROM {a} a WHERE a.account_id = r.npi"
         unknown = self.scalar(
@@ -296,7 +298,7 @@ class NppesWriter(SourceWriter):
             f"AND NOT EXISTS ({known_c}) AND NOT EXISTS ({known_a})"
         )
         self.out.skip("deactivated NPI not in the database", unknown)
-        ids = self.ids(
+        customers = self.collect(
             f"SELECT c.id FROM {c} c JOIN {RAW} r ON c.npi = r.npi "
             f"WHERE r.entity = 0 AND (c.active OR "
             f"{self.sql.differs('c.deactivated_on', 'r.deactivated_on')})"
@@ -306,7 +308,7 @@ class NppesWriter(SourceWriter):
             f"WHERE r.entity = 0 AND (a.active OR "
             f"{self.sql.differs('a.deactivated_on', 'r.deactivated_on')})"
         )
-        self.out.updated += len(ids) + accounts
+        self.out.updated += customers + accounts
         for table, key in ((c, "npi"), (a, "account_id")):
             stale = self.sql.differs(f"{table}.deactivated_on", "r.deactivated_on")
             self.ex(
@@ -316,10 +318,9 @@ class NppesWriter(SourceWriter):
                 [self.now],
             )
         if accounts:
-            ids += self.ids(
+            self.collect(
                 f"SELECT c.id FROM {c} c JOIN {RAW} r ON c.account_id = r.npi WHERE r.entity = 0"
             )
-        return ids
 
 
 class PartdWriter(SourceWriter):
@@ -327,7 +328,7 @@ class PartdWriter(SourceWriter):
 
     staged = [("row_no", INT), ("npi", TEXT), ("brand", TEXT), ("trx", INT)]
 
-    def write(self) -> list[int]:
+    def write(self) -> None:
         self.errors.raise_if_any()
         c, x = Table(Customer), Table(RxAnnualFact)
         year = self.options["data_year"]
@@ -388,7 +389,7 @@ class PartdWriter(SourceWriter):
                 f"WHERE target_id IS NULL ORDER BY customer_id, product",
                 [year],
             )
-        return self.ids(f"SELECT customer_id FROM {RES} WHERE target_id IS NULL OR changed")
+        self.collect(f"SELECT customer_id FROM {RES} WHERE target_id IS NULL OR changed")
 
 
 class TaxonomyWriter(SourceWriter):
@@ -406,7 +407,7 @@ class TaxonomyWriter(SourceWriter):
     key = ["code"]
     key_column = "Code"
 
-    def write(self) -> list[int]:
+    def write(self) -> None:
         self.duplicates()
         self.errors.raise_if_any()
         self.load_mapping()
@@ -445,11 +446,11 @@ class TaxonomyWriter(SourceWriter):
             [self.now],
         )
         # Customers whose primary taxonomy now maps to another specialty follow it.
-        ids = self.ids(
+        remapped = self.collect(
             f"SELECT c.id FROM {c} c JOIN {t} t ON t.code = c.taxonomy_code "
             f"WHERE c.taxonomy_code <> '' AND c.specialty <> t.specialty"
         )
-        if ids:
+        if remapped:
             self.ex(
                 f"UPDATE {c} SET specialty = (SELECT t.specialty FROM {t} t "
                 f"WHERE t.code = {c}.taxonomy_code), updated_at = %s "
@@ -457,8 +458,7 @@ class TaxonomyWriter(SourceWriter):
                 f"WHERE t.code = {c}.taxonomy_code AND t.specialty <> {c}.specialty)",
                 [self.now],
             )
-        out.note("customers whose specialty follows a changed mapping", len(ids))
-        return ids
+        out.note("customers whose specialty follows a changed mapping", remapped)
 
 
 class AlignmentWriter(SourceWriter):
@@ -468,7 +468,7 @@ class AlignmentWriter(SourceWriter):
     key = ["zip"]
     key_column = "zip"
 
-    def write(self) -> list[int]:
+    def write(self) -> None:
         self.duplicates()
         self.errors.raise_if_any()
         z, terr = Table(ZipAlignment), Table(Territory)
@@ -500,14 +500,13 @@ class AlignmentWriter(SourceWriter):
             f"INSERT INTO {z} (zip, territory_id) SELECT zip, territory FROM {RES} "
             "WHERE target_id IS NULL ORDER BY zip"
         )
-        return realign(self, out)
+        realign(self, out)
 
 
-def realign(writer: SourceWriter, out: SourceOutcome) -> list[int]:
+def realign(writer: SourceWriter, out: SourceOutcome) -> None:
     """Move every customer and account whose zip the alignment places in another
     territory; return the customers that moved or whose account did."""
     c, a = Table(Customer), Table(Account)
-    ids: list[int] = []
     aligned = "COALESCE(z5.territory_id, z3.territory_id)"
     for table, key, label in ((c, "id", "customers"), (a, "account_id", "accounts")):
         writer.ex(f"DROP TABLE IF EXISTS {MOVED}")
@@ -529,15 +528,14 @@ def realign(writer: SourceWriter, out: SourceOutcome) -> list[int]:
         if not moved:
             continue
         if table is c:
-            ids += writer.ids(f"SELECT key FROM {MOVED}")
+            writer.collect(f"SELECT key FROM {MOVED}")
         else:
-            ids += writer.ids(f"SELECT c.id FROM {c} c JOIN {MOVED} m ON c.account_id = m.key")
+            writer.collect(f"SELECT c.id FROM {c} c JOIN {MOVED} m ON c.account_id = m.key")
         writer.ex(
             f"UPDATE {table} SET territory_id = {MOVED}.territory, updated_at = %s "
             f"FROM {MOVED} WHERE {table}.{key} = {MOVED}.key",
             [writer.now],
         )
-    return ids
 
 
 WRITERS: dict[str, type[SourceWriter]] = {
@@ -571,6 +569,9 @@ def run_source(
         if writer.sql.pg:
             writer.ex("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
         writer.drop()
+        writer.ex(f"DROP TABLE IF EXISTS {CHANGED_IDS}")
+        writer.ex(f"CREATE TEMPORARY TABLE {CHANGED_IDS} (id bigint)")
+        out.changed_pages = changed_pages
         stage = Stage(writer.sql, writer.cursor, RAW, writer.staged, stream=True)
         try:
             for item in PARSERS[kind](rows, Rows(header, positions, errors), out):
@@ -580,7 +581,7 @@ def run_source(
             stage.close(exc)  # the COPY must end before the rollback
             raise
         errors.raise_if_any()
-        out.customer_ids = writer.write()
+        writer.write()
         errors.raise_if_any()
         merged = getattr(writer, "merged", 0)
         out.unchanged = max(out.rows - out.created - out.updated - out.skipped - merged, 0)
@@ -588,3 +589,22 @@ def run_source(
     finally:
         writer.cursor.close()
     return out
+
+
+def changed_pages(size: int = 20_000) -> Iterator[list[int]]:
+    """The changed customers' ids, in pages of ``size`` (keyset order), then the
+    table is dropped; call inside the import's transaction (docs/sources.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX {CHANGED_IDS}_id ON {CHANGED_IDS} (id)")
+        last = -1
+        while True:
+            cursor.execute(
+                f"SELECT DISTINCT id FROM {CHANGED_IDS} WHERE id > %s ORDER BY id LIMIT {size}",
+                [last],
+            )
+            page = [row[0] for row in cursor.fetchall()]
+            if not page:
+                break
+            yield page
+            last = page[-1]
+        cursor.execute(f"DROP TABLE IF EXISTS {CHANGED_IDS}")

@@ -56,6 +56,9 @@ class SourceOutcome(Outcome):
     skipped: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
+    # Pages of the changed customers' ids (instead of ``customer_ids``, which
+    # would hold millions in memory after an NPPES import).
+    changed_pages: Callable[[], Iterator[list[int]]] | None = None
 
     def skip(self, reason: str, n: int = 1) -> None:
         if n:
@@ -233,7 +236,9 @@ class Rows:
                 number, size, "(extra cells)", f"has more cells than the header's {self.width}"
             )
             return False
-        if _BAD_TEXT.search("\x1f".join([cells[i] for i in used])):
+        # One search over the whole row (cheap); only on a hit, which column. A
+        # column the product does not use may hold anything.
+        if _BAD_TEXT.search("\x1f".join(cells)):
             for i in used:
                 if _BAD_TEXT.search(cells[i]):
                     self.errors.add(
@@ -367,7 +372,9 @@ def nppes_rows(rows: Iterator, r: Rows, out: SourceOutcome) -> Iterator[tuple]:
         primary = ""
         for code_at, switch_at in taxonomy:
             code = cells[code_at].strip()
-            if code and (not primary or cells[switch_at].strip().upper() == "Y"):
+            if not code:
+                break  # NPPES fills the taxonomy slots from the first
+            if not primary or cells[switch_at].strip().upper() == "Y":
                 primary = code.upper()
                 if cells[switch_at].strip().upper() == "Y":
                     break

@@ -104,6 +104,11 @@ def read_alias() -> str:
     return PRIMARY
 
 
+def read_cursor():
+    """A cursor for a raw replica-eligible read (the ORM's reads are routed by ReplicaRouter)."""
+    return connections[read_alias()].cursor()
+
+
 @contextmanager
 def reading_replica(enabled: bool = True) -> Iterator[None]:
     """Mark the reads inside as allowed on the replica (the request middleware uses it)."""

@@ -10,6 +10,7 @@ from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.replica import standby  # noqa: F401 (the hot standby fixture)
 
 # Playwright's sync API runs an event loop; Django refuses ORM calls from one
 # unless told it is safe (it is: the live server runs in its own thread).

@@ -19,6 +19,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from core.replica import read_cursor
 from customers.models import Interaction
 from customers.vocabularies import Channel
 
@@ -109,7 +110,7 @@ def _engagement(publication: Publication, now) -> tuple[dict, list]:
           ON i.customer_id = g.customer_id AND i.occurred_at >= g.entered_at
              AND i.occurred_at <= %s
         GROUP BY g.grp, {vendor.week_index}"""
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:  # the replica when the request allows it
         cursor.execute(per_customer_sql, [*group_params, now, channel, now])
         rows = cursor.fetchall()
         cursor.execute(weekly_sql, [*group_params, channel, now])

@@ -24,6 +24,7 @@ import numpy as np
 from django.db import connection
 
 from content.selectors import live_mappings
+from core.replica import read_cursor
 from customers.models import RxFact
 
 from ..estimates import (
@@ -131,7 +132,7 @@ def rx_measurement(*, publication: Publication) -> dict:
         FROM {facts} AND {offset} BETWEEN -{MONTHS_BEFORE} AND {MONTHS_AFTER}
         GROUP BY g.grp, {offset}"""
     bounds_sql = f"WITH g AS ({groups}) SELECT MIN(r.month), MAX(r.month) FROM {facts}"
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:  # the replica when the request allows it
         cursor.execute(members_sql, group_params)
         members = cursor.fetchall()
         if not members:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from scipy import stats
 
 from activation import services
 from activation.models import Publication, PublicationMember
 from activation.services import in_holdout, publication_measurement, sync_publication
+from core.replica import reading_replica
 from customers.models import Interaction
 from tests.factories.activation import DestinationFactory
+from tests.replica import wait_replayed
 
 from .support import active_version, approved_mapping, cardiologists
 
@@ -88,3 +92,15 @@ def test_measurement_api_answers_for_everyone_who_sees_the_segment(make_user, cl
         response = client_for(role).get(f"/api/v1/publications/{publication.pk}/measurement/")
         assert response.status_code == 200
         assert response.json()["publication"] == publication.pk
+
+
+@pytest.mark.replica
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_measurement_reads_the_replica_when_the_request_allows_it(make_user, standby):
+    people, publication, _ = setup(make_user("brand"), 40)
+    wait_replayed(standby, people[-1].npi)
+    time.sleep(0.5)  # the sync's rows follow the customers' in the primary's log
+    with reading_replica(), CaptureQueriesContext(standby) as on_replica:
+        answer = publication_measurement(publication=publication)
+    assert answer["enough_data"] is not None
+    assert any("customers_interaction" in q["sql"] for q in on_replica.captured_queries)

@@ -144,19 +144,23 @@ def interval_chart(lift: dict | None, labels: dict[str, str], *, unit: str, titl
             }
         )
     axis_y = 20 + len(rows) * ROW - 10
-    ticks = sorted({0.0, round(min(bounds), 3), round(max(bounds), 3)})
+    # Zero and the interval's ends; an end too close to zero would print over it.
+    ticks = [0.0] + [v for v in (min(bounds), max(bounds)) if v and abs(v) > 0.12 * (high - low)]
     return {
         "title": title,
         "rows": rows,
         "width": WIDTH,
-        "height": axis_y + 42,
+        "height": axis_y + 52,
         "plot_left": plot_left,
         "right": right,
         "axis_y": axis_y,
         "zero_x": x_at(0.0),
-        "ticks": [{"x": x_at(v), "label": _label(v)} for v in ticks],
-        "unit": f"lift, sent minus holdout ({unit}); the line marks 0",
-        "unit_y": axis_y + 34,
+        "ticks": [{"x": x_at(v), "label": _label(v)} for v in sorted(set(ticks))],
+        "caption": "lift, sent minus holdout, with its 95% interval; the dashed line marks 0",
+        "unit": unit,
+        "unit_x": (plot_left + right) / 2,
+        "unit_y": axis_y + 30,
+        "caption_y": axis_y + 44,
         "top": 6,
     }
 
@@ -176,6 +180,6 @@ def rx_lift_chart(measurement: dict) -> dict:
     return interval_chart(
         (measurement.get("rx") or {}).get("lift"),
         {"nrx": "NRx", "trx": "TRx"},
-        unit="prescriptions per customer per month, difference in differences",
+        unit="prescriptions per customer per month (difference in differences)",
         title="Prescribing lift with 95% confidence interval",
     )

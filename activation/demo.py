@@ -104,22 +104,31 @@ def _sent_sql(publication: Publication) -> tuple[str, list]:
 
 
 def plant_visits(*, publication: Publication, start, end) -> int:
-    """``PLANTED_VISITS_PER_WEEK`` more rep visits per sent customer between start and end,
-    evenly spaced; one INSERT ... SELECT. Returns the visits per customer."""
+    """``PLANTED_VISITS_PER_WEEK`` more rep visits per sent customer between start and end:
+    visit ``n`` falls in the ``n``-th of ``count`` equal stretches, on a day of it picked
+    by the customer's id, so the visits spread over the weeks. One INSERT ... SELECT.
+    Returns the visits per customer."""
     weeks = (end - start).total_seconds() / 604800
     count = round(PLANTED_VISITS_PER_WEEK * weeks)
     if count < 1:
         return 0
     step = (end - start) / count
-    # Half a second past a whole second never matches a generated time (whole seconds).
-    moments = [
-        connection.ops.adapt_datetimefield_value(
-            start + step * (i + 0.5) + timedelta(microseconds=500_000)
+    days = max(int(step.total_seconds() // 86400), 1)
+    # (moment, slot): visit n on day `slot` of its stretch, at 10:00:00.5 past its start
+    # (half a second past a whole second never matches a generated time).
+    slots = [
+        (
+            connection.ops.adapt_datetimefield_value(
+                start + step * n + timedelta(days=day, hours=10, microseconds=500_000)
+            ),
+            day,
         )
-        for i in range(count)
+        for n in range(count)
+        for day in range(days)
+        if start + step * n + timedelta(days=day, hours=10) < end
     ]
     sent, params = _sent_sql(publication)
-    times = " UNION ALL ".join(["SELECT %s AS at"] * count)
+    times = " UNION ALL ".join(["SELECT %s AS at, %s AS slot"] * len(slots))
     table = Interaction._meta.db_table
     codes = approved_content(segment_id=publication.segment_id, channel="rep_visit")
     with connection.cursor() as cursor:
@@ -127,7 +136,7 @@ def plant_visits(*, publication: Publication, start, end) -> int:
             f"""INSERT INTO {table}
                   (customer_id, occurred_at, channel, kind, topic, asset, external_id, created_at)
                 SELECT s.customer_id, t.at, %s, %s, %s, %s, NULL, %s
-                FROM ({sent}) s CROSS JOIN ({times}) t""",
+                FROM ({sent}) s JOIN ({times}) t ON t.slot = s.customer_id %% %s""",
             [
                 "rep_visit",
                 "visited",
@@ -135,7 +144,8 @@ def plant_visits(*, publication: Publication, start, end) -> int:
                 codes[0] if codes else "",
                 connection.ops.adapt_datetimefield_value(end),
                 *params,
-                *moments,
+                *[v for slot in slots for v in slot],
+                days,
             ],
         )
     return count

@@ -135,7 +135,7 @@ def test_panel_shows_verdicts_and_charts_with_axes_units_and_zero(make_user, pag
     assert 'aria-label="Prescribing lift with 95% confidence interval"' in html
     assert "months since the entry month (0)" in html
     assert "CARDIOZEN TRx per customer per month" in html
-    assert "the line marks 0" in html
+    assert "the dashed line marks 0" in html
     assert "What it would take" in html and "smallest lift this measurement can detect" in html
 
 

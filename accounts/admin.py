@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from audit.services import record_event
 
-from .models import RoleAssignment, Territory, User
+from .models import OidcIdentity, RoleAssignment, Territory, User
 from .services import record_role_change
 
 
@@ -18,9 +18,24 @@ class RoleAssignmentInline(admin.TabularInline):
     readonly_fields = ("granted_at",)
 
 
+class OidcIdentityInline(admin.StackedInline):
+    """The user's identity at the provider (read-only: single sign-on sets it, and roles of
+    an SSO user are replaced from the provider's claims at every sign-in)."""
+
+    model = OidcIdentity
+    can_delete = False
+    extra = 0
+    max_num = 0
+    fields = ("issuer", "subject", "created_at", "last_sign_in_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    inlines = [RoleAssignmentInline]
+    inlines = [OidcIdentityInline, RoleAssignmentInline]
     list_display = ("username", "full_name", "email", "roles", "is_active", "is_superuser")
     list_filter = ("is_active", "is_superuser", "role_assignments__role")
     search_fields = ("username", "full_name", "email")

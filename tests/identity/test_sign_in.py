@@ -110,3 +110,13 @@ def test_a_deactivated_user_is_refused_and_loses_tokens(client, sign_in):
     assert b"deactivated" in refused.content
     api = Client().get("/api/v1/segments/", HTTP_AUTHORIZATION=f"Token {token}")
     assert api.status_code == 401
+
+
+def test_the_admin_shows_an_sso_users_identity(client, sign_in, sso, make_user):
+    sign_in("ivy-sub", groups=["brand"])
+    user = OidcIdentity.objects.get(subject="ivy-sub").user
+    admin = make_user("admin", username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert page.status_code == 200
+    assert b"ivy-sub" in page.content and sso.encode() in page.content

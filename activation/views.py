@@ -15,12 +15,13 @@ from accounts.mixins import page_permission
 from accounts.permissions import allowed
 from core.errors import DomainError
 from customers.vocabularies import Channel
-from segmentation.models import Segment
+from segmentation.models import Segment, VersionState
 
 from . import selectors, services
 from .charts import lift_chart, rx_chart, rx_lift_chart, weekly_chart
 from .models import DestinationKind, Publication
 from .services import destinations as destination_services
+from .services import publication_gate
 
 
 def _panel(request: HttpRequest, segment: Segment, *, errors=None, status: int = 200):
@@ -28,9 +29,12 @@ def _panel(request: HttpRequest, segment: Segment, *, errors=None, status: int =
     rows = []
     for publication in publications:
         measurement = services.publication_measurement(publication=publication)
+        gate = publication_gate(publication) if publication.state == "paused" else None
         rows.append(
             {
                 "publication": publication,
+                # Resume is offered only when the gate is open; else why it is closed.
+                "gate_closed": gate.message if gate is not None and gate.closed_reason else "",
                 "health": selectors.delivery_health(publication),
                 "measurement": measurement,
                 "chart": weekly_chart(measurement),
@@ -44,7 +48,9 @@ def _panel(request: HttpRequest, segment: Segment, *, errors=None, status: int =
         "rows": rows,
         "errors": errors or [],
         "destinations": list(selectors.destination_list()),
-        "can_publish": allowed(request.user, "publish_segment"),
+        # Only an active segment can be published (drafts and versions in review cannot).
+        "can_publish": allowed(request.user, "publish_segment")
+        and segment.versions.filter(state=VersionState.ACTIVE).exists(),
         "can_sync": allowed(request.user, "sync_publication"),
         "can_pause": allowed(request.user, "pause_publication"),
         "can_resume": allowed(request.user, "resume_publication"),

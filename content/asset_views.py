@@ -93,8 +93,10 @@ def _asset(code: str) -> ContentAsset:
 
 
 def _history(asset: ContentAsset) -> list[dict]:
-    events = AuditEvent.objects.filter(object_type="asset", object_id=asset.code).order_by(
-        "occurred_at", "id"
+    events = (
+        AuditEvent.objects.filter(object_type="asset", object_id=asset.code)
+        .select_related("actor")
+        .order_by("occurred_at", "id")
     )
     rows = []
     for event in events:
@@ -106,7 +108,13 @@ def _history(asset: ContentAsset) -> list[dict]:
                 "label": EVENT_LABELS.get(event.action, event.action),
                 "before": before if before != after else None,
                 "after": after,
-                "who": event.actor_username or "system (expiry date)",
+                # The printed name (as signatures carry it); the username only when the
+                # user is gone.
+                "who": (
+                    event.actor.printed_name
+                    if event.actor_id
+                    else event.actor_username or "system (expiry date)"
+                ),
             }
         )
     return rows

@@ -30,13 +30,13 @@ class AssetForm(forms.Form):
         choices=_choices(Indication.values),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="From the controlled list (docs/governance.md).",
+        help_text="From the controlled list of approved indications.",
     )
     channels = forms.MultipleChoiceField(
         choices=_choices(Channel.values),
-        required=False,
+        required=False,  # the service refuses none, with the other problems at once
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: any channel.",
+        help_text="Tick every channel the MLR approval covers (at least one).",
     )
     mlr_reference = forms.CharField(max_length=100, required=False, label="MLR reference")
     expires_at = forms.DateField(

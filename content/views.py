@@ -82,7 +82,8 @@ def _asset_page(
             "warning_days": EXPIRY_WARNING_DAYS,
             **_proposal_context(request),
             "errors": errors or [],
-            "proposal": proposal or {},
+            # "Propose content for {segment}" links here with ?segment=KEY preselected.
+            "proposal": proposal or {"segment": request.GET.get("segment", "")},
             "can_create": allowed(request.user, "create_asset"),
         },
         status=status_code,

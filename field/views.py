@@ -7,9 +7,12 @@ these views only page, sort and render what they return.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.mixins import page_permission, sorted_page
 from core.csv import csv_response
@@ -66,6 +69,10 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
         members = members.filter(
             Q(npi__icontains=query) | Q(last_name__icontains=query) | Q(first_name__icontains=query)
         )
+    # "New this week" opens the people who entered in the last 7 days.
+    new_only = request.GET.get("new") == "1"
+    if new_only:
+        members = members.filter(entered_at__gte=timezone.now() - timedelta(days=7))
     page, sort = sorted_page(
         request,
         members,
@@ -91,6 +98,7 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
             "page_obj": page,
             "sort": sort,
             "q": query,
+            "new_only": new_only,
         },
     )
 

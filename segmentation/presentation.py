@@ -255,20 +255,67 @@ def sparkline(values: Sequence[float], *, width: int = 110, height: int = 24) ->
     )
 
 
+def nice_ticks(hi: float, count: int = 4) -> list[int]:
+    """Round y-axis ticks from 0 to at least ``hi`` (0, 25, 50, 75, 100...)."""
+    hi = max(hi, 1)
+    raw = hi / count
+    magnitude = 10 ** max(len(str(int(raw))) - 1, 0)
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = max(int(step), 1)
+    top = int(-(-hi // step) * step)
+    return list(range(0, top + 1, step))
+
+
+def _x_labels(xs: list[str], xpos, at_y: float) -> SafeString:
+    """About five evenly spaced x labels (first and last included)."""
+    n = len(xs)
+    picks = sorted({0, n - 1, *(round(i * (n - 1) / 4) for i in range(1, 4))}) if n > 1 else [0]
+    anchors = {0: "start", n - 1: "end"}
+    return format_html_join(
+        "",
+        '<text x="{}" y="{}" text-anchor="{}" class="tick">{}</text>',
+        (
+            (
+                round(xpos(i), 1),
+                at_y,
+                anchors.get(i, "middle"),
+                xs[i][5:] if len(xs[i]) == 10 else xs[i],
+            )
+            for i in picks
+        ),
+    )
+
+
+def _y_axis(ticks: list[int], y, left: int, right: int, unit: str) -> SafeString:
+    grid = format_html_join(
+        "",
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#e3e6ea"/>'
+        '<text x="{}" y="{}" text-anchor="end" class="tick">{}</text>',
+        (
+            (left, round(y(t), 1), right, round(y(t), 1), left - 4, round(y(t), 1) + 4, f"{t:,}")
+            for t in ticks
+        ),
+    )
+    return grid + format_html('<text x="2" y="10" class="unit">{}</text>', unit)
+
+
 def line_chart(
     series: dict[str, list[tuple[str, float]]],
     *,
     width: int = 640,
-    height: int = 200,
+    height: int = 220,
     label: str = "chart",
+    unit: str = "members",
 ) -> SafeString:
-    """Several series of (x label, value) on one shared x axis of sorted labels."""
+    """Several series of (x label, value) on one shared x axis of sorted labels, with a
+    labelled y axis (ticks from 0) and about five dated x ticks."""
     xs = sorted({x for points in series.values() for x, _ in points})
     if not xs:
         return mark_safe("")
     values = [v for points in series.values() for _, v in points]
-    hi = max(values) or 1
-    left, bottom, top = 40, 20, 8
+    ticks = nice_ticks(max(values))
+    hi = ticks[-1] or 1
+    left, bottom, top = 52, 34, 18
     plot_w, plot_h = width - left - 8, height - bottom - top
     step = plot_w / max(len(xs) - 1, 1)
     xpos = {x: left + i * step for i, x in enumerate(xs)}
@@ -293,23 +340,21 @@ def line_chart(
     ) + format_html_join(
         "", '<circle cx="{}" cy="{}" r="2.5" fill="{}"><title>{}</title></circle>', dots
     )
-    axis = format_html(
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb"/>'
-        '<text x="2" y="{}">{}</text><text x="2" y="{}">0</text>'
-        '<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>',
-        left,
-        top + plot_h,
-        width - 8,
-        top + plot_h,
-        top + 8,
-        int(hi),
-        top + plot_h,
-        left,
-        height - 4,
-        xs[0],
-        width - 8,
-        height - 4,
-        xs[-1],
+    axis = (
+        _y_axis(ticks, y, left, width - 8, unit)
+        + format_html(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>',
+            left,
+            top + plot_h,
+            width - 8,
+            top + plot_h,
+        )
+        + _x_labels(xs, lambda i: left + i * step, top + plot_h + 14)
+        + format_html(
+            '<text x="{}" y="{}" text-anchor="middle" class="unit">day (UTC)</text>',
+            left + plot_w / 2,
+            height - 2,
+        )
     )
     return format_html(
         '<svg class="chart" width="100%" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
@@ -321,30 +366,51 @@ def line_chart(
     )
 
 
+def spike_cap(values: list[float]) -> float | None:
+    """A scale for bars when one value dwarfs the rest (a spike would flatten every other
+    day): 1.25 times the second largest, when the largest is over 3 times it; else None."""
+    ordered = sorted(values, reverse=True)
+    if len(ordered) < 3 or ordered[1] <= 0 or ordered[0] <= 3 * ordered[1]:
+        return None
+    return ordered[1] * 1.25
+
+
 def bar_chart(
     rows: list[tuple[str, float, float]],
     *,
     width: int = 640,
-    height: int = 180,
+    height: int = 200,
     label: str = "chart",
+    unit: str = "customers per day",
 ) -> SafeString:
-    """Paired bars per x label: (label, up, down), e.g. entries and exits per day."""
+    """Paired bars per x label: (label, up, down), e.g. entries and exits per day.
+
+    A spike is cut at a scale the other days can be read on, marked with a break and
+    its value written above it (the exact numbers are in the page's table too)."""
     if not rows:
         return mark_safe("")
-    hi = max(max(a, b) for _, a, b in rows) or 1
-    left, bottom, top = 40, 20, 8
+    values = [v for _, a, b in rows for v in (a, b)]
+    cap = spike_cap(values)
+    ticks = nice_ticks(cap if cap else max(values))
+    hi = ticks[-1] or 1
+    left, bottom, top = 52, 34, 22
     plot_w, plot_h = width - left - 8, height - bottom - top
     slot = plot_w / len(rows)
     bar = min(max(slot / 2 - 1, 1), 14)
-    rects = []
+
+    def y(v: float) -> float:
+        return top + plot_h - (min(v, hi) / hi) * plot_h
+
+    rects, breaks = [], []
     for i, (x, a, b) in enumerate(rows):
         x0 = left + i * slot
         pairs = ((a, "#1c7c43", "entered"), (b, "#a12b2b", "exited"))
         for j, (v, colour, what) in enumerate(pairs):
-            h = v / hi * plot_h
+            h = min(v, hi) / hi * plot_h
+            bx = round(x0 + j * bar, 1)
             rects.append(
                 (
-                    round(x0 + j * bar, 1),
+                    bx,
                     round(top + plot_h - h, 1),
                     round(bar, 1),
                     round(h, 1),
@@ -352,26 +418,34 @@ def bar_chart(
                     f"{x}: {int(v)} {what}",
                 )
             )
+            if v > hi:
+                breaks.append((bx, top + 6, round(bar, 1), bx + bar / 2, top - 4, f"{int(v):,}"))
     body = format_html_join(
         "",
         '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
         rects,
+    ) + format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="3" fill="#fff"/>'
+        '<text x="{}" y="{}" text-anchor="middle" class="tick">{}</text>',
+        breaks,
     )
-    axis = format_html(
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb"/><text x="2" y="{}">{}</text>'
-        '<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>',
-        left,
-        top + plot_h,
-        width - 8,
-        top + plot_h,
-        top + 8,
-        int(hi),
-        left,
-        height - 4,
-        rows[0][0],
-        width - 8,
-        height - 4,
-        rows[-1][0],
+    axis = (
+        _y_axis(ticks, y, left, width - 8, unit)
+        + format_html(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>',
+            left,
+            top + plot_h,
+            width - 8,
+            top + plot_h,
+        )
+        + _x_labels([r[0] for r in rows], lambda i: left + i * slot + bar, top + plot_h + 14)
+        + format_html(
+            '<text x="{}" y="{}" text-anchor="middle" class="unit">day (UTC){}</text>',
+            left + plot_w / 2,
+            height - 2,
+            " · tallest bars cut, their value above them" if breaks else "",
+        )
     )
     return format_html(
         '<svg class="chart" width="100%" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',

@@ -60,6 +60,10 @@ EDITABLE_FIELDS = CONTENT_FIELDS + ("expires_at",)
 # --------------------------------------------------------------------------- parsing
 
 
+# An asset names the channels its MLR approval covers; there is no "any channel".
+NO_CHANNEL = "name at least one channel the asset is approved for"
+
+
 def parse_expiry(value: Any, *, path: str = "expires_at") -> datetime | None:
     """``YYYY-MM-DD`` means 00:00 UTC that day; a datetime without offset is read as UTC."""
     if value in (None, ""):
@@ -123,6 +127,8 @@ def _clean_asset_fields(data: dict) -> dict:
                 cleaned[key] = _string_list(value, key, frozenset(Indication.values))
             elif key == "channels":
                 cleaned[key] = _string_list(value, key, frozenset(Channel.values))
+                if not cleaned[key]:
+                    fail(key, NO_CHANNEL)
             elif key == "expires_at":
                 cleaned[key] = parse_expiry(value)
             elif key == "link":
@@ -199,10 +205,15 @@ def create_asset(*, user, data: dict) -> ContentAsset:
     for required in ("title", "audience", "intent"):
         if data.get(required) in (None, ""):
             errors.append(ErrorDetail(required, "this field is required"))
+    if not data.get("channels"):
+        errors.append(ErrorDetail("channels", NO_CHANNEL))
+    try:
+        cleaned = _clean_asset_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    except ValidationFailed as exc:
+        errors.extend(e for e in exc.errors if e not in errors)
     if errors:
         raise ValidationFailed(errors=errors)
     code = code.strip()
-    cleaned = _clean_asset_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     with (
         duplicates_refused(f"an asset with code {code} already exists", path="code"),
         transaction.atomic(),

@@ -86,6 +86,12 @@ BREAKDOWN_COLUMNS = (
 BREAKDOWN_TOP = 10
 
 
+def _limit(order: str) -> str:
+    """Largest groups: the top ones. By value (deciles 1-10 and blank): every one, so the
+    breakdown is complete."""
+    return "" if order == "value" else f" LIMIT {BREAKDOWN_TOP}"
+
+
 def summary_statement(qs: QuerySet[Customer], *, breakdown: bool) -> tuple[str, list]:
     """One statement over the matches: their count, the sample's NPIs and the breakdowns.
 
@@ -109,7 +115,7 @@ def summary_statement(qs: QuerySet[Customer], *, breakdown: bool) -> tuple[str, 
         by = f"m.{column}" if order == "value" else f"COUNT(*) DESC, m.{column}"
         arms.append(
             f"SELECT * FROM (SELECT '{name}' AS part, CAST(m.{column} AS TEXT) AS v, "
-            f"COUNT(*) AS n FROM m GROUP BY m.{column} ORDER BY {by} LIMIT {BREAKDOWN_TOP}) b{i}"
+            f"COUNT(*) AS n FROM m GROUP BY m.{column} ORDER BY {by}{_limit(order)}) b{i}"
         )
     return f"WITH m AS ({match_sql}) " + " UNION ALL ".join(arms), list(params)
 
@@ -151,7 +157,7 @@ def _grouped_summary(match_sql: str, params: list, *, breakdown: bool) -> tuple[
         by = f"r.{column}" if order == "value" else f"r.n DESC, r.{column}"
         arms.append(
             f"SELECT * FROM (SELECT '{name}' AS part, CAST(r.{column} AS TEXT) AS v, r.n "
-            f"FROM r WHERE r.k = {i} ORDER BY {by} LIMIT {BREAKDOWN_TOP}) b{i}"
+            f"FROM r WHERE r.k = {i} ORDER BY {by}{_limit(order)}) b{i}"
         )
     keys = " ".join(f"WHEN GROUPING({c}) = 0 THEN {i}" for i, c in enumerate(columns))
     sql = (

@@ -110,6 +110,7 @@ def setup_and_request(action, make_user, role):
                 "title": "New",
                 "audience": "hcp",
                 "intent": "promotional",
+                "channels": ["email"],
             },
         )
     if action == "approve_asset":

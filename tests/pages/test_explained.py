@@ -91,3 +91,33 @@ def test_recompute_button_recomputes_from_the_page(world, page_client):
     assert (
         page_client(world.users.medical).post("/segments/draft-seg/recompute/").status_code == 403
     )
+
+
+def test_preview_decile_breakdown_is_complete(world):
+    from segmentation.services import preview_rule
+    from tests.factories import CustomerFactory
+
+    for decile in range(1, 11):
+        CustomerFactory(specialty="oncology", decile=decile, territory_id="T002")
+    CustomerFactory(specialty="oncology", decile=None, territory_id="T002")
+    result = preview_rule(
+        user=world.users.author,
+        entry_rule={"field": "specialty", "op": "eq", "value": "oncology"},
+        exit_rule=None,
+    )
+    deciles = [label for label, _ in result.breakdown["decile"]]
+    assert "10" in deciles and len(deciles) == 11
+
+
+def test_charts_label_axes_and_survive_a_spike():
+    from segmentation import presentation
+
+    assert presentation.nice_ticks(174) == [0, 50, 100, 150, 200]
+    rows = [(f"2026-01-{d:02d}", 174 if d == 1 else 3 + d % 4, 1) for d in range(1, 21)]
+    svg = str(presentation.bar_chart(rows, label="flow"))
+    assert "customers per day" in svg and "day (UTC)" in svg
+    assert "tallest bars cut" in svg and ">174<" in svg
+    # The other days get a scale they can be read on (ticks up to about 10, not 200).
+    assert ">150<" not in svg
+    line = str(presentation.line_chart({"cardio": [("2026-01-01", 40), ("2026-01-02", 56)]}))
+    assert "members" in line and ">60<" in line

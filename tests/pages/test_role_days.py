@@ -1,0 +1,131 @@
+"""Each role's day in the browser, using only the links on the pages and the help they
+offer, with axe-core (bundled by axe-playwright-python, no network) on every page
+visited: no serious or critical violation. The field lead walks on a 375 px phone."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE = Axe()
+BLOCKING = {"serious", "critical"}
+
+
+def _axe_clean(page, label: str) -> None:
+    page.wait_for_load_state("networkidle")
+    results = AXE.run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
+    report = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(
+            n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+            for n in v["nodes"][:3]
+        )
+        for v in bad
+    ]
+    assert not report, f"{label} {page.url}:\n" + "\n".join(report)
+
+
+class Walk:
+    """Follows links by their names and checks every page it lands on."""
+
+    def __init__(self, page, live_server, who: str):
+        self.page, self.base, self.who = page, live_server.url, who
+        self.visited: list[str] = []
+
+    def start(self, username: str) -> None:
+        self.page.goto(f"{self.base}/accounts/login/")
+        _axe_clean(self.page, f"{self.who} login")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.check()
+
+    def check(self) -> None:
+        _axe_clean(self.page, self.who)
+        self.visited.append(self.page.url.removeprefix(self.base))
+
+    def follow(self, name: str, *, within=None, exact: bool = False) -> None:
+        scope = within if within is not None else self.page
+        scope.get_by_role("link", name=name, exact=exact).first.click()
+        self.check()
+
+    def nav(self, name: str) -> None:
+        self.follow(name, within=self.page.get_by_role("navigation", name="Main"), exact=True)
+
+    def help(self) -> None:
+        self.follow("How do I…?")
+        expect(self.page.get_by_test_id("guide")).to_be_visible()
+
+
+def test_brand_day(world, page, live_server):
+    walk = Walk(page, live_server, "brand")
+    walk.start("author")
+    assert walk.visited[-1] == "/dashboard/"
+    walk.help()
+    walk.nav("Inbox")
+    walk.nav("Segments")
+    walk.follow("Cardiologists")
+    page.get_by_test_id("edit-panel").locator("summary").click()
+    _axe_clean(page, "brand edit panel")
+    walk.nav("Content")
+    walk.nav("Imports")
+    expect(page.get_by_test_id("import-templates")).to_contain_text("customers.csv")
+    walk.follow("How do I prepare a file?")
+
+
+def test_reviewer_day(world, page, live_server):
+    walk = Walk(page, live_server, "reviewer")
+    walk.start("accesssigner")
+    walk.follow("Endocrinologists (version 1)", within=page.get_by_test_id("inbox"))
+    expect(page.get_by_label("Password")).to_be_visible()
+    walk.help()
+    walk.nav("Reviews")
+
+
+def test_compliance_day(world, page, live_server):
+    walk = Walk(page, live_server, "compliance")
+    walk.start("compliance")
+    assert walk.visited[-1] == "/inbox/"
+    walk.follow("Heart failure dosing guide (US-CARD-0042) for cardio")
+    walk.nav("Inbox")
+    walk.follow("expires on", within=page.get_by_test_id("inbox-expiring"))
+    walk.help()
+    walk.nav("Mappings")
+    walk.nav("Content")
+    walk.nav("Audit")
+
+
+def test_field_lead_day_on_a_phone(world, browser, live_server):
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    walk = Walk(page, live_server, "field lead")
+    walk.start("fieldlead")
+    walk.follow("3 new this week in Cardiologists")
+    expect(page.get_by_role("heading", name="New this week in cardio in T001")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow}px off-screen at 375 px"
+    walk.help()
+    context.close()
+
+
+def test_admin_day(world, page, live_server):
+    walk = Walk(page, live_server, "admin")
+    walk.start("admin1")
+    for name in (
+        "Inbox",
+        "Segments",
+        "Reviews",
+        "Content",
+        "Mappings",
+        "Imports",
+        "Territories",
+        "Audit",
+    ):
+        walk.nav(name)
+    walk.help()

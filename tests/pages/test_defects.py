@@ -118,7 +118,7 @@ def test_territory_members_on_screen_and_in_csv_share_one_order(world, page_clie
     rows = list(csv.DictReader(io.StringIO(body)))
     expected = sorted(rows, key=lambda r: (r["last_name"], r["first_name"], r["npi"]))
     assert [r["npi"] for r in rows] == [r["npi"] for r in expected]
-    positions = [html.index(f"<td>{r['npi']}</td>") for r in rows]
+    positions = [html.index(f">{r['npi']}</td>") for r in rows]
     assert positions == sorted(positions)
 
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
-from core.api import StandardPagination, paginated
+from core.api import PaginatedView, StandardPagination, paginated
 from core.errors import NotFound, ValidationFailed
 from segmentation.models import Segment
 
@@ -45,7 +45,7 @@ def _publication_out(publication: Publication) -> dict:
     return PublicationOut(selectors.publication_get(pk=publication.pk)).data
 
 
-class DestinationListView(APIView):
+class DestinationListView(PaginatedView, APIView):
     required_actions = {"GET": "view_destinations", "POST": "manage_destinations"}
     permission_classes = [ActionPermission]
 
@@ -75,7 +75,7 @@ class DestinationDetailView(APIView):
         return Response(DestinationOut(destination).data)
 
 
-class SegmentPublicationsView(APIView):
+class SegmentPublicationsView(PaginatedView, APIView):
     required_actions = {"GET": "view_publications", "POST": "publish_segment"}
     permission_classes = [ActionPermission]
 
@@ -98,7 +98,7 @@ class SegmentPublicationsView(APIView):
         return Response(_publication_out(publication), status=201)
 
 
-class PublicationListView(APIView):
+class PublicationListView(PaginatedView, APIView):
     required_actions = {"GET": "view_publications"}
     permission_classes = [ActionPermission]
 
@@ -160,7 +160,7 @@ class PublicationResumeView(APIView):
         return Response(_publication_out(publication))
 
 
-class PublicationSyncsView(APIView):
+class PublicationSyncsView(PaginatedView, APIView):
     """The pull endpoint: syncs after ``?after=N`` with their messages and delivery state."""
 
     required_actions = {"GET": "view_publications"}

@@ -67,9 +67,9 @@ class SyncOut(serializers.Serializer):
     exited = serializers.IntegerField(source="exited_count")
     state = serializers.CharField()
     attempts = serializers.IntegerField()
-    next_retry_at = serializers.DateTimeField()
+    next_retry_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField()
-    delivered_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
     message = serializers.SerializerMethodField()
 
     def get_as_of(self, obj) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api import ModelOutSerializer
+
 from .exports import AUDIT_COLUMNS
 from .models import AuditEvent
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelOutSerializer):
     actor = serializers.CharField(source="actor_username")
     object = serializers.CharField(read_only=True)  # noqa: A003 - the event's object, type:id
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
-from core.api import paginated, validated
+from core.api import PaginatedView, paginated, validated
 from core.errors import NotFound, ValidationFailed
 from segmentation.models import Segment
 
@@ -46,7 +46,7 @@ def _plain(data) -> dict:
     return dict(data)
 
 
-class AssetListView(APIView):
+class AssetListView(PaginatedView, APIView):
     required_actions = {"GET": "view_assets", "POST": "create_asset"}
     permission_classes = [ActionPermission]
 
@@ -119,7 +119,7 @@ class AssetStatusView(APIView):
         return Response(AssetSerializer(selectors.asset_get(code=asset.code)).data)
 
 
-class MappingListView(APIView):
+class MappingListView(PaginatedView, APIView):
     required_actions = {"GET": "view_mappings", "POST": "propose_mapping"}
     permission_classes = [ActionPermission]
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.api import ModelOutSerializer
+
 from .models import ContentAsset, ContentMapping
 from .services import effective_status
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ModelOutSerializer):
     mlr_status = serializers.SerializerMethodField()
     file = serializers.SerializerMethodField()
 
@@ -69,7 +71,7 @@ class AssetStatusInputSerializer(serializers.Serializer):
     mlr_reference = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class MappingSerializer(serializers.ModelSerializer):
+class MappingSerializer(ModelOutSerializer):
     asset = serializers.CharField(source="asset.code")
     segment = serializers.CharField(source="segment.key")
     segment_version = serializers.IntegerField(source="segment_version.number")

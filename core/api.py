@@ -3,11 +3,12 @@ and the one exception handler that gives every refusal the error shape of docs/a
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -115,6 +116,38 @@ def validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class ModelOutSerializer(serializers.ModelSerializer):
+    """A model's output shape. A choice or URL field whose model field may be blank is
+    returned as ``""`` when empty, so the schema allows ``""`` for it too (DRF drops
+    ``allow_blank`` from read-only fields, and ``""`` is no URI)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        model = self.Meta.model
+        for name, field in list(fields.items()):
+            try:
+                model_field = model._meta.get_field(field.source or name)
+            except FieldDoesNotExist:
+                continue
+            if not model_field.blank:
+                continue
+            if isinstance(field, serializers.ChoiceField):
+                field.allow_blank = True
+            elif isinstance(field, serializers.URLField) and field.read_only:
+                # "" when there is none, which is not a URI: documented as text.
+                source = {"source": field.source} if field.source not in (None, name) else {}
+                fields[name] = serializers.CharField(read_only=True, **source)
+        return fields
+
+
+class PaginatedView:
+    """Mixed into an APIView whose GET answers ``paginated(...)``: the OpenAPI schema then
+    describes the answer as it is, ``{"count", "next", "previous", "results"}`` with the
+    ``page`` and ``page_size`` parameters (drf-spectacular reads ``pagination_class``)."""
+
+    pagination_class = StandardPagination
 
 
 def paginated(request, view, queryset, serializer_class) -> Response:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api import ModelOutSerializer
+
 from .models import Customer
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelOutSerializer):
     account_id = serializers.CharField(allow_null=True, read_only=True)
     territory = serializers.CharField(source="territory_id", allow_null=True, read_only=True)
     attributes = serializers.SerializerMethodField()

@@ -7,13 +7,13 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ActionPermission
 from content.services import expire_due_assets
-from core.api import paginated
+from core.api import PaginatedView, paginated
 
 from . import selectors
 from .serializers import FieldSegmentSerializer
 
 
-class TerritorySegmentsView(APIView):
+class TerritorySegmentsView(PaginatedView, APIView):
     """A field lead's view: active segments with member counts in the territory and live content."""
 
     required_actions = {"GET": "view_territories"}

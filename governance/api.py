@@ -11,7 +11,7 @@ from accounts.permissions import ActionPermission
 from audit import selectors as audit_selectors
 from audit.exports import audit_csv
 from audit.serializers import AuditEventSerializer
-from core.api import CsvRenderer, paginated, validated
+from core.api import CsvRenderer, PaginatedView, paginated, validated
 from segmentation.models import VersionState
 from segmentation.selectors import segment_get
 
@@ -95,7 +95,7 @@ class RetireView(APIView):
         return Response(VersionStateSerializer(version).data)
 
 
-class AuditView(APIView):
+class AuditView(PaginatedView, APIView):
     """Audit events (compliance, admin), filtered; ``?format=csv`` streams every match."""
 
     required_actions = {"GET": "view_audit"}

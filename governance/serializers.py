@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api import ModelOutSerializer
+
 from .models import Signature
 
 
-class SignatureSerializer(serializers.ModelSerializer):
+class SignatureSerializer(ModelOutSerializer):
     """SIGNATURE of docs/api.md (segments' version serializer may reuse it)."""
 
     version = serializers.IntegerField(source="version.number")

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.permissions import action_permission
 from core.api import (
     CsvRenderer,
+    PaginatedView,
     StandardPagination,
     paginated,
     positive_int_param,
@@ -62,7 +63,7 @@ class FieldCatalogView(APIView):
         return paginator.get_paginated_response(page)
 
 
-class SegmentListView(APIView):
+class SegmentListView(PaginatedView, APIView):
     """GET /segments/ (paginated Segment shapes); POST creates a segment with draft v1."""
 
     def get_permissions(self):
@@ -155,7 +156,7 @@ def _version_param(request, segment):
     return selectors.current_version(segment)
 
 
-class MembersView(APIView):
+class MembersView(PaginatedView, APIView):
     """GET /segments/{key}/members/: members of a version; ``?format=csv`` streams a CSV."""
 
     permission_classes = [IsAuthenticated, action_permission("view_members")]
@@ -192,7 +193,7 @@ class MembersView(APIView):
         return csv_response(header=["npi", "entered_at"], rows=rows, filename=filename)
 
 
-class HistoryView(APIView):
+class HistoryView(PaginatedView, APIView):
     """GET /segments/{key}/history/: entries and exits; ``?version=``, ``?npi=``, ``?since=``."""
 
     permission_classes = [IsAuthenticated, action_permission("view_members")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api import ModelOutSerializer
+
 from .models import Membership, MembershipChange, Segment, SegmentVersion
 
 # --- output -------------------------------------------------------------------
@@ -84,7 +86,7 @@ class SegmentOut(serializers.Serializer):
         return VersionOut(self._versions(obj), many=True).data
 
 
-class MemberOut(serializers.ModelSerializer):
+class MemberOut(ModelOutSerializer):
     npi = serializers.CharField(source="customer.npi")
 
     class Meta:
@@ -92,7 +94,7 @@ class MemberOut(serializers.ModelSerializer):
         fields = ["npi", "entered_at"]
 
 
-class HistoryOut(serializers.ModelSerializer):
+class HistoryOut(ModelOutSerializer):
     npi = serializers.CharField(source="customer.npi")
     version = serializers.IntegerField(source="version.number")
     # docs/api.md names the row's "time": when the change was recorded.

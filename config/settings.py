@@ -23,6 +23,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -427,6 +428,9 @@ CELERY_TIMEZONE = "UTC"
 # limit), so Redis never redelivers a task that is still running.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker goes away keeps trying to reconnect (every 2, 4, ... at most
+# 30 seconds) for as long as it takes, instead of exiting after 100 attempts.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -438,7 +442,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
 # Queues: recompute work and compliance jobs (expiry, revocation, audit checks)
 # never wait behind each other; everything else goes to the default "celery".
+# Every queue a route names is declared here, so a plain ``celery -A config worker``
+# (no -Q) consumes all of them; dedicated -Q workers remain the production layout.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Each queue has its own direct exchange and routing key, as -Q creates them.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "recompute", "compliance")
+]
 CELERY_TASK_ROUTES = {
     "segmentation.tasks.*": {"queue": "recompute"},
     "content.tasks.*": {"queue": "compliance"},

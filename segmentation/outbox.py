@@ -6,10 +6,11 @@ docs/architecture.md ("How a customer change becomes a membership change"):
    to ``INCREMENTAL_CHUNK`` ids) inside the data change's transaction and asks
    for a dispatch on commit;
 2. ``dispatch_requests`` hands pending requests to Celery. A broker outage is
-   logged and swallowed: the change has committed, and the rows wait. The beat
-   task ``segmentation.tasks.dispatch_recompute_requests`` and every worker
-   start dispatch again, also re-sending a request whose message was lost
-   (dispatched or started longer than ``OUTBOX_REDISPATCH_AFTER`` ago and not done);
+   logged and swallowed: the change has committed, and the rows wait. Every
+   worker (re)connection to the broker, beat's start and beat's minute task
+   ``segmentation.tasks.dispatch_recompute_requests`` dispatch again, also
+   re-sending a request whose message was lost (dispatched or started longer
+   than ``OUTBOX_REDISPATCH_AFTER`` ago and not done);
 3. ``run_request`` (the task) claims the request with a conditional update, so
    two deliveries of one request never both run it, recomputes, and marks it
    done.
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 # Customer ids per request: keeps every statement well under SQLite's
 # bound-parameter limit while a burst of 10,000 changes is still a few tasks.
 INCREMENTAL_CHUNK = 2000
+# Requests handed to the broker per dispatch call.
+DISPATCH_BATCH = 500
 
 
 def record_recompute_request(
@@ -84,7 +87,7 @@ def dispatch_requests(*, send: Callable[[int], None], pks: list[int] | None = No
     if pks is not None:
         qs = qs.filter(pk__in=pks)
     sent = 0
-    for pk in qs.values_list("pk", flat=True)[:500]:
+    for pk in qs.values_list("pk", flat=True)[:DISPATCH_BATCH]:
         try:
             send(pk)
         except (BrokerError, RedisError, OSError) as exc:  # the broker is down: try later

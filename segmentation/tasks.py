@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from celery import chain, group, shared_task
-from celery.signals import worker_ready
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -117,11 +116,23 @@ def dispatch_recompute_requests() -> int:
     return outbox.dispatch_requests(send=send_recompute_request)
 
 
-@worker_ready.connect(dispatch_uid="segmentation.dispatch_on_worker_start")
-def _dispatch_on_worker_start(**kwargs) -> None:
-    sent = outbox.dispatch_requests(send=send_recompute_request)
+def drain_outbox(*, reason: str) -> int:
+    """Dispatch every pending outbox request now (the broker is reachable again).
+
+    Called by config.celery when a worker's consumer (re)connects and when beat
+    starts; never raises, so a database hiccup cannot stop a worker connecting.
+    """
+    sent = 0
+    try:
+        while batch := outbox.dispatch_requests(send=send_recompute_request):
+            sent += batch
+            if batch < outbox.DISPATCH_BATCH:
+                break
+    except Exception:  # noqa: BLE001 - logged; beat's minute tick dispatches again
+        logger.exception("%s: pending recompute requests not dispatched", reason)
     if sent:
-        logger.info("worker start: %s pending recompute requests dispatched", sent)
+        logger.info("%s: %s pending recompute requests dispatched", reason, sent)
+    return sent
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

@@ -120,3 +120,13 @@ def test_dockerfile_builds_the_app_image():
 def test_dockerignore_keeps_local_state_out_of_the_image():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", ".env"} <= set(ignored)
+
+
+def test_the_workers_together_serve_every_declared_queue(compose):
+    from django.conf import settings
+
+    served: set[str] = set()
+    for name in ("worker", "worker-compliance"):
+        words = command(compose["services"][name]).split()
+        served |= set(words[words.index("-Q") + 1].split(","))
+    assert served == {queue.name for queue in settings.CELERY_TASK_QUEUES}

@@ -2,18 +2,15 @@
 back a real worker catches the memberships up, each request done once
 (docs/architecture.md, "How a customer change becomes a membership change").
 
-Runs in the worker pass of ``.ci/run`` (PostgreSQL + REDIS_URL); it stops and
-restarts the Redis server named by REDIS_URL on loopback.
+Runs in the worker pass of ``.ci/run`` (PostgreSQL + REDIS_URL). Each test
+stops and restarts a Redis server of its own (``private_redis``, a spare
+loopback port), never the shared one named by REDIS_URL.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -21,66 +18,40 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from segmentation.models import Membership, RecomputeRequest
+from segmentation.services import recompute_version
 from tests.factories import CustomerFactory, UserFactory
-from tests.worker_support import start_worker, stop_worker, wait_for
+from tests.worker_support import (
+    private_redis,
+    start_redis,
+    start_worker,
+    stop_redis,
+    stop_worker,
+    use_broker,
+    wait_for,
+    wait_for_any_worker,
+)
 
-from .segments_support import activate, make_segment
+from .segments_support import activate, make_segment, member_npis
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 HIGH = {"field": "decile", "op": "gte", "value": 8}
 
 
-def _redis_port() -> int:
-    return urlparse(settings.REDIS_URL).port or 6379
-
-
-def _redis_ping(port: int) -> bool:
-    result = subprocess.run(
-        ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, timeout=10
-    )
-    return result.stdout.strip() == "PONG"
-
-
-def _start_redis(port: int) -> None:
-    subprocess.run(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "yes",
-         "--save", "", "--appendonly", "no", "--dir", "/tmp"],
-        check=True, timeout=30,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not _redis_ping(port):
-        time.sleep(0.1)
-
-
 @pytest.fixture
-def redis_control():
+def broker():
+    """A private Redis on a spare port, this process publishing to it: yields its port."""
     if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
         pytest.skip("needs REDIS_URL and PostgreSQL")
-    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
-        pytest.skip("needs redis-server and redis-cli on this machine")
-    port = _redis_port()
-    yield port
-    if not _redis_ping(port):
-        _start_redis(port)
+    with private_redis() as port, use_broker(f"redis://127.0.0.1:{port}/0"):
+        yield port
 
 
-def test_import_with_redis_down_succeeds_and_memberships_catch_up(redis_control):
-    port = redis_control
-    brand = UserFactory(roles=["brand"])
-    admin = UserFactory(roles=["admin"])
-    customer = CustomerFactory(decile=2)
-    version = activate(make_segment(brand, "outbox-high", HIGH))
-
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], timeout=10)
-    assert wait_for(lambda: not _redis_ping(port), timeout=10)
-
+def _import_deciles(rows: list[tuple]) -> None:
     client = APIClient()
-    client.force_authenticate(admin)
-    body = (
-        "npi,first_name,last_name,specialty,decile\n"
-        f"{customer.npi},Ada,King,{customer.specialty},9\n"
+    client.force_authenticate(UserFactory(roles=["admin"]))
+    body = "npi,first_name,last_name,specialty,decile\n" + "".join(
+        f"{c.npi},Ada,King,{c.specialty},{decile}\n" for c, decile in rows
     )
     upload = io.BytesIO(body.encode())
     upload.name = "customers.csv"
@@ -89,17 +60,55 @@ def test_import_with_redis_down_succeeds_and_memberships_catch_up(redis_control)
     took = time.monotonic() - started
     assert response.status_code == 201, response.content
     assert took < 15, f"the import waited {took:.1f} s for the broker"
+
+
+def test_import_with_redis_down_succeeds_and_a_starting_worker_catches_up(broker):
+    port = broker
+    customer = CustomerFactory(decile=2)
+    version = activate(make_segment(UserFactory(roles=["brand"]), "outbox-high", HIGH))
+
+    stop_redis(port)
+    _import_deciles([(customer, 9)])
     request = RecomputeRequest.objects.get()
     assert request.done_at is None
     assert not Membership.objects.filter(version=version).exists()
 
-    _start_redis(port)
-    worker = start_worker("outbox-test")  # a worker start dispatches what is pending
+    start_redis(port)
+    worker = start_worker("outbox-test", REDIS_URL=f"redis://127.0.0.1:{port}/0")
     try:
-        assert wait_for(lambda: Membership.objects.filter(version=version).exists())
         assert wait_for(lambda: RecomputeRequest.objects.get().done_at is not None)
     finally:
         stop_worker(worker)
     request.refresh_from_db()
     assert request.attempts == 1
     assert Membership.objects.filter(version=version, customer=customer).count() == 1
+
+
+def test_a_running_plain_worker_recovers_a_redis_outage_during_an_import(broker):
+    """The worker stays up through the outage; no beat runs. Within two minutes of
+    Redis returning, no membership is stale: its reconnection drains the outbox."""
+    port = broker
+    staying, leaving, joining = (CustomerFactory(decile=d) for d in (9, 9, 2))
+    version = activate(make_segment(UserFactory(roles=["brand"]), "outbox-outage", HIGH))
+    recompute_version(version=version)
+    assert member_npis(version) == {staying.npi, leaving.npi}
+
+    worker = start_worker("outage-test", REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    try:
+        assert wait_for_any_worker(), "the worker did not start"  # consuming before the outage
+        stop_redis(port)
+        _import_deciles([(leaving, 1), (joining, 10)])
+        assert RecomputeRequest.objects.filter(done_at=None).count() == 1
+        assert member_npis(version) == {staying.npi, leaving.npi}  # stale for now
+
+        start_redis(port)
+        returned = time.monotonic()
+        assert wait_for(
+            lambda: not RecomputeRequest.objects.filter(done_at=None).exists(), timeout=120
+        ), "the outbox was not drained within two minutes of Redis returning"
+        took = time.monotonic() - returned
+    finally:
+        stop_worker(worker)
+    assert member_npis(version) == {staying.npi, joining.npi}
+    assert took < 120
+    print(f"memberships current {took:.1f} s after Redis returned")

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError, ValidationFailed
+from core.time import RANGE_MESSAGE, check_in_range
 
 
 class StandardPagination(PageNumberPagination):
@@ -37,6 +38,21 @@ class StandardPagination(PageNumberPagination):
         if request.query_params.get(self.page_query_param) not in self.last_page_strings:
             positive_int_param(request, self.page_query_param)
         return super().paginate_queryset(queryset, request, view=view)
+
+
+class MomentField(serializers.DateTimeField):
+    """An ISO 8601 date-time input in UTC, refused (400 naming the field) outside the
+    range the product accepts (``core.time.EARLIEST`` .. ``LATEST``), never a 500."""
+
+    def to_internal_value(self, value):
+        try:
+            moment = super().to_internal_value(value)
+        except OverflowError:  # no UTC equivalent, e.g. 0001-01-01T00:00+01:00
+            raise serializers.ValidationError(RANGE_MESSAGE) from None
+        try:
+            return check_in_range(moment, path=self.field_name or "")
+        except ValidationFailed as exc:
+            raise serializers.ValidationError(exc.errors[0].message) from None
 
 
 def positive_int_param(request, name: str) -> int | None:

@@ -8,7 +8,6 @@ calls one service or selector. Refusals raise DomainError subclasses, which
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -27,12 +26,13 @@ from core.api import (
     validated,
 )
 from core.csv import csv_response
-from core.errors import ErrorDetail, ValidationFailed
-from core.time import as_utc
+from core.errors import ValidationFailed
+from core.time import parse_moment
 
 from . import selectors, services
 from .rules import field_catalog
 from .serializers import (
+    BacktestIn,
     HistoryOut,
     MemberOut,
     PreviewIn,
@@ -136,17 +136,38 @@ class RecomputeView(APIView):
     def post(self, request, key: str):
         segment = selectors.segment_get(key=key)
         data = validated(RecomputeIn, request.data)
-        number = data.get("version")
-        if number is not None:
-            version = segment.versions.filter(number=number).first()
-            if version is None:
-                raise ValidationFailed(f"segment '{key}' has no version {number}", path="version")
-        else:
-            version = selectors.version_for_recompute(segment)
+        version = _version_in_body(segment, data.get("version"))
         outcome = request_recompute(version=version, user=request.user, as_of=data.get("as_of"))
         if isinstance(outcome, str):
             return Response({"task_id": outcome}, status=status.HTTP_202_ACCEPTED)
         return Response(outcome.as_dict())
+
+
+def _version_in_body(segment, number: int | None):
+    """The version a body's ``version`` names; default the active version, else the latest."""
+    if number is None:
+        return selectors.version_for_recompute(segment)
+    version = segment.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationFailed(f"segment '{segment.key}' has no version {number}", path="version")
+    return version
+
+
+class BacktestView(APIView):
+    """POST /segments/{key}/backtest/: members a version would have had at a past date.
+
+    Same role as reading the members (``view_members``); writes nothing but the audit event.
+    """
+
+    permission_classes = [IsAuthenticated, action_permission("view_members")]
+
+    @extend_schema(request=BacktestIn, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, key: str):
+        segment = selectors.segment_get(key=key)
+        data = validated(BacktestIn, request.data)
+        version = _version_in_body(segment, data.get("version"))
+        result = services.backtest_version(user=request.user, version=version, as_of=data["as_of"])
+        return Response(result.as_dict())
 
 
 def _version_param(request, segment):
@@ -210,18 +231,8 @@ class HistoryView(PaginatedView, APIView):
         segment = selectors.segment_get(key=key)
         number = positive_int_param(request, "version")
         version = selectors.version_get(segment=segment, number=number) if number else None
-        since = None
         raw_since = request.query_params.get("since")
-        if raw_since:
-            try:
-                since = parse_datetime(raw_since)
-            except ValueError:
-                since = None
-            if since is None:
-                raise ValidationFailed(
-                    errors=[ErrorDetail("since", f"'{raw_since}' is not an ISO 8601 date-time")]
-                )
-            since = as_utc(since)
+        since = parse_moment(raw_since, path="since") if raw_since else None
         history = selectors.history_of(
             segment=segment,
             version=version,

@@ -10,6 +10,7 @@ urlpatterns = [
     path(
         "segments/<str:key>/recompute/", api.RecomputeView.as_view(), name="api-segment-recompute"
     ),
+    path("segments/<str:key>/backtest/", api.BacktestView.as_view(), name="api-segment-backtest"),
     path("segments/<str:key>/members/", api.MembersView.as_view(), name="api-segment-members"),
     path("segments/<str:key>/history/", api.HistoryView.as_view(), name="api-segment-history"),
 ]

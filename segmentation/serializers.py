@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.api import ModelOutSerializer
+from core.api import ModelOutSerializer, MomentField
 
 from .models import Membership, MembershipChange, Segment, SegmentVersion
 
@@ -139,9 +139,14 @@ class PreviewIn(serializers.Serializer):
     entry_rule = serializers.JSONField()
     exit_rule = serializers.JSONField(allow_null=True, required=False)
     parent = serializers.CharField(allow_null=True, required=False)
-    as_of = serializers.DateTimeField(required=False, allow_null=True)
+    as_of = MomentField(required=False, allow_null=True)
 
 
 class RecomputeIn(serializers.Serializer):
-    as_of = serializers.DateTimeField(required=False, allow_null=True)
+    as_of = MomentField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class BacktestIn(serializers.Serializer):
+    as_of = MomentField()
     version = serializers.IntegerField(required=False, allow_null=True, min_value=1)

@@ -18,7 +18,7 @@ from core.jobs import run_job
 from . import outbox
 from .models import RecomputeTrigger, SegmentVersion
 from .selectors import active_versions, dependency_levels, time_windowed_active_versions
-from .services import recompute_for_customers, recompute_version
+from .services import forward_as_of, recompute_for_customers, recompute_version
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
@@ -152,6 +152,8 @@ def request_recompute(*, version: SegmentVersion, user, as_of=None):
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return recompute_version(version=version, as_of=as_of, user=user)
+    # Refused now (400, nothing queued) rather than in the worker; the task checks again.
+    forward_as_of(versions=[version], as_of=as_of)
     job = start_job(kind="segment.recompute", owner=user)
     as_of_iso = as_of.isoformat() if as_of else None
     transaction.on_commit(

@@ -14,4 +14,5 @@ urlpatterns = [
     path("segments/preview/", views.rule_preview, name="rule_preview"),
     path("segments/<str:key>/", views.segment_detail, name="segment_detail"),
     path("segments/<str:key>/recompute/", views.segment_recompute, name="segment_recompute"),
+    path("segments/<str:key>/backtest/", views.segment_backtest, name="segment_backtest"),
 ]

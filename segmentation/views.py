@@ -25,6 +25,7 @@ from accounts.permissions import allowed
 from core.errors import DomainError, ErrorDetail
 from core.parsers import loads_bounded
 from core.plain_errors import plain_message
+from core.time import parse_moment
 from core.words import plain, plain_list
 from customers.models import Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
@@ -382,6 +383,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "can_edit": can_edit,
         "rejection": _rejection(latest),
         "can_see_content": allowed(request.user, "view_mappings"),
+        "can_backtest": allowed(request.user, "view_members"),
         "can_submit": allowed(request.user, "submit_segment") and latest.state == "draft",
         "can_activate": allowed(request.user, "activate_segment") and latest.state == "approved",
         "can_retire": allowed(request.user, "retire_segment") and active is not None,
@@ -433,6 +435,28 @@ def segment_recompute(request: HttpRequest, key: str) -> HttpResponse:
             f"{outcome.member_count} members.",
         )
     return redirect("segmentation:segment_detail", key=segment.key)
+
+
+@require_POST
+@page_permission("view_members")
+def segment_backtest(request: HttpRequest, key: str) -> HttpResponse:
+    """htmx: "as of a past date", a backtest of the version the page charts; writes nothing."""
+    segment = get_object_or_404(Segment, key=key)
+    version = _version_or_404(
+        segment, request.POST.get("version")
+    ) or selectors.version_for_recompute(segment)
+    errors: list[ErrorDetail] = []
+    result = None
+    try:
+        as_of = parse_moment(request.POST.get("as_of", ""), path="as_of")
+        result = services.backtest_version(user=request.user, version=version, as_of=as_of)
+    except DomainError as exc:
+        errors = list(exc.errors)
+    context = {**error_context(errors), "backtest": result, "segment": segment}
+    template = (
+        "segmentation/partials/backtest.html" if request.htmx else "segmentation/backtest.html"
+    )
+    return render(request, template, context, status=400 if errors else 200)
 
 
 @require_POST

@@ -74,7 +74,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 90) -> bool:
     return False
 
 
-def wait_for_any_worker(timeout: float = 90) -> bool:
+def wait_for_any_worker(timeout: float = 180) -> bool:
     """True once a worker answers a ping through the broker this process publishes to."""
     from config.celery import app
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from core.time import EARLIEST, LATEST, RANGE_MESSAGE
 from customers.vocabularies import US_STATES
 
 # PositiveIntegerField's range on every backend Django supports.
@@ -160,7 +161,13 @@ def parse_datetime(value: str) -> dt.datetime:
         raise CellError("must be an ISO 8601 date-time with an offset or Z") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise CellError("needs a time zone offset or Z (naive date-times are refused)")
-    return moment.astimezone(dt.UTC)
+    try:
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise CellError(RANGE_MESSAGE)
+    return moment
 
 
 def code(max_len: int = 64) -> Parser:

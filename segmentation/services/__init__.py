@@ -3,12 +3,14 @@
 * ``definitions``: create a segment and edit its drafts;
 * ``preview``: the size of a definition that is not saved;
 * ``membership``: the SQL engine that computes M' and writes the differences;
-* ``recompute``: which versions to recompute, in which order, and what to announce.
+* ``recompute``: which versions to recompute, in which order, and what to announce;
+* ``backtest``: who would have been members at a past date, writing nothing.
 
 The package re-exports the public services so callers write
 ``services.segment_create(...)`` without knowing which module holds it.
 """
 
+from .backtest import Backtest, backtest_version
 from .definitions import (
     DEFINITION_FIELDS,
     KEY_RE,
@@ -22,6 +24,7 @@ from .impact import Impact, MembershipExplained, membership_explained, version_i
 from .preview import Preview, preview_rule, preview_version
 from .recompute import (
     RecomputeResult,
+    forward_as_of,
     recompute_all,
     recompute_everything,
     recompute_for_customers,
@@ -31,13 +34,16 @@ from .recompute import (
 )
 
 __all__ = [
+    "Backtest",
     "DEFINITION_FIELDS",
     "KEY_RE",
     "RESERVED_KEYS",
     "Impact",
     "Preview",
     "RecomputeResult",
+    "backtest_version",
     "content_hash",
+    "forward_as_of",
     "preview_rule",
     "preview_version",
     "recompute_all",

@@ -13,15 +13,17 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.permissions import require
 from audit.services import record_event
-from core.time import as_utc, iso_z
+from core.errors import ValidationFailed
+from core.time import check_in_range, iso_z
 
 from .. import selectors
 from ..models import (
@@ -47,6 +49,54 @@ from .membership import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How far ahead of now an as_of may be (docs/rules.md, "History only moves forward").
+AHEAD_LIMIT = timedelta(days=1)
+
+# --- as_of: history only moves forward ------------------------------------------
+
+
+def check_not_ahead(*, as_of: datetime) -> datetime:
+    """``as_of`` in UTC, refused (naming ``as_of``) outside the accepted dates or more
+    than one day ahead of now."""
+    as_of = check_in_range(as_of, path="as_of")
+    now = timezone.now()
+    if as_of > now + AHEAD_LIMIT:
+        raise ValidationFailed(
+            f"{iso_z(as_of)} is more than one day ahead of now ({iso_z(now)})", path="as_of"
+        )
+    return as_of
+
+
+def latest_run_as_of(version: SegmentVersion) -> datetime | None:
+    """The as_of of the version's latest recompute run (the end of its history), if any."""
+    return RecomputeRun.objects.filter(version_id=version.pk).aggregate(m=Max("as_of"))["m"]
+
+
+def forward_as_of(*, versions: Iterable[SegmentVersion], as_of: datetime | None) -> datetime:
+    """The as_of a recompute of ``versions`` runs at: membership history only moves forward.
+
+    A given ``as_of`` more than one day ahead of now, or before the as_of of a
+    version's latest run, is refused (ValidationFailed naming ``as_of``): such a
+    recompute would rewrite the past (a past date is a backtest,
+    ``backtest.backtest_version``). Without one: now, or the latest run's as_of
+    when a run was dated ahead of now. Every recompute entry point (API, page,
+    command, tasks) goes through here.
+    """
+    latest = [m for m in (latest_run_as_of(v) for v in versions) if m is not None]
+    if as_of is None:
+        return max([timezone.now(), *latest])
+    as_of = check_not_ahead(as_of=as_of)
+    for version, last in ((v, latest_run_as_of(v)) for v in versions):
+        if last is not None and as_of < last:
+            raise ValidationFailed(
+                f"{iso_z(as_of)} is before the latest recompute of segment "
+                f"'{version.segment.key}' version {version.number} (as of {iso_z(last)}); "
+                "membership history only moves forward: backtest a past date instead",
+                path="as_of",
+            )
+    return as_of
+
 
 # --- recompute ------------------------------------------------------------------
 
@@ -97,8 +147,8 @@ def recompute_version(
     """
     if user is not None:
         require(user, "recompute_segment")
-    as_of = as_utc(as_of) or timezone.now()
     if customer_ids is not None:
+        as_of = forward_as_of(versions=[version], as_of=as_of)
         results = _recompute_scoped(
             [version], customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
         )
@@ -108,6 +158,7 @@ def recompute_version(
     with transaction.atomic():
         without_jit()
         version = _locked([version])[0]
+        as_of = forward_as_of(versions=[version], as_of=as_of)  # under the version's lock
         return _recompute_locked(version, as_of=as_of, trigger=trigger, user=user)
 
 
@@ -399,8 +450,8 @@ def _recompute_in_order(
     are one transaction computing each total once (``_recompute_shared``);
     otherwise one transaction per version.
     """
-    as_of = as_utc(as_of) or timezone.now()
     versions = list(versions)
+    as_of = forward_as_of(versions=versions, as_of=as_of)  # all refused before any is written
     if customer_ids is not None:
         return _recompute_scoped(
             versions, customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
@@ -448,8 +499,6 @@ def recompute_with_dependents(
     its membership, so their own membership is brought up to date in the same
     dependency order (each in its own transaction).
     """
-    as_of = as_utc(as_of) or timezone.now()
-    results = [recompute_version(version=version, as_of=as_of, trigger=trigger, user=user)]
     key = version.segment.key
     actives = [v for v in selectors.active_versions() if v.pk != version.pk]
     edges = {v.segment.key: selectors.version_edges(v) for v in actives}
@@ -459,6 +508,8 @@ def recompute_with_dependents(
         frontier = {k for k, deps in edges.items() if deps & frontier} - affected - {key}
         affected |= frontier
     dependents = [v for v in actives if v.segment.key in affected]
+    as_of = forward_as_of(versions=[version, *dependents], as_of=as_of)
+    results = [recompute_version(version=version, as_of=as_of, trigger=trigger, user=user)]
     results += _recompute_in_order(dependents, as_of=as_of, trigger=trigger)
     return results
 
@@ -509,9 +560,10 @@ def recompute_for_customers(
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return []
+    versions = selectors.active_versions_affected_by(source)
     return _recompute_scoped(
-        selectors.active_versions_affected_by(source),
+        versions,
         customer_ids=ids,
-        as_of=timezone.now(),
+        as_of=forward_as_of(versions=versions, as_of=None),
         trigger=RecomputeTrigger.DATA_CHANGE,
     )

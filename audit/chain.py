@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .anchor import Anchor, read_anchor
+from .anchor import Anchor, load_anchor
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -153,9 +153,12 @@ def verify_audit_chain() -> AuditVerification:
     """Walk the chain in id order, then compare its head and length with the anchor.
 
     Names the first event that was altered or follows a gap; or that the newest
-    events or the whole log are missing against the anchor.
+    events or the whole log are missing against the anchor; or that the anchor
+    is unreadable, from another database, or missing while the table holds
+    events (an empty table without an anchor is a first run: intact, 0 events).
     """
-    anchor = read_anchor()
+    state = load_anchor()
+    anchor = state.anchor
     prev_hash = GENESIS_HASH
     count = 0
     keyed_seen = False
@@ -197,5 +200,13 @@ def verify_audit_chain() -> AuditVerification:
                 f"anchor records {anchor.count} events up to event {anchor.head_id}"
             )
         return AuditVerification(False, count, None, problem, anchor)
+    if state.problem:  # the chain itself holds; the anchor cannot vouch for it
+        return AuditVerification(False, count, None, state.problem)
+    if anchor is None and count:
+        problem = (
+            f"the anchor {state.path} is missing: the table's {count} events cannot be "
+            "checked against it (restore the anchor from its backup)"
+        )
+        return AuditVerification(False, count, None, problem)
     lag = count - (anchor.count if anchor else 0)
     return AuditVerification(True, count, anchor=anchor, anchor_lag=lag)

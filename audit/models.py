@@ -80,3 +80,18 @@ class AuditEvent(models.Model):
     def object(self) -> str:
         """The object as ``type:id``, as the ``?object=`` filter takes it (docs/governance.md)."""
         return f"{self.object_type}:{self.object_id}"
+
+
+class AuditDatabase(models.Model):
+    """This database's identity for the audit anchor (``audit.anchor``).
+
+    A random identifier made once per database (by migration, or at the first
+    anchor if the row is missing), so the anchor file belongs to the database
+    itself, not to the host name or port it was reached through.
+    """
+
+    database_id = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.database_id

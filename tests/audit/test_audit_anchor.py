@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from audit.anchor import anchor_path, read_anchor
+from audit.anchor import _mac, anchor_path, read_anchor
 from audit.chain import GENESIS_HASH, event_digest
 from audit.models import AuditEvent
 from audit.services import record_event
@@ -160,3 +160,63 @@ def test_legacy_unkeyed_events_verify_up_to_the_keyed_cut_over():
     )
     code, out, _ = verify()
     assert code == 1 and str(forged.pk) in out and "without the key" in out
+
+
+# --- the anchor itself: missing, unreadable, foreign, and named by the database ---
+
+
+def test_an_empty_log_without_an_anchor_is_a_first_run():
+    assert verify() == (0, "audit log intact: 0 events\n", "")
+
+
+def test_a_missing_anchor_fails_verification():
+    events(3)
+    anchor_path().unlink()
+    code, out, _ = verify()
+    assert code == 1
+    assert out.count("\n") == 1 and "anchor" in out and "is missing" in out and "3 events" in out
+
+
+def test_an_unreadable_anchor_fails_verification():
+    events(1)
+    path = anchor_path()
+    path.unlink()
+    path.mkdir()  # there, but not a file anyone can read
+    code, out, _ = verify()
+    assert code == 1 and "cannot be read" in out
+
+
+def test_an_anchor_from_another_database_fails_verification():
+    events(2)
+    path = anchor_path()
+    lines = []
+    for line in path.read_text().splitlines():
+        item = json.loads(line)
+        item["database"] = "0" * 32
+        item["mac"] = _mac(
+            item["count"], item["head_id"], item["head_hash"], item["keyed_from"], "0" * 32
+        )
+        lines.append(json.dumps(item))
+    path.write_text("\n".join(lines) + "\n")
+    code, out, _ = verify()
+    assert code == 1 and "belongs to another database" in out
+
+
+def test_the_anchor_does_not_depend_on_how_the_host_is_spelled(monkeypatch):
+    from django.db import connection
+
+    rows = events(3)
+    for host in ("localhost", "127.0.0.1"):
+        monkeypatch.setitem(connection.settings_dict, "HOST", host)
+        assert read_anchor().count == 3
+    tamper("DELETE FROM governance_auditevent WHERE id = %s", [rows[-1].pk])
+    code, out, _ = verify()
+    assert code == 1 and "newest events are missing" in out
+
+
+def test_health_fails_when_the_anchor_is_missing(client):
+    events(1)
+    assert client.get("/health/?format=json").status_code == 200
+    anchor_path().unlink()
+    response = client.get("/health/?format=json")
+    assert response.status_code == 500

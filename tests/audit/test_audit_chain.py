@@ -8,10 +8,11 @@ from .support import tamper
 pytestmark = pytest.mark.django_db
 
 
-def test_chain_of_untouched_events_verifies(make_user):
+def test_chain_of_untouched_events_verifies(make_user, django_capture_on_commit_callbacks):
     actor = make_user("admin")
-    for i in range(3):
-        record_event(actor=actor, action="test.event", object_type="thing", object_id=i)
+    with django_capture_on_commit_callbacks(execute=True):  # the anchor is written on commit
+        for i in range(3):
+            record_event(actor=actor, action="test.event", object_type="thing", object_id=i)
     result = verify_audit_chain()
     assert result.intact and result.count == 3
 

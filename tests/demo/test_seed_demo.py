@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from accounts.models import Territory, User
 from audit.chain import verify_audit_chain
 from audit.models import AuditEvent
+from audit.services import record_event
 from content.models import ContentAsset, ContentMapping
 from customers.models import (
     Account,
@@ -553,8 +554,11 @@ def test_mappings_are_approved_and_one_waits_for_compliance():
         assert mapping.decided_by_id != mapping.proposed_by_id
 
 
-def test_the_audit_chain_is_intact_after_seeding():
+def test_the_audit_chain_is_intact_after_seeding(django_capture_on_commit_callbacks):
     seed_today()
+    # The test's transaction never commits: anchor the chain as the next committed change would.
+    with django_capture_on_commit_callbacks(execute=True):
+        record_event(actor=None, action="test.anchor", object_type="test", object_id="x")
     activated = AuditEvent.objects.filter(action="segment.activated").count()
     assert activated == SegmentVersion.objects.filter(state="active").count()
     assert not AuditEvent.objects.filter(action="signature.failed").exists()

@@ -73,20 +73,27 @@ def latest_run_as_of(version: SegmentVersion) -> datetime | None:
     return RecomputeRun.objects.filter(version_id=version.pk).aggregate(m=Max("as_of"))["m"]
 
 
-def forward_as_of(*, versions: Iterable[SegmentVersion], as_of: datetime | None) -> datetime:
+def forward_as_of(
+    *, versions: Iterable[SegmentVersion], as_of: datetime | None, refuse: bool = True
+) -> datetime:
     """The as_of a recompute of ``versions`` runs at: membership history only moves forward.
 
     A given ``as_of`` more than one day ahead of now, or before the as_of of a
     version's latest run, is refused (ValidationFailed naming ``as_of``): such a
     recompute would rewrite the past (a past date is a backtest,
     ``backtest.backtest_version``). Without one: now, or the latest run's as_of
-    when a run was dated ahead of now. Every recompute entry point (API, page,
-    command, tasks) goes through here.
+    when a run was dated ahead of now. ``refuse=False`` (the workers' scheduled
+    and automatic runs, which pick "now" themselves) moves an as_of before the
+    latest run forward to it instead of refusing. Every recompute entry point
+    (API, page, command, tasks) goes through here.
     """
+    versions = list(versions)
     latest = [m for m in (latest_run_as_of(v) for v in versions) if m is not None]
     if as_of is None:
         return max([timezone.now(), *latest])
     as_of = check_not_ahead(as_of=as_of)
+    if not refuse:
+        return max([as_of, *latest])
     for version, last in ((v, latest_run_as_of(v)) for v in versions):
         if last is not None and as_of < last:
             raise ValidationFailed(
@@ -96,6 +103,11 @@ def forward_as_of(*, versions: Iterable[SegmentVersion], as_of: datetime | None)
                 path="as_of",
             )
     return as_of
+
+
+def _asked(trigger: str) -> bool:
+    """Whether someone asked for this as_of (refused if backwards) rather than a worker's clock."""
+    return trigger == RecomputeTrigger.MANUAL
 
 
 # --- recompute ------------------------------------------------------------------
@@ -148,7 +160,7 @@ def recompute_version(
     if user is not None:
         require(user, "recompute_segment")
     if customer_ids is not None:
-        as_of = forward_as_of(versions=[version], as_of=as_of)
+        as_of = forward_as_of(versions=[version], as_of=as_of, refuse=_asked(trigger))
         results = _recompute_scoped(
             [version], customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
         )
@@ -158,7 +170,8 @@ def recompute_version(
     with transaction.atomic():
         without_jit()
         version = _locked([version])[0]
-        as_of = forward_as_of(versions=[version], as_of=as_of)  # under the version's lock
+        # Under the version's lock.
+        as_of = forward_as_of(versions=[version], as_of=as_of, refuse=_asked(trigger))
         return _recompute_locked(version, as_of=as_of, trigger=trigger, user=user)
 
 
@@ -451,7 +464,8 @@ def _recompute_in_order(
     otherwise one transaction per version.
     """
     versions = list(versions)
-    as_of = forward_as_of(versions=versions, as_of=as_of)  # all refused before any is written
+    # All refused before any is written.
+    as_of = forward_as_of(versions=versions, as_of=as_of, refuse=_asked(trigger))
     if customer_ids is not None:
         return _recompute_scoped(
             versions, customer_ids=customer_ids, as_of=as_of, trigger=trigger, user=user
@@ -508,7 +522,7 @@ def recompute_with_dependents(
         frontier = {k for k, deps in edges.items() if deps & frontier} - affected - {key}
         affected |= frontier
     dependents = [v for v in actives if v.segment.key in affected]
-    as_of = forward_as_of(versions=[version, *dependents], as_of=as_of)
+    as_of = forward_as_of(versions=[version, *dependents], as_of=as_of, refuse=_asked(trigger))
     results = [recompute_version(version=version, as_of=as_of, trigger=trigger, user=user)]
     results += _recompute_in_order(dependents, as_of=as_of, trigger=trigger)
     return results

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from audit.models import AuditEvent
 from core.errors import ValidationFailed
@@ -135,3 +136,11 @@ def test_ascending_daily_history_still_works(segment):
     start = RecomputeRun.objects.get().as_of
     for day in range(1, 4):
         services.recompute_version(version=segment, as_of=start + day * dt.timedelta(hours=6))
+
+
+def test_a_scheduled_run_behind_a_run_dated_ahead_moves_forward_instead_of_failing(segment):
+    ahead = timezone.now() + dt.timedelta(hours=6)
+    CustomerFactory(decile=8)
+    services.recompute_version(version=segment, as_of=ahead)
+    result = tasks.recompute_version_task(segment.pk, timezone.now().isoformat(), "schedule")
+    assert parse_datetime(result["as_of"]) >= ahead

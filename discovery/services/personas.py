@@ -8,6 +8,7 @@ measured by evaluating the rule with the segment engine.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
@@ -145,7 +146,7 @@ def _literal_phrase(table: FeatureTable, design: Design, lit: Literal) -> tuple[
         path = design.cat_paths[lit.col]
         levels = design.cat_levels[lit.col]
         chosen = sorted(levels[i] for i in lit.levels)
-        if "" in chosen or not chosen or len(chosen) > 2:
+        if "" in chosen or not chosen or len(chosen) > 3:
             return None
         if path == "specialty":
             nouns = [SPECIALTY_NOUNS.get(v, f"{v.replace('_', ' ')} HCPs") for v in chosen]
@@ -198,6 +199,12 @@ def _profile_phrase(table: FeatureTable, diff, used: set[str]) -> tuple[str, str
         return "activity", f"{'High' if diff.smd > 0 else 'Low'} {short}"
     if diff.feature == "decile" and "decile" not in used:
         return "qualifier", f"{'higher' if diff.smd > 0 else 'lower'} decile"
+    if spec.kind == "onehot" and diff.smd > 0 and diff.inside_mean >= 0.5:
+        if spec.path == "specialty":
+            return "noun", f"mostly {SPECIALTY_NOUNS.get(spec.value, str(spec.value))}"
+        if spec.path not in used:
+            value = str(spec.value).replace("_", " ")
+            return "qualifier", f"mostly {label_of(spec.path).lower()} {value}"
     return None
 
 
@@ -215,15 +222,24 @@ def persona_label(
     phrases = _rule_phrases(table, design, paths)
     used = {w.split(" ", 1)[-1] for slot, w in phrases if slot == "activity"}
     used |= {"decile"} if any("decile" in w for _, w in phrases) else set()
+    # Fields the rule speaks of anywhere: the profile never adds a word about them.
+    used |= {
+        design.cat_paths[lit.col] if lit.is_cat else design.specs[lit.col].path
+        for path in paths
+        for lit in path
+    }
     wanted = (0 if len(phrases) >= 2 else 2 - len(phrases)) + extra
     for diff in differences:
         if wanted <= 0:
             break
         phrase = _profile_phrase(table, diff, used)
-        if phrase is not None and phrase not in phrases:
-            phrases.append(phrase)
-            used.add(phrase[1].split(" ", 1)[-1])
-            wanted -= 1
+        if phrase is None or phrase in phrases:
+            continue
+        if phrase[0] == "noun" and any(slot == "noun" for slot, _ in phrases):
+            continue
+        phrases.append(phrase)
+        used |= {phrase[1].split(" ", 1)[-1], table.spec_for(diff.feature).path}
+        wanted -= 1
     nouns = [w for slot, w in phrases if slot == "noun"]
     activities = [w for slot, w in phrases if slot == "activity"][:2]
     qualifiers = [w for slot, w in phrases if slot == "qualifier"]
@@ -245,9 +261,23 @@ PERSONA_WINDOWS = (90, 365)
 PERSONA_MONTHS = (12,)
 
 
+# Where a customer practises is not who they are: personas are found and described without
+# the geography fields (else they come out as lists of states).
+GEOGRAPHY = frozenset({"state", "territory", "account.state", "account.territory"})
+
+
+def without_geography(table: FeatureTable) -> FeatureTable:
+    """The table without the GEOGRAPHY categories (the rules personas learn from)."""
+    return dataclasses.replace(
+        table,
+        categories={k: v for k, v in table.categories.items() if k not in GEOGRAPHY},
+        category_values={k: v for k, v in table.category_values.items() if k not in GEOGRAPHY},
+    )
+
+
 def persona_frame(table: FeatureTable, families: tuple[str, ...]) -> pd.DataFrame:
     """The features personas are clustered and profiled on (see PERSONA_WINDOWS)."""
-    frame = table.onehot(families=families)
+    frame = without_geography(table).onehot(families=families)
     keep = []
     for name in frame.columns:
         spec = table.spec_for(name)
@@ -300,7 +330,7 @@ def find_personas(
 
     # One design for every persona; each rule learns from its persona and (in large
     # populations) a weighted sample of the rest.
-    design = design_from_table(table)
+    design = design_from_table(without_geography(table))
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     sizes = scaled_counts(np.bincount(clustering.labels, minlength=clustering.k), size)
     within = customers if sampled else None

@@ -40,6 +40,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from customers.importing import layouts as L  # noqa: E402
 from customers.importing.source_writers import shipped_mapping  # noqa: E402
@@ -146,15 +147,38 @@ def write_partd(path: Path, rows: int, individuals: int, seed: int = 11) -> None
                     break
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time so far of this process (all threads) and of its PostgreSQL backend.
+
+    Wall time on a shared machine says more about the neighbours than about the
+    import; CPU time does not depend on them.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    client = usage.ru_utime + usage.ru_stime
+    server = 0.0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass  # the database runs elsewhere
+    return client, server
+
+
 def timed_import(kind: str, path: Path, **options) -> None:
     start = time.perf_counter()
+    client, server = cpu_seconds()
     result = import_file(kind=kind, file=path, file_name=path.name, options=options)
     seconds = time.perf_counter() - start
+    client, server = (a - b for a, b in zip(cpu_seconds(), (client, server), strict=True))
     print(
         f"{kind} {path.name}: {result.rows} rows in {seconds:.1f} s "
         f"({result.rows / seconds:,.0f} rows/s): {result.created} created, "
         f"{result.updated} updated, {result.unchanged} unchanged, {result.skipped} skipped; "
-        f"peak RSS {peak_mb():.0f} MB",
+        f"peak RSS {peak_mb():.0f} MB; CPU {client:.0f} s here + {server:.0f} s in PostgreSQL",
         flush=True,
     )
 

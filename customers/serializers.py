@@ -32,6 +32,9 @@ class CustomerSerializer(ModelOutSerializer):
             "decile",
             "email_opt_out",
             "attributes",
+            "taxonomy_code",
+            "active",
+            "deactivated_on",
             "updated_at",
         ]
         read_only_fields = fields

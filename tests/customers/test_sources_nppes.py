@@ -119,3 +119,11 @@ def test_the_command_imports_nppes(tmp_path, capsys):
     call_command("import_data", "--kind", "nppes", str(nppes(tmp_path, [pf.individual(A)])))
     assert "1 created" in capsys.readouterr().out
     assert Customer.objects.filter(npi=A).exists()
+
+
+def test_the_customer_api_shows_whether_an_npi_is_active(tmp_path, client_for):
+    import_file(kind="nppes", file=nppes(tmp_path, [pf.individual(A, deactivated="03/01/2024")]))
+    body = client_for("brand").get(f"/api/v1/customers/?npi={A}").json()
+    (customer,) = body["results"]
+    assert (customer["active"], customer["deactivated_on"]) == (False, "2024-03-01")
+    assert customer["taxonomy_code"] == "207RC0000X"

@@ -429,6 +429,97 @@ class InteractionRecency(models.Model):
         return f"{self.customer_id} {self.facet or 'any'} latest {self.last_1}"
 
 
+class Coverage(models.Model):
+    """A payer's formulary status and covered lives for one product from a date on.
+
+    The row in force at a time is the latest with ``effective_from`` on or
+    before it (docs/rules.md, "Coverage conditions"). Natural key: (account,
+    product, effective_from); the ``coverage`` import upserts on it.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="coverage")
+    product = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=FormularyStatus.choices)
+    lives = models.PositiveIntegerField()
+    effective_from = models.DateField()
+
+    class Meta:
+        ordering = ["account", "product", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "account", "effective_from"], name="unique_coverage_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.product} {self.status} from {self.effective_from}"
+
+
+class ReferralNetwork(models.Model):
+    """One imported referral period (the shared-patient layout's ``period_end``)."""
+
+    period_end = models.DateField(unique=True)
+    pairs = models.PositiveIntegerField(default=0)
+    customers = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_end"]
+
+    def __str__(self) -> str:
+        return f"referral network ending {self.period_end}"
+
+
+class Referral(models.Model):
+    """One directed pair of a period (``npi_1`` -> ``npi_2``), kept as imported.
+
+    NPIs are kept as text: a pair naming an NPI that is not a customer is kept
+    but counts in no influence field (docs/imports.md, "referrals").
+    """
+
+    network = models.ForeignKey(ReferralNetwork, on_delete=models.CASCADE, related_name="pairs_set")
+    npi_1 = models.CharField(max_length=10)
+    npi_2 = models.CharField(max_length=10)
+    pair_count = models.PositiveIntegerField()
+    bene_count = models.PositiveIntegerField()
+    same_day_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "npi_1", "npi_2"], name="unique_referral"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.npi_1} -> {self.npi_2}"
+
+
+class Influence(models.Model):
+    """A customer's influence fields in one referral period, computed at import.
+
+    A customer in no pair of the period has no row (every field missing).
+    ``pagerank_pct_in_specialty`` is NULL when the specialty is missing.
+    """
+
+    network = models.ForeignKey(ReferralNetwork, on_delete=models.CASCADE, related_name="scores")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="influence", db_index=False
+    )
+    referrals_in = models.PositiveIntegerField()
+    referrals_out = models.PositiveIntegerField()
+    pagerank = models.FloatField()
+    pagerank_pct = models.PositiveSmallIntegerField()
+    pagerank_pct_in_specialty = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "network"], name="unique_influence"),
+        ]
+        indexes = [models.Index(fields=["network", "pagerank_pct"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.network_id}: {self.pagerank_pct}"
+
+
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts"
     CUSTOMERS = "customers"

@@ -27,7 +27,7 @@ from .importing.registry import registered, registered_kinds
 from .importing.source_writers import run_source
 from .importing.sources import SOURCE_KINDS, check_options, open_source
 from .models import ImportRun, ImportState
-from .signals import announce_customers_changed
+from .signals import announce_accounts_changed, announce_customers_changed
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,8 @@ def _notify(outcome: Outcome, *, source: str) -> None:
     """Announce which customers changed, so only their memberships recompute.
 
     A public file's import announces them page by page (millions after an
-    NPPES import), so memory stays flat.
+    NPPES import), so memory stays flat. An accounts import also announces the
+    accounts (an account without customers may enter or leave an account segment).
     """
     pages = getattr(outcome, "changed_pages", None)
     if pages is not None:
@@ -305,3 +306,5 @@ def _notify(outcome: Outcome, *, source: str) -> None:
             announce_customers_changed(customer_ids=ids, source=source)
         return
     announce_customers_changed(customer_ids=outcome.customer_ids, source=source)
+    if source == "import:accounts" and (outcome.created or outcome.updated):
+        announce_accounts_changed(source=source)

@@ -23,3 +23,14 @@ def announce_customers_changed(*, customer_ids: Iterable[int], source: str) -> N
     ids = sorted({int(i) for i in customer_ids})
     if ids:
         customers_changed.send(sender=announce_customers_changed, customer_ids=ids, source=source)
+
+
+# kwargs: source (str). Sent inside the transaction that changed account data no
+# customer id stands for (coverage rows, accounts without customers): the floors
+# above recompute what reads accounts.
+accounts_changed = Signal()
+
+
+def announce_accounts_changed(*, source: str) -> None:
+    """Send ``accounts_changed`` (inside the data change's transaction)."""
+    accounts_changed.send(sender=announce_accounts_changed, source=source)

@@ -32,6 +32,8 @@ from core.time import parse_moment
 from . import selectors, services
 from .rules import field_catalog
 from .serializers import (
+    AccountHistoryOut,
+    AccountMemberOut,
     BacktestIn,
     HistoryOut,
     MemberOut,
@@ -57,7 +59,12 @@ class FieldCatalogView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        items = [spec.as_dict() for spec in field_catalog()]
+        unit = request.query_params.get("unit") or "customer"
+        if unit not in ("customer", "account"):
+            raise ValidationFailed(
+                f"unknown unit '{unit}' (expected customer, account)", path="unit"
+            )
+        items = [spec.as_dict() for spec in field_catalog(unit)]
         paginator = self.Pagination()
         page = paginator.paginate_queryset(items, request, view=self)
         return paginator.get_paginated_response(page)
@@ -117,6 +124,8 @@ class PreviewView(APIView):
             exit_rule=data.get("exit_rule"),
             as_of=data.get("as_of"),
             parent=data.get("parent"),
+            unit=data.get("unit") or "customer",
+            rollup=data.get("rollup"),
         )
         return Response(preview.as_dict())
 
@@ -195,13 +204,29 @@ class MembersView(PaginatedView, APIView):
         segment = selectors.segment_get(key=key)
         version = _version_param(request, segment)
         territory = request.query_params.get("territory") or None
-        members = selectors.members_of(version=version, territory=territory)
         fmt = request.query_params.get("format")
-        if fmt == "csv":
-            return self._csv(members, f"{segment.key}-v{version.number}-members.csv")
-        if fmt not in (None, "", "json", "api"):
+        if fmt not in (None, "", "json", "api", "csv"):
             raise ValidationFailed(f"unknown format '{fmt}' (expected csv or json)", path="format")
+        filename = f"{segment.key}-v{version.number}-members.csv"
+        if segment.unit == "account":
+            accounts = selectors.account_members_of(version=version, territory=territory)
+            if fmt == "csv":
+                return self._account_csv(accounts, filename)
+            return paginated(request, self, accounts, AccountMemberOut)
+        members = selectors.members_of(version=version, territory=territory)
+        if fmt == "csv":
+            return self._csv(members, filename)
         return paginated(request, self, members, MemberOut)
+
+    def _account_csv(self, members, filename: str) -> StreamingHttpResponse:
+        entered = AccountMemberOut().fields["entered_at"]
+        rows = (
+            [account_id, entered.to_representation(entered_at)]
+            for account_id, entered_at in members.values_list(
+                "account_id", "entered_as_of"
+            ).iterator(chunk_size=5000)
+        )
+        return csv_response(header=["account_id", "entered_at"], rows=rows, filename=filename)
 
     def _csv(self, members, filename: str) -> StreamingHttpResponse:
         entered = MemberOut().fields["entered_at"]
@@ -233,6 +258,14 @@ class HistoryView(PaginatedView, APIView):
         version = selectors.version_get(segment=segment, number=number) if number else None
         raw_since = request.query_params.get("since")
         since = parse_moment(raw_since, path="since") if raw_since else None
+        if segment.unit == "account":
+            rows = selectors.account_history_of(
+                segment=segment,
+                version=version,
+                account_id=request.query_params.get("account_id") or None,
+                since=since,
+            )
+            return paginated(request, self, rows, AccountHistoryOut)
         history = selectors.history_of(
             segment=segment,
             version=version,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from customers.models import Customer
+from customers.models import Account, Customer
 
 
 class VersionState(models.TextChoices):
@@ -28,8 +28,23 @@ class Purpose(models.TextChoices):
     MARKET_ACCESS = "market_access"
 
 
+class Unit(models.TextChoices):
+    """What a segment's members are (docs/rules.md, "Account segments"); fixed at creation."""
+
+    CUSTOMER = "customer"
+    ACCOUNT = "account"
+
+
+class Rollup(models.TextChoices):
+    """Which customers an account segment's rules count as the account's own."""
+
+    DIRECT = "direct"
+    HIERARCHY = "hierarchy"
+
+
 class Segment(models.Model):
     key = models.CharField(max_length=64, unique=True)
+    unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.CUSTOMER)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -58,6 +73,8 @@ class SegmentVersion(models.Model):
     )
     entry_rule = models.JSONField()
     exit_rule = models.JSONField(null=True, blank=True)
+    # Account segments only: "hierarchy" also counts the customers of every account below.
+    rollup = models.CharField(max_length=16, choices=Rollup.choices, default=Rollup.DIRECT)
     content_hash = models.CharField(max_length=64)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_versions"
@@ -113,7 +130,27 @@ _NO_CONSTRAINT = {"db_constraint": False, "db_index": False}
 _VIEW = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False}
 
 
-class MembershipSpell(models.Model):
+class _Spell(models.Model):
+    """When a stay began and ended, and which runs recorded it (both units' spells)."""
+
+    entered_as_of = models.DateTimeField()
+    entered_recorded_at = models.DateTimeField()
+    # Runs are deleted only with their version, whose spells go with it: no
+    # cascade (and no index) from the run.
+    entered_run = models.ForeignKey(
+        "RecomputeRun", null=True, on_delete=models.DO_NOTHING, related_name="+", **_NO_CONSTRAINT
+    )
+    exited_as_of = models.DateTimeField(null=True)
+    exited_recorded_at = models.DateTimeField(null=True)
+    exited_run = models.ForeignKey(
+        "RecomputeRun", null=True, on_delete=models.DO_NOTHING, related_name="+", **_NO_CONSTRAINT
+    )
+
+    class Meta:
+        abstract = True
+
+
+class MembershipSpell(_Spell):
     """One stay of a customer in a version: entered by a run, exited by a later one (or current).
 
     One row per member instead of a membership row plus a history row, so a
@@ -138,18 +175,6 @@ class MembershipSpell(models.Model):
         related_name="membership_spells",
         db_constraint=False,
     )
-    entered_as_of = models.DateTimeField()
-    entered_recorded_at = models.DateTimeField()
-    # Runs are deleted only with their version, whose spells go with it: no
-    # cascade (and no index) from the run.
-    entered_run = models.ForeignKey(
-        "RecomputeRun", null=True, on_delete=models.DO_NOTHING, related_name="+", **_NO_CONSTRAINT
-    )
-    exited_as_of = models.DateTimeField(null=True)
-    exited_recorded_at = models.DateTimeField(null=True)
-    exited_run = models.ForeignKey(
-        "RecomputeRun", null=True, on_delete=models.DO_NOTHING, related_name="+", **_NO_CONSTRAINT
-    )
 
     class Meta:
         constraints = [
@@ -165,6 +190,37 @@ class MembershipSpell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.version_id} from {self.entered_as_of}"
+
+
+class AccountMembershipSpell(_Spell):
+    """One stay of an account in a version of an account segment (as MembershipSpell).
+
+    A separate table, so the customer path's table, keys and plans stay as
+    they are; the engine writes both through one code path (``segmentation.units``).
+    """
+
+    version = models.ForeignKey(
+        SegmentVersion, on_delete=models.CASCADE, related_name="account_spells", **_NO_CONSTRAINT
+    )
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="membership_spells",
+        db_constraint=False,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "account"],
+                condition=models.Q(exited_as_of__isnull=True),
+                name="one_open_account_spell",
+            ),
+        ]
+        indexes = [models.Index(fields=["version", "entered_as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.version_id} from {self.entered_as_of}"
 
 
 class Membership(models.Model):

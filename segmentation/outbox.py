@@ -56,6 +56,13 @@ def record_recompute_request(
     return pks
 
 
+def record_account_recompute_request(*, source: str, send: Callable[[int], None]) -> int:
+    """A request without customer ids: the account segments its source affects, in full."""
+    pk = RecomputeRequest.objects.create(customer_ids=[], source=source[:64]).pk
+    transaction.on_commit(lambda: _dispatch_after_commit(pks=[pk], send=send))
+    return pk
+
+
 def _dispatch_after_commit(*, pks: list[int], send: Callable[[int], None]) -> None:
     # The change has committed: nothing here may fail the request that made it.
     try:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from customers.signals import customers_changed
+from customers.signals import accounts_changed, customers_changed
 
-from .outbox import INCREMENTAL_CHUNK, record_recompute_request
+from .outbox import INCREMENTAL_CHUNK, record_account_recompute_request, record_recompute_request
 from .tasks import send_recompute_request
 
 __all__ = ["INCREMENTAL_CHUNK", "queue_incremental_recompute"]
@@ -27,3 +27,9 @@ def queue_incremental_recompute(
     record_recompute_request(
         customer_ids=list(customer_ids), source=source, send=send_recompute_request
     )
+
+
+@receiver(accounts_changed, dispatch_uid="segmentation.queue_account_recompute")
+def queue_account_recompute(sender, *, source: str = "", **kwargs) -> None:
+    """Record a recompute of the active segments reading accounts (no customer ids)."""
+    record_account_recompute_request(source=source, send=send_recompute_request)

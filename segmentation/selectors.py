@@ -14,7 +14,14 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from core.errors import NotFound
 
-from .models import Membership, MembershipChange, Segment, SegmentVersion, VersionState
+from .models import (
+    AccountMembershipSpell,
+    Membership,
+    MembershipChange,
+    Segment,
+    SegmentVersion,
+    VersionState,
+)
 from .rules import get_field, referenced_segments
 
 
@@ -210,6 +217,8 @@ def _walk_conditions(rule: Any) -> Iterator[dict]:
             yield from _walk_conditions(rule["not"])
         else:
             yield rule
+            if "members" in rule:  # an account rule's nested customer rule
+                yield from _walk_conditions(rule["members"])
 
 
 def rule_field_paths(rule: Any) -> list[str]:
@@ -269,21 +278,48 @@ CONDITIONS_FED_BY = {
     "interactions": frozenset({"event"}),
     "rx": frozenset({"rx"}),
     "accounts": frozenset({"account"}),
+    "coverage": frozenset({"coverage"}),
+    "referrals": frozenset({"influence"}),
 }
 
 
-def rule_condition_kinds(rule: Any) -> set[str]:
-    """Kinds of data a rule reads: event, rx, customer, account, attr (references not included)."""
+def rule_condition_kinds(rule: Any, unit: str = "customer") -> set[str]:
+    """Kinds of data a rule reads: event, rx, customer, account, attr, influence,
+    coverage (references not included).
+
+    An account segment's own and ``parent.`` fields read accounts; its
+    ``members`` read the customers' affiliations and, through the hierarchy,
+    the accounts; its event and rx rollups read the affiliations too.
+    """
     kinds: set[str] = set()
+    if unit == "account":
+        kinds.add("account")  # the parent chain and the members' affiliations
+    nested = _nested_conditions(rule) if unit == "account" else set()
     for cond in _walk_conditions(rule):
         if "event" in cond:
             kinds.add("event")
         elif "rx" in cond:
             kinds.add("rx")
+        elif "coverage" in cond:
+            kinds.add("coverage")
+        elif "members" in cond:
+            kinds.add("customer")
         elif "field" in cond:
+            if unit == "account" and id(cond) not in nested:
+                kinds.add("account")
+                continue
             spec = get_field(cond["field"]) if isinstance(cond["field"], str) else None
             kinds.add(spec.scope if spec is not None else "customer")
     return kinds
+
+
+def _nested_conditions(rule: Any) -> set[int]:
+    """ids of the condition nodes inside an account rule's ``members`` rules."""
+    found: set[int] = set()
+    for cond in _walk_conditions(rule):
+        if "members" in cond:
+            found.update(id(c) for c in _walk_conditions(cond["members"]))
+    return found
 
 
 def active_versions_affected_by(source: str | None) -> list[SegmentVersion]:
@@ -302,7 +338,11 @@ def active_versions_affected_by(source: str | None) -> list[SegmentVersion]:
     direct = {
         k
         for k, v in by_key.items()
-        if (rule_condition_kinds(v.entry_rule) | rule_condition_kinds(v.exit_rule)) & fed
+        if (
+            rule_condition_kinds(v.entry_rule, v.segment.unit)
+            | rule_condition_kinds(v.exit_rule, v.segment.unit)
+        )
+        & fed
     }
     return _with_dependents(by_key, direct)
 
@@ -336,3 +376,49 @@ def history_of(
     if since is not None:
         qs = qs.filter(as_of__gte=since)
     return qs.order_by("recorded_at", "id")
+
+
+def account_members_of(
+    *, version: SegmentVersion, territory: str | None = None
+) -> QuerySet[AccountMembershipSpell]:
+    """Current members of an account segment's version by account id, optionally in a territory."""
+    qs = AccountMembershipSpell.objects.filter(
+        version=version, exited_as_of__isnull=True
+    ).select_related("account")
+    if territory:
+        qs = qs.filter(account__territory_id=territory)
+    return qs.order_by("account_id")
+
+
+def account_history_of(
+    *,
+    segment: Segment,
+    version: SegmentVersion | None = None,
+    account_id: str | None = None,
+    since: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Entries and exits of an account segment's versions, oldest first (from the spells)."""
+    spells = AccountMembershipSpell.objects.filter(version__segment=segment)
+    if version is not None:
+        spells = spells.filter(version=version)
+    if account_id:
+        spells = spells.filter(account_id=account_id)
+    rows: list[dict[str, Any]] = []
+    fields = ("id", "account_id", "version__number")
+    for direction, prefix in (("entry", "entered"), ("exit", "exited")):
+        qs = spells.filter(**{f"{prefix}_run__isnull": False})
+        if since is not None:
+            qs = qs.filter(**{f"{prefix}_as_of__gte": since})
+        for row in qs.values(*fields, f"{prefix}_as_of", f"{prefix}_recorded_at"):
+            rows.append(
+                {
+                    "n": 2 * row["id"] + (direction == "exit"),
+                    "account_id": row["account_id"],
+                    "direction": direction,
+                    "as_of": row[f"{prefix}_as_of"],
+                    "recorded_at": row[f"{prefix}_recorded_at"],
+                    "version": row["version__number"],
+                }
+            )
+    rows.sort(key=lambda r: (r["recorded_at"], r["n"]))
+    return rows

@@ -53,6 +53,11 @@ class VersionOut(serializers.Serializer):
     last_recomputed_at = serializers.DateTimeField(allow_null=True)
     last_as_of = serializers.DateTimeField(allow_null=True)
     provenance = serializers.JSONField(allow_null=True)
+    # Account segments only (null for customer segments).
+    rollup = serializers.SerializerMethodField()
+
+    def get_rollup(self, obj: SegmentVersion) -> str | None:
+        return obj.rollup if obj.segment.unit == "account" else None
 
     def get_parent(self, obj: SegmentVersion) -> str | None:
         return obj.parent.key if obj.parent_id else None
@@ -68,6 +73,7 @@ class SegmentOut(serializers.Serializer):
     """Segment: key, active and latest version numbers, and every version."""
 
     key = serializers.CharField()
+    unit = serializers.CharField()
     active_version = serializers.SerializerMethodField()
     latest_version = serializers.SerializerMethodField()
     versions = serializers.SerializerMethodField()
@@ -92,6 +98,22 @@ class MemberOut(ModelOutSerializer):
     class Meta:
         model = Membership
         fields = ["npi", "entered_at"]
+
+
+class AccountMemberOut(serializers.Serializer):
+    """A current member of an account segment (an open account spell)."""
+
+    account_id = serializers.CharField()
+    entered_at = serializers.DateTimeField(source="entered_as_of")
+
+
+class AccountHistoryOut(serializers.Serializer):
+    account_id = serializers.CharField()
+    direction = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    time = serializers.DateTimeField(source="recorded_at")
+    recorded_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
 
 
 class HistoryOut(ModelOutSerializer):
@@ -125,17 +147,23 @@ class _DefinitionFields(serializers.Serializer):
 
 class SegmentCreateIn(_DefinitionFields):
     key = serializers.CharField()
+    unit = serializers.CharField(required=False, default="customer")
+    rollup = serializers.CharField(required=False, allow_null=True)
     # {"discovery": ID, "persona"?: INDEX}; checked by the registered resolver (provenance.py)
     provenance = serializers.JSONField(required=False, allow_null=True)
 
 
 class SegmentPatchIn(_DefinitionFields):
+    rollup = serializers.CharField(required=False)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("partial", True)
         super().__init__(*args, **kwargs)
 
 
 class PreviewIn(serializers.Serializer):
+    unit = serializers.CharField(required=False, default="customer")
+    rollup = serializers.CharField(required=False, allow_null=True)
     entry_rule = serializers.JSONField()
     exit_rule = serializers.JSONField(allow_null=True, required=False)
     parent = serializers.CharField(allow_null=True, required=False)

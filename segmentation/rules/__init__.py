@@ -69,6 +69,7 @@ Segment references
     ``segment_version_id(key)`` returning None makes the reference false.
 """
 
+from .accounts import account_filter
 from .catalog import (
     CMP_OPS,
     EVENT_KEYS,
@@ -77,6 +78,7 @@ from .catalog import (
     RX_METRICS,
     FieldSpec,
     field_catalog,
+    get_account_field,
     get_field,
     ops_for,
 )
@@ -85,6 +87,8 @@ from .fields import value_present
 from .validate import MAX_CONDITIONS, MAX_DEPTH, referenced_segments, validate_rule
 
 __all__ = [
+    "account_filter",
+    "get_account_field",
     "CMP_OPS",
     "EVENT_KEYS",
     "FIELD_OPS",

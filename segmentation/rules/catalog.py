@@ -34,6 +34,8 @@ FIELD_TYPES = (STRING, INTEGER, DECIMAL, BOOLEAN, DATE)
 
 ATTR_PREFIX = "attr."
 ACCOUNT_PREFIX = "account."
+INFLUENCE_PREFIX = "influence."
+PARENT_PREFIX = "parent."
 ATTR_KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -50,7 +52,9 @@ class FieldSpec:
     type: str
     allowed_values: tuple[str, ...] | None = None
     label: str = ""
-    scope: str = "customer"  # "customer" | "account" | "attr"
+    # "customer" | "account" | "attr" | "influence" in customer rules;
+    # "own" | "parent" in account rules (docs/rules.md, "Account segments").
+    scope: str = "customer"
     column: str = ""
     nullable: bool = False
 
@@ -122,7 +126,58 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     ),
 )
 
-STATIC_FIELDS: dict[str, FieldSpec] = {f.path: f for f in CUSTOMER_FIELDS + ACCOUNT_FIELDS}
+# A customer's influence in the latest referral period at or before as_of
+# (docs/rules.md, "Influence"); missing for a customer in no pair of it.
+INFLUENCE_FIELDS: tuple[FieldSpec, ...] = tuple(
+    FieldSpec(
+        path=INFLUENCE_PREFIX + name,
+        type=DECIMAL,
+        label=label,
+        scope="influence",
+        column=name,
+        nullable=True,
+    )
+    for name, label in (
+        ("referrals_in", "Referring customers (distinct)"),
+        ("referrals_out", "Customers referred to (distinct)"),
+        ("pagerank_pct", "PageRank percentile"),
+        ("pagerank_pct_in_specialty", "PageRank percentile in specialty"),
+    )
+)
+
+STATIC_FIELDS: dict[str, FieldSpec] = {
+    f.path: f for f in CUSTOMER_FIELDS + ACCOUNT_FIELDS + INFLUENCE_FIELDS
+}
+
+# The fields of an account segment's rules: the account's own (no prefix) and
+# its parent's (``parent.``), over Account's columns.
+ACCOUNT_OWN_FIELDS: tuple[FieldSpec, ...] = tuple(
+    FieldSpec(
+        path=spec.path[len(ACCOUNT_PREFIX) :],
+        type=spec.type,
+        allowed_values=spec.allowed_values,
+        label=spec.label,
+        scope="own",
+        column=spec.column,
+        nullable=spec.nullable,
+    )
+    for spec in ACCOUNT_FIELDS
+)
+ACCOUNT_PARENT_FIELDS: tuple[FieldSpec, ...] = tuple(
+    FieldSpec(
+        path=PARENT_PREFIX + spec.path,
+        type=spec.type,
+        allowed_values=spec.allowed_values,
+        label=f"Parent: {spec.label[0].lower()}{spec.label[1:]}",
+        scope="parent",
+        column=spec.column,
+        nullable=spec.nullable,
+    )
+    for spec in ACCOUNT_OWN_FIELDS
+)
+ACCOUNT_RULE_FIELDS: dict[str, FieldSpec] = {
+    f.path: f for f in ACCOUNT_OWN_FIELDS + ACCOUNT_PARENT_FIELDS
+}
 
 # Event condition keys and their vocabularies (None: any non-empty string).
 EVENT_KEYS: dict[str, tuple[str, ...] | None] = {
@@ -178,6 +233,11 @@ def attr_spec(key: str) -> FieldSpec:
     )
 
 
+def get_account_field(path: str) -> FieldSpec | None:
+    """The FieldSpec of an account segment's rule path (own or ``parent.``), or None."""
+    return ACCOUNT_RULE_FIELDS.get(path) if isinstance(path, str) else None
+
+
 def get_field(path: str) -> FieldSpec | None:
     """The FieldSpec for a rule path, or None when the path names no field.
 
@@ -196,12 +256,16 @@ def get_field(path: str) -> FieldSpec | None:
     return None
 
 
-def field_catalog() -> list[FieldSpec]:
-    """Every rule field: customer fields, ``account.`` fields, then one ``attr.`` per stored key.
+def field_catalog(unit: str = "customer") -> list[FieldSpec]:
+    """Every rule field: customer fields, ``account.`` fields, ``influence.`` fields,
+    then one ``attr.`` per stored key. For ``unit="account"``: the account's own
+    fields and its parent's.
 
     Attribute keys are read from the database (``SELECT DISTINCT key``), sorted.
     """
+    if unit == "account":
+        return [*ACCOUNT_OWN_FIELDS, *ACCOUNT_PARENT_FIELDS]
 
     keys = CustomerAttribute.objects.order_by("key").values_list("key", flat=True).distinct()
     attrs = [attr_spec(k) for k in keys if ATTR_KEY_RE.match(k)]
-    return [*CUSTOMER_FIELDS, *ACCOUNT_FIELDS, *attrs]
+    return [*CUSTOMER_FIELDS, *ACCOUNT_FIELDS, *INFLUENCE_FIELDS, *attrs]

@@ -43,12 +43,19 @@ from django.db.models import (
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from core.time import as_utc
-from customers.models import Customer, Interaction, RxYear, rx_annual_column, rx_month_column
-from segmentation.models import Membership
+from customers.models import (
+    Customer,
+    Interaction,
+    ReferralNetwork,
+    RxYear,
+    rx_annual_column,
+    rx_month_column,
+)
+from segmentation.models import AccountMembershipSpell, Membership
 
 from . import recency
 from .catalog import get_field
-from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q
+from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q, as_q
 from .shared import SharedAggregates, SharedColumn
 from .windows import event_window, month_start, rx_window
 
@@ -254,6 +261,27 @@ def _segment(node: dict, ctx: _Context) -> Compiled:
     return _q(Exists(ctx.restrict(members)))
 
 
+def _account_segment(node: dict, ctx: _Context) -> Compiled:
+    """The customer's affiliated account is a current member of an account segment."""
+    version_id = ctx.segment_version_id(node["account_segment"])
+    if version_id is None:
+        return False
+    members = AccountMembershipSpell.objects.filter(
+        version_id=version_id, exited_as_of__isnull=True, account_id=OuterRef("account_id")
+    )
+    return _q(Exists(members))
+
+
+def latest_referral_network(as_of: dt.datetime) -> int | None:
+    """The id of the latest referral period ending at or before ``as_of``'s UTC date."""
+    return (
+        ReferralNetwork.objects.filter(period_end__lte=as_utc(as_of).date())
+        .order_by("-period_end")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 class _Context:
     def __init__(
         self,
@@ -267,6 +295,7 @@ class _Context:
         self.segment_version_id = segment_version_id
         self.customer_ids = customer_ids
         self.shared = shared
+        self._network: list[int | None] = []
         # Customers (a Customer query) outside which the node being compiled
         # is false, or its result unused, whatever its grouped subqueries say
         # (see _all and customer_filter's ``within``); ``probe`` when they are
@@ -276,9 +305,16 @@ class _Context:
         if within is not None:
             self.narrow = Customer.objects.filter(pk__in=within).order_by()
 
+    def referral_network(self) -> int | None:
+        """The referral period influence fields read (looked up once per compilation)."""
+        if not self._network:
+            self._network.append(latest_referral_network(self.as_of))
+        return self._network[0]
+
     def narrowed(self, condition: Q, *, probe: bool) -> _Context:
         """A copy whose grouped subqueries aggregate only customers satisfying ``condition``."""
         ctx = _Context(self.as_of, self.segment_version_id, self.customer_ids, shared=self.shared)
+        ctx._network = self._network
         ids = Customer.objects.filter(condition).order_by()
         if self.narrow is not None:
             ids = ids.filter(pk__in=self.narrow.values("pk"))
@@ -364,6 +400,8 @@ def _compile(node: dict, ctx: _Context) -> Compiled:
         return _rx(node, ctx)
     if "segment" in node:
         return _segment(node, ctx)
+    if "account_segment" in node:
+        return _account_segment(node, ctx)
     raise ValueError("not a rule node (validate_rule first)")
 
 
@@ -426,8 +464,4 @@ def customer_filter(
         within=within,
         shared=shared,
     )
-    if compiled is True:
-        return ~Q(pk__in=[])
-    if compiled is False:
-        return Q(pk__in=[])
-    return compiled
+    return as_q(compiled)

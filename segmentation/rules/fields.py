@@ -27,7 +27,7 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 
-from customers.models import Account, CustomerAttribute
+from customers.models import Account, CustomerAttribute, Influence
 
 from .catalog import BOOLEAN, DATE, DECIMAL, INTEGER, FieldSpec, get_field
 from .validate import is_number
@@ -122,6 +122,15 @@ def _not(part: Compiled) -> Compiled:
     if isinstance(part, bool):
         return not part
     return ~part
+
+
+def as_q(compiled: Compiled) -> Q:
+    """A compiled rule as a Q (a constant becomes an always/never true one)."""
+    if compiled is True:
+        return ~Q(pk__in=[])
+    if compiled is False:
+        return Q(pk__in=[])
+    return compiled
 
 
 def _q(expression: Any) -> Q:
@@ -253,7 +262,24 @@ def _field_positive(spec: FieldSpec, op: str, value: Any, ctx: _Context) -> Comp
         if inner is not True:
             accounts = accounts.filter(inner)
         return _q(Exists(accounts))
+    if spec.scope == "influence":
+        return _influence_positive(spec, op, value, ctx)
     return _attr_positive(spec.column, op, value, ctx)
+
+
+def _influence_positive(spec: FieldSpec, op: str, value: Any, ctx: _Context) -> Compiled:
+    """Exists the customer's influence row of the latest period at or before as_of
+    whose value is present and satisfies ``op`` (no such period: missing for all)."""
+    network = ctx.referral_network()
+    if network is None:
+        return False
+    inner = _column_positive(spec.column, spec.type, spec.nullable, op, value)
+    if inner is False:
+        return False
+    rows = ctx.restrict(Influence.objects.filter(customer_id=OuterRef("pk"), network_id=network))
+    if inner is not True:
+        rows = rows.filter(inner)
+    return _q(Exists(rows))
 
 
 def _attr_positive(key: str, op: str, value: Any, ctx: _Context) -> Compiled:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import ErrorDetail, ValidationFailed
+from customers.vocabularies import FormularyStatus
 
 from .catalog import (
     ATTR_PREFIX,
@@ -29,6 +30,7 @@ from .catalog import (
     RX_METRICS,
     STRING,
     FieldSpec,
+    get_account_field,
     get_field,
     ops_for,
 )
@@ -39,8 +41,11 @@ SEGMENT_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 GROUP_KEYS = ("all", "any", "not")
-CONDITION_KEYS = ("field", "event", "rx", "segment")
+CONDITION_KEYS = ("field", "event", "rx", "segment", "account_segment", "members", "coverage")
 NODE_KEYS = GROUP_KEYS + CONDITION_KEYS
+# Conditions that only one unit's rules have (docs/rules.md, "Account segments").
+UNIT_ONLY = {"account_segment": "customer", "members": "account", "coverage": "account"}
+COVERAGE_STATUS_OPS = ("in", "not_in")
 ALLOWED_KEYS: dict[str, frozenset[str]] = {
     "all": frozenset({"all"}),
     "any": frozenset({"any"}),
@@ -49,6 +54,9 @@ ALLOWED_KEYS: dict[str, frozenset[str]] = {
     "event": frozenset({"event", "within_days", "count"}),
     "rx": frozenset({"rx", "metric", "months", "sum"}),
     "segment": frozenset({"segment"}),
+    "account_segment": frozenset({"account_segment"}),
+    "members": frozenset({"members", "count", "share"}),
+    "coverage": frozenset({"coverage", "status", "lives"}),
 }
 
 
@@ -99,8 +107,15 @@ def _type_name(value: Any) -> str:
 
 
 class _Validator:
-    def __init__(self, segment_exists: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        segment_exists: Callable[[str], bool],
+        unit: str = "customer",
+        segment_unit: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.segment_exists = segment_exists
+        self.segment_unit = segment_unit
+        self.unit = unit
         self.errors: list[ErrorDetail] = []
         self.conditions = 0
 
@@ -129,6 +144,13 @@ class _Validator:
             )
             return
         kind = kinds[0]
+        if kind in UNIT_ONLY and UNIT_ONLY[kind] != self.unit:
+            self.error(
+                path,
+                f"'{kind}' conditions apply only in {UNIT_ONLY[kind]} segments "
+                f"(this rule is for a {self.unit} segment)",
+            )
+            return
         for key in node:
             if key not in ALLOWED_KEYS[kind]:
                 self.error(f"{path}.{key}", f"unknown key '{key}' in a {kind} node")
@@ -149,6 +171,9 @@ class _Validator:
                 self.rule(child, f"{path}.{kind}[{i}]", depth + 1)
             return
         self.conditions += 1
+        if kind == "members":
+            self.condition_members(node, path, depth)
+            return
         getattr(self, f"condition_{kind}")(node, path)
 
     @staticmethod
@@ -167,6 +192,13 @@ class _Validator:
             self.error(
                 f"{path}.field", f"expected a field path string, got {_type_name(field_path)}"
             )
+        elif self.unit == "account":
+            spec = get_account_field(field_path)
+            if spec is None:
+                self.error(
+                    f"{path}.field",
+                    f"unknown account field '{field_path}' (see GET /api/v1/fields/?unit=account)",
+                )
         else:
             spec = get_field(field_path)
             if spec is None:
@@ -383,12 +415,75 @@ class _Validator:
     # -- segment references ---------------------------------------------------
 
     def condition_segment(self, node: dict, path: str) -> None:
-        key = node["segment"]
-        spath = f"{path}.segment"
+        self.reference(node["segment"], f"{path}.segment", self.unit)
+
+    def condition_account_segment(self, node: dict, path: str) -> None:
+        self.reference(node["account_segment"], f"{path}.account_segment", "account")
+
+    def reference(self, key: Any, spath: str, unit: str) -> None:
+        """A reference to a segment of ``unit`` (``segment_unit`` says each key's unit)."""
         if not isinstance(key, str) or not SEGMENT_KEY_RE.match(key):
             self.error(spath, "invalid segment key (expected ^[a-z0-9][a-z0-9_-]{0,63}$)")
-        elif not self.segment_exists(key):
+            return
+        found = self.segment_unit(key) if self.segment_unit is not None else None
+        if found is None and not self.segment_exists(key):
             self.error(spath, f"unknown segment '{key}'")
+        elif found is not None and found != unit:
+            self.error(spath, f"'{key}' is a {found} segment; expected a {unit} segment")
+
+    # -- account segments: members and coverage -------------------------------
+
+    def condition_members(self, node: dict, path: str, depth: int) -> None:
+        """``{"members": RULE, "count"?, "share"?}``: RULE is a customer rule."""
+        inner = _Validator(self.segment_exists, "customer", self.segment_unit)
+        inner.rule(node["members"], f"{path}.members", depth + 1)
+        self.errors.extend(inner.errors)
+        self.conditions += inner.conditions
+        if "count" in node:
+            self.cmp(node["count"], f"{path}.count", integer=True)
+        if "share" in node:
+            self.cmp(node["share"], f"{path}.share", integer=False)
+
+    def condition_coverage(self, node: dict, path: str) -> None:
+        cov = node["coverage"]
+        cpath = f"{path}.coverage"
+        if not isinstance(cov, dict):
+            self.error(cpath, f"expected an object {{product}}, got {_type_name(cov)}")
+        else:
+            for key in cov:
+                if key != "product":
+                    self.error(f"{cpath}.{key}", f"unknown key '{key}' (expected product)")
+            product = cov.get("product")
+            if not isinstance(product, str) or not product:
+                self.error(f"{cpath}.product", "product must be a non-empty string")
+        if "status" in node:
+            self.coverage_status(node["status"], f"{path}.status")
+        if "lives" in node:
+            self.cmp(node["lives"], f"{path}.lives", integer=False)
+
+    def coverage_status(self, status: Any, spath: str) -> None:
+        if not isinstance(status, dict):
+            self.error(spath, f"expected an object {{op, value}}, got {_type_name(status)}")
+            return
+        for key in status:
+            if key not in ("op", "value"):
+                self.error(f"{spath}.{key}", f"unknown key '{key}' (expected op, value)")
+        op = status.get("op")
+        if op not in COVERAGE_STATUS_OPS:
+            shown = op if isinstance(op, str) else _type_name(op)
+            self.error(f"{spath}.op", f"unknown operator '{shown}' (expected one of in, not_in)")
+        values = status.get("value")
+        if not isinstance(values, list) or not values:
+            self.error(f"{spath}.value", "expected a non-empty list of formulary statuses")
+            return
+        allowed = tuple(FormularyStatus.values)
+        for i, value in enumerate(values):
+            if value not in allowed:
+                shown = value if isinstance(value, str) else _type_name(value)
+                self.error(
+                    f"{spath}.value[{i}]",
+                    f"'{shown}' is not a formulary status (expected one of {_expected(allowed)})",
+                )
 
 
 def validate_rule(
@@ -396,14 +491,20 @@ def validate_rule(
     *,
     path: str = "entry_rule",
     segment_exists: Callable[[str], bool],
+    unit: str = "customer",
+    segment_unit: Callable[[str], str | None] | None = None,
 ) -> None:
     """Check ``rule`` against the grammar of docs/rules.md; raise ValidationFailed with every error.
 
     ``path`` prefixes every error path (``entry_rule`` or ``exit_rule``);
     ``segment_exists(key)`` says whether a referenced segment key exists
     (cycles are the caller's concern: see :func:`referenced_segments`).
+    ``unit`` is the segment's unit (``"account"``: docs/rules.md, "Account
+    segments"); ``segment_unit(key)``, when given, names a referenced
+    segment's unit (None: unknown), so a reference to a segment of the other
+    unit is refused.
     """
-    validator = _Validator(segment_exists)
+    validator = _Validator(segment_exists, unit, segment_unit)
     validator.rule(rule, path, 1)
     if validator.conditions > MAX_CONDITIONS:
         validator.errors.insert(
@@ -425,8 +526,11 @@ def referenced_segments(rule: Any) -> set[str]:
         node = stack.pop()
         if not isinstance(node, dict):
             continue
-        if isinstance(node.get("segment"), str):
-            found.add(node["segment"])
+        for ref in ("segment", "account_segment"):
+            if isinstance(node.get(ref), str):
+                found.add(node[ref])
+        if "members" in node:
+            stack.append(node["members"])
         for key in ("all", "any"):
             children = node.get(key)
             if isinstance(children, list):

@@ -28,8 +28,10 @@ from customers.vocabularies import Indication
 from .. import selectors
 from ..models import (
     Purpose,
+    Rollup,
     Segment,
     SegmentVersion,
+    Unit,
     VersionState,
 )
 from ..provenance import edited as edited_provenance
@@ -50,6 +52,7 @@ DEFINITION_FIELDS = (
     "parent",
     "entry_rule",
     "exit_rule",
+    "rollup",
 )
 
 
@@ -66,19 +69,27 @@ def content_hash(
     parent: str | None,
     entry_rule: Any,
     exit_rule: Any,
+    rollup: str | None = None,
 ) -> str:
-    """SHA-256 of the canonical JSON of a version's content (what signatures are bound to)."""
+    """SHA-256 of the canonical JSON of a version's content (what signatures are bound to).
+
+    ``rollup`` is part of an account segment's content only (None for customer
+    segments, whose hashes are unchanged by it).
+    """
+    content = {
+        "name": name,
+        "description": description,
+        "purpose": purpose,
+        "therapy_area": therapy_area,
+        "indications": list(indications),
+        "parent": parent,
+        "entry_rule": entry_rule,
+        "exit_rule": exit_rule,
+    }
+    if rollup is not None:
+        content["rollup"] = rollup
     body = json.dumps(
-        {
-            "name": name,
-            "description": description,
-            "purpose": purpose,
-            "therapy_area": therapy_area,
-            "indications": list(indications),
-            "parent": parent,
-            "entry_rule": entry_rule,
-            "exit_rule": exit_rule,
-        },
+        content,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -88,7 +99,7 @@ def content_hash(
 
 def version_content(version: SegmentVersion) -> dict[str, Any]:
     """A version's content as plain data (the fields the content hash covers)."""
-    return {
+    content = {
         "name": version.name,
         "description": version.description,
         "purpose": version.purpose,
@@ -98,6 +109,9 @@ def version_content(version: SegmentVersion) -> dict[str, Any]:
         "entry_rule": version.entry_rule,
         "exit_rule": version.exit_rule,
     }
+    if version.segment.unit == Unit.ACCOUNT:
+        content["rollup"] = version.rollup
+    return content
 
 
 def _snapshot(version: SegmentVersion) -> dict[str, Any]:
@@ -113,11 +127,26 @@ def _snapshot(version: SegmentVersion) -> dict[str, Any]:
 
 
 def _clean_definition(
-    data: dict[str, Any], *, key: str, errors: list[ErrorDetail]
+    data: dict[str, Any], *, key: str, errors: list[ErrorDetail], unit: str = Unit.CUSTOMER
 ) -> dict[str, Any]:
     """Check types and vocabularies of a full definition; append errors, return cleaned values."""
 
     out: dict[str, Any] = {}
+    rollup = data.get("rollup")
+    if unit == Unit.ACCOUNT:
+        if rollup is None:
+            out["rollup"] = Rollup.DIRECT
+        elif rollup not in Rollup.values:
+            errors.append(
+                ErrorDetail(
+                    "rollup",
+                    f"unknown rollup {rollup!r} (expected one of {', '.join(Rollup.values)})",
+                )
+            )
+        else:
+            out["rollup"] = rollup
+    elif rollup is not None:
+        errors.append(ErrorDetail("rollup", "only account segments have a rollup"))
 
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -181,6 +210,13 @@ def _clean_definition(
             parent = Segment.objects.filter(key=parent_key).first()
             if parent is None:
                 errors.append(ErrorDetail("parent", f"unknown segment '{parent_key}'"))
+            elif parent.unit != unit:
+                errors.append(
+                    ErrorDetail(
+                        "parent",
+                        f"'{parent_key}' is a {parent.unit} segment; expected a {unit} one",
+                    )
+                )
             else:
                 out["parent"] = parent
 
@@ -188,6 +224,11 @@ def _clean_definition(
         # The segment being defined counts as existing so that a self-reference
         # is reported as the cycle it is rather than as an unknown segment.
         return ref == key or Segment.objects.filter(key=ref).exists()
+
+    def segment_unit(ref: str) -> str | None:
+        if ref == key:
+            return unit
+        return Segment.objects.filter(key=ref).values_list("unit", flat=True).first()
 
     for rule_field in ("entry_rule", "exit_rule"):
         rule = data.get(rule_field)
@@ -197,7 +238,13 @@ def _clean_definition(
             out[rule_field] = None
             continue
         try:
-            validate_rule(rule, path=rule_field, segment_exists=segment_exists)
+            validate_rule(
+                rule,
+                path=rule_field,
+                segment_exists=segment_exists,
+                unit=unit,
+                segment_unit=segment_unit,
+            )
         except ValidationFailed as exc:
             errors.extend(exc.errors)
         else:
@@ -235,9 +282,9 @@ def _check_no_cycle(*, key: str, cleaned: dict[str, Any], errors: list[ErrorDeta
                 return
 
 
-def _validated(data: dict[str, Any], *, key: str) -> dict[str, Any]:
+def _validated(data: dict[str, Any], *, key: str, unit: str = Unit.CUSTOMER) -> dict[str, Any]:
     errors: list[ErrorDetail] = []
-    cleaned = _clean_definition(data, key=key, errors=errors)
+    cleaned = _clean_definition(data, key=key, errors=errors, unit=unit)
     if not errors:
         _check_no_cycle(key=key, cleaned=cleaned, errors=errors)
     if errors:
@@ -255,6 +302,7 @@ def _hash_of(cleaned: dict[str, Any]) -> str:
         parent=cleaned["parent"].key if cleaned["parent"] is not None else None,
         entry_rule=cleaned["entry_rule"],
         exit_rule=cleaned["exit_rule"],
+        rollup=cleaned.get("rollup"),
     )
 
 
@@ -271,6 +319,8 @@ def segment_create(
     therapy_area: str = "",
     indications: Iterable[str] = (),
     provenance: Any = None,
+    unit: str = Unit.CUSTOMER,
+    rollup: str | None = None,
 ) -> Segment:
     """Create a segment with draft version 1 authored by ``user``.
 
@@ -279,7 +329,9 @@ def segment_create(
     every problem is reported at once with its field path. ``provenance``
     (``{"discovery": ID, "persona"?: INDEX}``) is resolved by the resolver a
     higher floor registered (``segmentation.provenance``) and stored on the
-    version; the save is audited against the discovery run too.
+    version; the save is audited against the discovery run too. ``unit``
+    (``customer`` or ``account``) is fixed here for good; ``rollup`` is an
+    account segment's (docs/rules.md, "Account segments").
     """
     require(user, "edit_segment")
     resolved = resolve_provenance(user=user, provenance=provenance, entry_rule=entry_rule)
@@ -293,6 +345,11 @@ def segment_create(
         key_errors.append(ErrorDetail("key", f"'{key}' is reserved by the API"))
     elif Segment.objects.filter(key=key).exists():
         key_errors.append(ErrorDetail("key", f"a segment with key '{key}' already exists"))
+    if unit not in Unit.values:
+        key_errors.append(
+            ErrorDetail("unit", f"unknown unit {unit!r} (expected one of customer, account)")
+        )
+        unit = Unit.CUSTOMER
     data = {
         "name": name,
         "description": description,
@@ -302,9 +359,10 @@ def segment_create(
         "parent": parent,
         "entry_rule": entry_rule,
         "exit_rule": exit_rule,
+        "rollup": rollup,
     }
     try:
-        cleaned = _validated(data, key=key)
+        cleaned = _validated(data, key=key, unit=unit)
     except ValidationFailed as exc:
         raise ValidationFailed(errors=key_errors + exc.errors) from None
     if key_errors:
@@ -314,7 +372,7 @@ def segment_create(
         duplicates_refused(f"a segment with key {key} already exists", path="key"),
         transaction.atomic(),
     ):
-        segment = Segment.objects.create(key=key, created_by=user)
+        segment = Segment.objects.create(key=key, created_by=user, unit=unit)
         version = SegmentVersion.objects.create(
             segment=segment,
             number=1,
@@ -371,10 +429,11 @@ def segment_update(*, user, segment: Segment, **changes: Any) -> SegmentVersion:
         data = version_content(latest)
         data_before = dict(data)
         data.update(changes)
-        cleaned = _validated(data, key=segment.key)
+        cleaned = _validated(data, key=segment.key, unit=segment.unit)
         new_hash = _hash_of(cleaned)
         rule_changed = (
             any(cleaned[f] != data_before[f] for f in ("entry_rule", "exit_rule"))
+            or cleaned.get("rollup") != data_before.get("rollup")
             or (cleaned["parent"].key if cleaned["parent"] else None) != data_before["parent"]
         )
         provenance = edited_provenance(latest.provenance) if rule_changed else latest.provenance

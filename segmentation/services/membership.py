@@ -34,12 +34,13 @@ from .. import selectors
 from ..models import (
     Direction,
     Membership,
-    MembershipSpell,
     RecomputeRun,
     SegmentVersion,
+    Unit,
 )
-from ..rules import customer_filter
+from ..rules import account_filter, customer_filter
 from ..rules.shared import SharedAggregates
+from ..units import ACCOUNT, CUSTOMER, UnitSpec, unit_of
 
 
 def without_jit(using: str = "default") -> None:
@@ -103,7 +104,11 @@ def target_query(
     the literal ids, so the planner knows it starts from a few customers.
 
     ``shared``: the run's shared event and rx totals (full runs, ``recompute.py``).
+
+    An account segment's M' is an Account query (``account_target_query``).
     """
+    if version.segment.unit == Unit.ACCOUNT:
+        return account_target_query(version=version, as_of=as_of, has_members=has_members)
     resolver = selectors.ReferenceResolver()
     # A full run of a child segment reads only its parent's members' rows; a
     # scoped run is narrowed by its scope already.
@@ -155,6 +160,30 @@ def target_query(
     return qs
 
 
+def account_target_query(
+    *, version: SegmentVersion, as_of: datetime, has_members: bool = True
+) -> QuerySet:
+    """An account segment's M' as an Account query: E, or (M ∪ E) \\ X, within the parent's."""
+    resolver = selectors.ReferenceResolver()
+
+    def matching(rule) -> Q:
+        return account_filter(rule, as_of=as_of, segment_version_id=resolver, rollup=version.rollup)
+
+    condition = matching(version.entry_rule)
+    if version.exit_rule is not None:
+        if has_members:
+            current = ACCOUNT.open_spells(version.pk).filter(account_id=OuterRef("pk"))
+            condition |= Q(Exists(current))
+        condition &= matching({"not": version.exit_rule})
+    qs = ACCOUNT.model.objects.filter(condition).order_by()
+    if version.parent_id is not None:
+        parent_id = resolver(version.parent.key)
+        if parent_id is None:
+            return qs.none()
+        qs = qs.filter(Exists(ACCOUNT.open_spells(parent_id).filter(account_id=OuterRef("pk"))))
+    return qs
+
+
 DIFF_TABLE = "segmentation_recompute_diff"
 SCOPE_TABLE = "segmentation_recompute_scope"
 
@@ -190,7 +219,7 @@ def drop_scope() -> None:
 
 
 def differences_sql(
-    *, target: QuerySet[Customer], version: SegmentVersion, scope_sql: RawSQL | None = None
+    *, target: QuerySet, version: SegmentVersion, scope_sql: RawSQL | None = None
 ) -> tuple[str, list]:
     """One SELECT of (id, direction): M' \\ M as entries and M \\ M' as exits.
 
@@ -199,25 +228,25 @@ def differences_sql(
     FULL OUTER JOIN since 3.39.) With ``scope_sql``, M is read for the scope only.
     """
     sql, params = target.values(cid=F("pk")).query.sql_with_params()
-    spells = connection.ops.quote_name(MembershipSpell._meta.db_table)
+    unit = unit_of(version)
+    spells = connection.ops.quote_name(unit.table)
+    col = unit.column
     in_scope = ""
     if scope_sql is not None:
-        in_scope = f" AND customer_id IN ({scope_sql.sql})"
+        in_scope = f" AND {col} IN ({scope_sql.sql})"
     return (
-        "SELECT COALESCE(t.cid, m.customer_id) AS id, "
-        f"CASE WHEN m.customer_id IS NULL THEN '{Direction.ENTRY}' "
+        f"SELECT COALESCE(t.cid, m.{col}) AS id, "
+        f"CASE WHEN m.{col} IS NULL THEN '{Direction.ENTRY}' "
         f"ELSE '{Direction.EXIT}' END AS direction "
         f"FROM ({sql}) t FULL OUTER JOIN "
-        f"(SELECT customer_id FROM {spells} "
+        f"(SELECT {col} FROM {spells} "
         f"WHERE version_id = %s AND exited_as_of IS NULL{in_scope}) m "
-        "ON m.customer_id = t.cid WHERE t.cid IS NULL OR m.customer_id IS NULL",
+        f"ON m.{col} = t.cid WHERE t.cid IS NULL OR m.{col} IS NULL",
         [*params, version.pk],
     )
 
 
-def materialise_differences(
-    *, target: QuerySet[Customer], version: SegmentVersion
-) -> tuple[int, int]:
+def materialise_differences(*, target: QuerySet, version: SegmentVersion) -> tuple[int, int]:
     """Evaluate M' once and keep only its differences from M in a temporary table.
 
     With unchanged data the table stays empty and nothing else is written.
@@ -248,7 +277,8 @@ def write_differences(
     """
     ops = connection.ops
     d = ops.quote_name(DIFF_TABLE)
-    spells = ops.quote_name(MembershipSpell._meta.db_table)
+    unit = unit_of(version)
+    spells = ops.quote_name(unit.table)
     stamp = [ops.adapt_datetimefield_value(as_of), ops.adapt_datetimefield_value(recorded_at)]
     entries = f"SELECT id FROM {d} WHERE direction = %s"
     _open_spells(entries, [Direction.ENTRY], version=version, run=run, stamp=stamp)
@@ -257,14 +287,14 @@ def write_differences(
             cursor.execute(
                 f"UPDATE {spells} SET exited_as_of = %s, exited_recorded_at = %s, "
                 "exited_run_id = %s WHERE version_id = %s AND exited_as_of IS NULL "
-                f"AND customer_id IN (SELECT id FROM {d} WHERE direction = %s)",
+                f"AND {unit.column} IN (SELECT id FROM {d} WHERE direction = %s)",
                 [*stamp, run.pk, version.pk, Direction.EXIT],
             )
 
 
 def write_first_members(
     *,
-    target: QuerySet[Customer],
+    target: QuerySet,
     version: SegmentVersion,
     run: RecomputeRun,
     as_of: datetime,
@@ -277,7 +307,8 @@ def write_first_members(
     reading them back through the temporary table (bench/README.md, "200
     segments"). Returns the number of members.
     """
-    sql, params = target.values("id").query.sql_with_params()
+    ids = target.values("id") if unit_of(version) is CUSTOMER else target.values(id=F("pk"))
+    sql, params = ids.query.sql_with_params()
     ops = connection.ops
     stamp = [ops.adapt_datetimefield_value(as_of), ops.adapt_datetimefield_value(recorded_at)]
     return _open_spells(sql, list(params), version=version, run=run, stamp=stamp)
@@ -292,11 +323,12 @@ def _open_spells(
     customer) grows at its right edge. ``stamp``: the adapted as_of and
     recorded_at. Returns the number of spells opened.
     """
-    spells = connection.ops.quote_name(MembershipSpell._meta.db_table)
+    unit = unit_of(version)
+    spells = connection.ops.quote_name(unit.table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {spells} "
-            "(version_id, customer_id, entered_as_of, entered_recorded_at, entered_run_id) "
+            f"(version_id, {unit.column}, entered_as_of, entered_recorded_at, entered_run_id) "
             f"SELECT %s, t.id, %s, %s, %s FROM ({ids_sql}) t ORDER BY t.id",
             [version.pk, *stamp, run.pk, *params],
         )
@@ -317,7 +349,8 @@ def analyse_spells() -> None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(MembershipSpell._meta.db_table)}")
+            for unit in (CUSTOMER, ACCOUNT):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(unit.table)}")
 
 
 def drop_differences() -> None:
@@ -329,8 +362,8 @@ def drop_differences() -> None:
 
 
 def scoped_differences(
-    *, target: QuerySet[Customer], version: SegmentVersion, scope_sql: RawSQL
-) -> tuple[list[int], list[int]]:
+    *, target: QuerySet, version: SegmentVersion, scope_sql: RawSQL
+) -> tuple[list, list]:
     """(M' \\ M, M \\ M') for the customers in the scope, in one statement, as sorted id lists.
 
     Both sides are bounded by the scope (``INCREMENTAL_CHUNK`` ids), so holding
@@ -356,19 +389,20 @@ def write_scoped_differences(
     recorded_at: datetime,
 ) -> None:
     """A scoped run's differences: spells opened in bulk, the exits' open spells closed."""
-    MembershipSpell.objects.bulk_create(
+    unit: UnitSpec = unit_of(version)
+    unit.spell.objects.bulk_create(
         [
-            MembershipSpell(
+            unit.spell(
                 version_id=version.pk,
-                customer_id=cid,
                 entered_as_of=as_of,
                 entered_recorded_at=recorded_at,
                 entered_run_id=run.pk,
+                **{unit.column: cid},
             )
             for cid in entered
         ]
     )
     if exited:
-        MembershipSpell.objects.filter(
-            version_id=version.pk, exited_as_of__isnull=True, customer_id__in=exited
-        ).update(exited_as_of=as_of, exited_recorded_at=recorded_at, exited_run_id=run.pk)
+        unit.open_spells(version.pk).filter(**{f"{unit.column}__in": exited}).update(
+            exited_as_of=as_of, exited_recorded_at=recorded_at, exited_run_id=run.pk
+        )

@@ -21,8 +21,16 @@ from core.time import as_utc
 from customers.models import Account, Customer, CustomerAttribute
 
 from .. import selectors
-from ..models import Segment, SegmentVersion
-from ..rules import customer_filter, get_field, validate_rule, value_present
+from ..models import Rollup, Segment, SegmentVersion, Unit
+from ..rules import (
+    account_filter,
+    customer_filter,
+    get_account_field,
+    get_field,
+    validate_rule,
+    value_present,
+)
+from ..units import ACCOUNT
 from .membership import current_members_of, in_current_members_of, without_jit
 
 SAMPLE_SIZE = 20
@@ -234,6 +242,77 @@ def missing_shares(paths: list[str]) -> dict[str, float]:
     return {path: round(missing[path] / total, 4) if total else 0.0 for path in paths}
 
 
+def fresh_accounts_query(
+    *,
+    entry_rule: Any,
+    exit_rule: Any,
+    parent: Segment | None,
+    as_of: datetime,
+    rollup: str = Rollup.DIRECT,
+) -> QuerySet[Account]:
+    """Accounts a first recompute of an account segment would admit: (E \\ X) ∩ P."""
+    resolver = selectors.ReferenceResolver()
+    rule = entry_rule if exit_rule is None else {"all": [entry_rule, {"not": exit_rule}]}
+    qs = Account.objects.filter(
+        account_filter(rule, as_of=as_of, segment_version_id=resolver, rollup=rollup)
+    ).order_by()
+    if parent is not None:
+        parent_id = resolver(parent.key)
+        if parent_id is None:
+            return Account.objects.none()
+        qs = qs.filter(pk__in=ACCOUNT.open_spells(parent_id).values("account_id"))
+    return qs
+
+
+# An account preview's breakdowns: (name, Account field).
+ACCOUNT_BREAKDOWN_COLUMNS = (("account_type", "account_type"), ("territory", "territory_id"))
+
+
+def summarise_accounts(
+    qs: QuerySet[Account], *, breakdown: bool
+) -> tuple[int, list[dict[str, str]], dict[str, list[tuple[str, int]]]]:
+    """Count, the first SAMPLE_SIZE accounts by id and the breakdowns by account type
+    and territory (accounts are at most tens of thousands: plain grouped queries)."""
+    count = qs.count()
+    sample = [
+        {k: (v or "") for k, v in row.items()}
+        for row in qs.order_by("account_id").values(
+            "account_id", "name", "account_type", "state", "territory_id"
+        )[:SAMPLE_SIZE]
+    ]
+    for row in sample:
+        row["territory"] = row.pop("territory_id")
+    groups: dict[str, list[tuple[str, int]]] = {}
+    if breakdown and count:
+        for name, column in ACCOUNT_BREAKDOWN_COLUMNS:
+            rows = qs.values(column).annotate(n=Count("*")).order_by("-n", column)[:BREAKDOWN_TOP]
+            groups[name] = [("—" if r[column] in (None, "") else r[column], r["n"]) for r in rows]
+    return count, sample, groups
+
+
+def account_missing_shares(paths: list[str]) -> dict[str, float]:
+    """Share of all accounts whose value of each account rule path is missing."""
+    total = Account.objects.count()
+    out: dict[str, float] = {}
+    for path in paths:
+        spec = get_account_field(path)
+        if spec is None:
+            continue
+        present = value_present(spec)
+        if present is True:
+            out[path] = 0.0
+            continue
+        if spec.scope == "own":
+            have = Account.objects.filter(present).count()
+        elif spec.column == "account_id":
+            have = Account.objects.filter(parent_id__isnull=False).count()
+        else:
+            good = Account.objects.filter(present).values("pk")
+            have = Account.objects.filter(parent_id__in=good).count()
+        out[path] = round((total - have) / total, 4) if total else 0.0
+    return out
+
+
 def preview_rule(
     *,
     user,
@@ -242,6 +321,8 @@ def preview_rule(
     as_of: datetime | None = None,
     parent: str | None = None,
     with_missing: bool = True,
+    unit: str = Unit.CUSTOMER,
+    rollup: str | None = None,
 ) -> Preview:
     """Size of a definition without saving anything.
 
@@ -251,9 +332,16 @@ def preview_rule(
     ``missing`` gives, for every field the rules use, the share (0..1) of all
     customers whose value is missing (docs/rules.md's definition of missing);
     ``with_missing=False`` skips those counts when only the size is wanted.
+    ``unit="account"`` previews an account segment: the sample lists accounts,
+    the breakdowns are by account type and territory.
     """
     require(user, "preview_segment")
     errors: list[ErrorDetail] = []
+    if unit not in Unit.values:
+        errors.append(ErrorDetail("unit", f"unknown unit {unit!r} (expected customer, account)"))
+        unit = Unit.CUSTOMER
+    if rollup is not None and (unit != Unit.ACCOUNT or rollup not in Rollup.values):
+        errors.append(ErrorDetail("rollup", "expected direct or hierarchy (account segments)"))
     for rule_field, rule in (("entry_rule", entry_rule), ("exit_rule", exit_rule)):
         if rule is None:
             if rule_field == "entry_rule":
@@ -264,6 +352,10 @@ def preview_rule(
                 rule,
                 path=rule_field,
                 segment_exists=lambda k: Segment.objects.filter(key=k).exists(),
+                unit=unit,
+                segment_unit=lambda k: (
+                    Segment.objects.filter(key=k).values_list("unit", flat=True).first()
+                ),
             )
         except ValidationFailed as exc:
             errors.extend(exc.errors)
@@ -276,6 +368,15 @@ def preview_rule(
         raise ValidationFailed(errors=errors)
 
     as_of = as_utc(as_of) or timezone.now()
+    if unit == Unit.ACCOUNT:
+        return _preview_accounts(
+            entry_rule=entry_rule,
+            exit_rule=exit_rule,
+            parent=parent_segment,
+            as_of=as_of,
+            rollup=rollup or Rollup.DIRECT,
+            with_missing=with_missing,
+        )
     paths = selectors.rule_field_paths(entry_rule) if with_missing else []
     for path in selectors.rule_field_paths(exit_rule) if with_missing else []:
         if path not in paths:
@@ -294,6 +395,44 @@ def preview_rule(
     return Preview(count=count, sample=sample, missing=missing, as_of=as_of, breakdown=breakdown)
 
 
+def _preview_accounts(
+    *,
+    entry_rule: Any,
+    exit_rule: Any,
+    parent: Segment | None,
+    as_of: datetime,
+    rollup: str,
+    with_missing: bool,
+) -> Preview:
+    own = [p for rule in (entry_rule, exit_rule) for p in _top_level_fields(rule)]
+    with transaction.atomic():
+        without_jit()
+        qs = fresh_accounts_query(
+            entry_rule=entry_rule, exit_rule=exit_rule, parent=parent, as_of=as_of, rollup=rollup
+        )
+        count, sample, breakdown = summarise_accounts(qs, breakdown=with_missing)
+        missing = account_missing_shares(list(dict.fromkeys(own))) if with_missing else {}
+    return Preview(count=count, sample=sample, missing=missing, as_of=as_of, breakdown=breakdown)
+
+
+def _top_level_fields(rule: Any) -> list[str]:
+    """An account rule's own field paths (not those inside ``members``)."""
+    out: list[str] = []
+    stack = [rule]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("field"), str):
+            out.append(node["field"])
+        for key in ("all", "any"):
+            if isinstance(node.get(key), list):
+                stack.extend(node[key])
+        if "not" in node:
+            stack.append(node["not"])
+    return out
+
+
 def preview_version(*, user, version: SegmentVersion, as_of: datetime | None = None) -> Preview:
     """Preview a stored version and remember the size and the content hash it was taken for.
 
@@ -306,6 +445,8 @@ def preview_version(*, user, version: SegmentVersion, as_of: datetime | None = N
         exit_rule=version.exit_rule,
         as_of=as_of,
         parent=version.parent.key if version.parent_id else None,
+        unit=version.segment.unit,
+        rollup=version.rollup if version.segment.unit == Unit.ACCOUNT else None,
     )
     with transaction.atomic():
         SegmentVersion.objects.filter(pk=version.pk).update(

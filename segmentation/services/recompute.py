@@ -31,9 +31,11 @@ from ..models import (
     RecomputeRun,
     RecomputeTrigger,
     SegmentVersion,
+    Unit,
 )
 from ..rules.shared import SharedAggregates
 from ..signals import membership_changed
+from ..units import unit_of
 from .membership import (
     analyse_spells,
     drop_differences,
@@ -186,7 +188,7 @@ def _recompute_locked(
     """A full recompute of a version whose row the caller's transaction has locked."""
     started_at = timezone.now()
     t0 = time.perf_counter()
-    has_members = Membership.objects.filter(version_id=version.pk).exists()
+    has_members = _current_members(version).exists()
     target = target_query(
         version=version,
         as_of=as_of,
@@ -207,8 +209,19 @@ def _recompute_locked(
     recorded_at = timezone.now()
     write_differences(version=version, run=run, as_of=as_of, recorded_at=recorded_at, exited=n_out)
     drop_differences()
-    member_count = Membership.objects.filter(version_id=version.pk).count()
+    member_count = _current_members(version).count()
     return _record(version, run, (n_in, n_out), member_count, recorded_at, t0, user)
+
+
+def _current_members(version: SegmentVersion):
+    """The version's current members (customers through the Membership view)."""
+    if version.segment.unit == Unit.ACCOUNT:
+        return unit_of(version).open_spells(version.pk)
+    return Membership.objects.filter(version_id=version.pk)
+
+
+def _is_account(version: SegmentVersion) -> bool:
+    return version.segment.unit == Unit.ACCOUNT
 
 
 def _recompute_first(
@@ -255,7 +268,8 @@ def _recompute_shared(
     """
     if user is not None:
         require(user, "recompute_segment")
-    rules = [r for v in versions for r in (v.entry_rule, v.exit_rule)]
+    # Account segments' rules aggregate per account, not per customer: nothing to share.
+    rules = [r for v in versions if not _is_account(v) for r in (v.entry_rule, v.exit_rule)]
     shared = SharedAggregates.plan(rules, as_of=as_of)
     if not shared:
         return None
@@ -270,7 +284,11 @@ def _recompute_shared(
             for version in level:
                 results.append(
                     _recompute_locked(
-                        version, as_of=as_of, trigger=trigger, user=user, shared=shared
+                        version,
+                        as_of=as_of,
+                        trigger=trigger,
+                        user=user,
+                        shared=None if _is_account(version) else shared,
                     )
                 )
         shared.drop()
@@ -393,16 +411,33 @@ def _recompute_scoped(
     """
     scope = sorted({int(i) for i in customer_ids})
     results: list[RecomputeResult] = []
-    if not scope or not versions:
+    if not versions:
+        return results
+    if not scope and not any(_is_account(v) for v in versions):
         return [_unchanged(v, as_of, trigger, time.perf_counter(), scope) for v in versions]
     started_at = timezone.now()
     with transaction.atomic():
         without_jit()
         locked = {v.pk: v for v in _locked(list(versions))}
-        scope_sql = write_scope(scope)
+        scope_sql = write_scope(scope) if scope else None
+        # Keys of segments a full run changed in this transaction: a segment
+        # depending on one is recomputed in full too (docs/architecture.md).
+        changed_in_full: set[str] = set()
         for level in selectors.dependency_levels(list(locked.values())):
             for version in level:
+                if _is_account(version) or selectors.version_edges(version) & changed_in_full:
+                    # Account segments are recomputed in full: a customer's
+                    # change moves the accounts above it, and the accounts it
+                    # left (docs/rules.md, "Account segments").
+                    result = _recompute_locked(version, as_of=as_of, trigger=trigger, user=user)
+                    if result.changed:
+                        changed_in_full.add(version.segment.key)
+                    results.append(result)
+                    continue
                 t0 = time.perf_counter()
+                if scope_sql is None:
+                    results.append(_unchanged(version, as_of, trigger, t0, scope))
+                    continue
                 entered, exited = scoped_differences(
                     target=target_query(
                         version=version, as_of=as_of, scope=scope, scope_sql=scope_sql
@@ -426,7 +461,8 @@ def _recompute_scoped(
                 counts = (len(entered), len(exited))
                 member_count = version.member_count + counts[0] - counts[1]
                 results.append(_record(version, run, counts, member_count, recorded_at, t0, user))
-        drop_scope()
+        if scope_sql is not None:
+            drop_scope()
     return results
 
 
@@ -569,11 +605,11 @@ def recompute_for_customers(
     in dependency order, so a segment referencing another (or with a parent)
     sees the referenced segment's membership already updated for the same
     customers. With an exit rule, M ∪ E is taken over the touched customers
-    only; members outside the scope are untouched.
+    only; members outside the scope are untouched. Account segments affected
+    are recomputed in full in the same transaction (no ids: only they are,
+    e.g. after a coverage import).
     """
     ids = sorted({int(i) for i in customer_ids})
-    if not ids:
-        return []
     versions = selectors.active_versions_affected_by(source)
     return _recompute_scoped(
         versions,

@@ -333,7 +333,7 @@ def test_unknown_kind_is_refused():
         run_import("prescribers", CUSTOMER_HEADER)
     assert messages(exc_info) == [
         "kind: 'prescribers' is not one of: accounts, customers, interactions, rx, "
-        "nppes, taxonomy, partd, alignment, assets"
+        "nppes, taxonomy, partd, alignment, assets, coverage, referrals"
     ]
 
 

@@ -16,7 +16,13 @@ from accounts.permissions import require
 from content.selectors import live_mappings
 from core.errors import NotFound, PermissionRefused
 from customers.models import Customer, Interaction
-from segmentation.models import Membership, Segment, SegmentVersion, VersionState
+from segmentation.models import (
+    AccountMembershipSpell,
+    Membership,
+    Segment,
+    SegmentVersion,
+    VersionState,
+)
 
 
 def territories_for_user(*, user) -> QuerySet[Territory]:
@@ -79,7 +85,7 @@ def territory_segments(*, territory_code: str) -> list[dict]:
     """
     here = Q(members__customer__territory_id=territory_code)
     versions = (
-        SegmentVersion.objects.filter(state=VersionState.ACTIVE)
+        SegmentVersion.objects.filter(state=VersionState.ACTIVE, segment__unit="customer")
         .select_related("segment")
         .annotate(
             territory_member_count=Count("members", filter=here),
@@ -157,3 +163,32 @@ def territory_segment_assets(*, segment: Segment | str, channel: str | None = No
     if channel:
         mappings = [m for m in mappings if not m.asset.channels or channel in m.asset.channels]
     return mappings
+
+
+def territory_accounts(*, territory_code: str, limit: int = 200) -> list[dict]:
+    """Accounts of the territory in active account segments, each with those segments' keys
+    ("accounts in my territory"), by account id."""
+    rows = (
+        AccountMembershipSpell.objects.filter(
+            exited_as_of__isnull=True,
+            version__state=VersionState.ACTIVE,
+            account__territory_id=territory_code,
+        )
+        .order_by("account_id", "version__segment__key")
+        .values_list(
+            "account_id", "account__name", "account__account_type", "version__segment__key"
+        )
+    )
+    accounts: dict[str, dict] = {}
+    for account_id, name, account_type, key in rows:
+        if account_id not in accounts:
+            if len(accounts) >= limit:
+                break
+            accounts[account_id] = {
+                "account_id": account_id,
+                "name": name,
+                "account_type": account_type,
+                "segments": [],
+            }
+        accounts[account_id]["segments"].append(key)
+    return list(accounts.values())

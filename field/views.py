@@ -95,6 +95,7 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
             "territory": territory,
             "segments": segments,
             "segment_key": segment_key,
+            "accounts": selectors.territory_accounts(territory_code=territory.code),
             "page_obj": page,
             "sort": sort,
             "q": query,

@@ -11,7 +11,7 @@ from core.plain_errors import KEY_RULE
 from core.words import plain
 from customers.vocabularies import Indication
 
-from .models import Purpose, Segment
+from .models import Purpose, Rollup, Segment, Unit
 from .services import KEY_RE
 
 KEY_MAX = 64
@@ -47,6 +47,20 @@ class SegmentForm(forms.Form):
             "Lower-case letters, digits, - and _, at most 64 characters; cannot change later."
         ),
     )
+    unit = forms.ChoiceField(
+        required=False,
+        choices=[(Unit.CUSTOMER, "Customers (HCPs)"), (Unit.ACCOUNT, "Accounts (organizations)")],
+        initial=Unit.CUSTOMER,
+        help_text="What the members are; cannot change later.",
+    )
+    rollup = forms.ChoiceField(
+        required=False,
+        choices=[
+            (Rollup.DIRECT, "Direct: the account's own customers"),
+            (Rollup.HIERARCHY, "Hierarchy: also those of every account below it"),
+        ],
+        help_text="Account segments: which customers count as the account's.",
+    )
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     purpose = forms.ChoiceField(choices=Purpose.choices)
@@ -67,10 +81,14 @@ class SegmentForm(forms.Form):
     def __init__(self, *args, editing: Segment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         keys = Segment.objects.order_by("key").values_list("key", flat=True)
+        self.editing = editing
         if editing is not None:
-            keys = keys.exclude(pk=editing.pk)
+            keys = keys.filter(unit=editing.unit).exclude(pk=editing.pk)
             del self.fields["key"]
             del self.fields["provenance"]
+            del self.fields["unit"]
+            if editing.unit != Unit.ACCOUNT:
+                del self.fields["rollup"]
         self.fields["parent"].choices = [("", "— none —")] + [(k, k) for k in keys]
 
     def clean_key(self) -> str:
@@ -84,10 +102,21 @@ class SegmentForm(forms.Form):
             raise forms.ValidationError(f"must {KEY_RULE}.")
         return key
 
+    def unit_fields(self) -> dict:
+        """``unit`` and ``rollup`` as the preview takes them."""
+        unit = self.editing.unit if self.editing is not None else self.cleaned_data.get("unit")
+        unit = unit or Unit.CUSTOMER
+        rollup = self.cleaned_data.get("rollup") or Rollup.DIRECT
+        return {"unit": unit, "rollup": rollup if unit == Unit.ACCOUNT else None}
+
     def service_fields(self) -> dict:
         """The cleaned values as the segment services take them."""
         data = dict(self.cleaned_data)
         data["parent"] = data.get("parent") or None
+        if "rollup" in data:
+            data["rollup"] = self.unit_fields()["rollup"]
+        if data.get("unit") in (None, "", Unit.CUSTOMER):
+            data.pop("unit", None)
         if "provenance" in data and data["provenance"] is None:
             del data["provenance"]
         return data
@@ -124,4 +153,5 @@ def initial_from_version(version) -> dict:
         "parent": version.parent.key if version.parent_id else "",
         "entry_rule": version.entry_rule,
         "exit_rule": version.exit_rule,
+        "rollup": version.rollup,
     }

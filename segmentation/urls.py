@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts.views import home
 
-from . import views
+from . import entity_views, views
 
 app_name = "segmentation"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("segments/<str:key>/", views.segment_detail, name="segment_detail"),
     path("segments/<str:key>/recompute/", views.segment_recompute, name="segment_recompute"),
     path("segments/<str:key>/backtest/", views.segment_backtest, name="segment_backtest"),
+    path("organizations/<str:account_id>/", entity_views.account_detail, name="account_detail"),
+    path("hcps/<str:npi>/", entity_views.customer_detail, name="customer_detail"),
 ]

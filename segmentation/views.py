@@ -27,7 +27,7 @@ from core.parsers import loads_bounded
 from core.plain_errors import plain_message
 from core.time import parse_moment
 from core.words import plain, plain_list
-from customers.models import Customer
+from customers.models import Account, Customer
 from customers.vocabularies import Channel, InteractionKind, Topic
 
 from . import presentation, readable, selectors, services
@@ -131,15 +131,19 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 # --- editor ----------------------------------------------------------------------
 
 
-def _catalog() -> list[dict]:
-    return [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in field_catalog()]
+def _catalog(unit: str = "customer") -> list[dict]:
+    return [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in field_catalog(unit)]
 
 
 def builder_context(exclude_key: str | None = None) -> dict:
-    """What the rule builder needs: the field catalog and the event/rx vocabularies."""
-    keys = list(Segment.objects.order_by("key").values_list("key", flat=True))
+    """What the rule builder needs: the field catalogs (customer and account rules) and
+    the event/rx vocabularies, and the segments a reference may name, by unit."""
+    units = dict(Segment.objects.order_by("key").values_list("key", "unit"))
+    keys = [k for k, unit in units.items() if unit == "customer"]
+    account_keys = [k for k, unit in units.items() if unit == "account" and k != exclude_key]
     return {
         "field_catalog": _catalog(),
+        "account_field_catalog": _catalog("account"),
         "builder_vocab": {
             "event": {
                 "channel": list(Channel.values),
@@ -149,6 +153,7 @@ def builder_context(exclude_key: str | None = None) -> dict:
             },
             "metrics": ["nrx", "trx", "new_patient_starts"],
             "segments": [k for k in keys if k != exclude_key],
+            "account_segments": account_keys,
         },
     }
 
@@ -203,7 +208,9 @@ def _scope_refusal(request: HttpRequest, form: SegmentForm) -> str:
     shape = readable.scope_warning(data.get("entry_rule"))
     if shape:
         return shape
-    total = Customer.objects.count()
+    unit_fields = form.unit_fields()
+    noun = "account" if unit_fields["unit"] == "account" else "customer"
+    total = (Account if noun == "account" else Customer).objects.count()
     if not total:
         return ""
     try:
@@ -213,13 +220,14 @@ def _scope_refusal(request: HttpRequest, form: SegmentForm) -> str:
             exit_rule=data.get("exit_rule"),
             parent=data.get("parent") or None,
             with_missing=False,
+            **unit_fields,
         ).count
     except DomainError:
         return ""  # the save reports the rule's errors
     if count == 0:
         return "As the data stands now, this rule selects no one."
     if count == total:
-        return f"As the data stands now, this rule selects every customer ({total})."
+        return f"As the data stands now, this rule selects every {noun} ({total})."
     return ""
 
 
@@ -394,6 +402,7 @@ def segment_detail(request: HttpRequest, key: str) -> HttpResponse:
         "exit_sentence": presentation.describe_rule(latest.exit_rule) if latest.exit_rule else "",
         **builder_context(exclude_key=segment.key),
         **_history_context(active or (latest if latest.state != "draft" else None)),
+        **_account_members_context(segment, active or latest),
     }
     return render(request, "segmentation/segment_detail.html", context, status=status)
 
@@ -437,6 +446,25 @@ def segment_recompute(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("segmentation:segment_detail", key=segment.key)
 
 
+ACCOUNT_MEMBERS_SHOWN = 50
+
+
+def _account_members_context(segment: Segment, version: SegmentVersion) -> dict:
+    """An account segment's member accounts (the first 50), each with its affiliated
+    customers, shown on demand."""
+    if segment.unit != "account":
+        return {"account_members": None}
+    members = list(selectors.account_members_of(version=version)[:ACCOUNT_MEMBERS_SHOWN])
+    customers = defaultdict(list)
+    for c in Customer.objects.filter(account_id__in=[m.account_id for m in members]).order_by(
+        "last_name", "npi"
+    ):
+        customers[c.account_id].append(c)
+    for m in members:
+        m.customers = customers[m.account_id]
+    return {"account_members": members, "account_members_version": version}
+
+
 @require_POST
 @page_permission("view_members")
 def segment_backtest(request: HttpRequest, key: str) -> HttpResponse:
@@ -478,6 +506,14 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
             errors.append(ErrorDetail(path=name, message=str(exc)))
     if rules.get("entry_rule") is None and not errors:
         errors.append(ErrorDetail(path="entry_rule", message="an entry rule is required"))
+    unit = request.POST.get("unit") or "customer"
+    if request.POST.get("segment"):
+        unit = (
+            Segment.objects.filter(key=request.POST["segment"])
+            .values_list("unit", flat=True)
+            .first()
+            or unit
+        )
     result = None
     if not errors:
         try:
@@ -486,12 +522,14 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
                 entry_rule=rules["entry_rule"],
                 exit_rule=rules["exit_rule"],
                 parent=request.POST.get("parent") or None,
+                unit=unit,
+                rollup=(request.POST.get("rollup") or None) if unit == "account" else None,
             )
         except DomainError as exc:
             errors = list(exc.errors)
-    context = {**error_context(errors), "result": _preview_view(result)}
+    context = {**error_context(errors), "result": _preview_view(result), "unit": unit}
     if result is not None:
-        context["total"] = Customer.objects.count()
+        context["total"] = (Account if unit == "account" else Customer).objects.count()
         # The rule in plain English, live as it is edited.
         context["entry_sentence"] = presentation.describe_rule(rules["entry_rule"])
         if rules.get("exit_rule") is not None:

@@ -19,8 +19,14 @@
 
   var catalog = readJSON("field-catalog", []);
   var vocab = readJSON("builder-vocab", { event: {}, metrics: [], segments: [] });
+  // Account segments (docs/rules.md, "Account segments"): their own catalog, and the
+  // customer catalog inside "members". The unit comes from the form's unit select
+  // (new segments) or the editor's data-unit.
+  var accountCatalog = readJSON("account-field-catalog", []);
   var fieldsByPath = {};
-  catalog.forEach(function (f) { fieldsByPath[f.path] = f; });
+  catalog.concat(accountCatalog).forEach(function (f) { fieldsByPath[f.path] = f; });
+  function catalogFor(unit) { return unit === "account" ? accountCatalog : catalog; }
+  var STATUSES = ["preferred", "covered", "prior_auth", "step_edit", "not_covered"];
 
   var NUMERIC = ["integer", "decimal", "number"];
   var OPS_BY_TYPE = {
@@ -103,12 +109,19 @@
     if ("event" in node) return "event";
     if ("rx" in node) return "rx";
     if ("segment" in node) return "segment";
+    if ("account_segment" in node) return "account_segment";
+    if ("members" in node) return "members";
+    if ("coverage" in node) return "coverage";
     return "unknown";
   }
 
-  function newCondition(kind) {
+  function newCondition(kind, unit) {
+    if (kind === "members") return { members: { all: [] }, count: { op: "gte", value: 1 } };
+    if (kind === "coverage") return { coverage: { product: "" }, status: { op: "in", value: ["covered"] } };
+    if (kind === "account_segment") return { account_segment: (vocab.account_segments || [])[0] || "" };
+    if (kind === "segment" && unit === "account") return { segment: (vocab.account_segments || [])[0] || "" };
     if (kind === "field") {
-      var f = catalog[0] || { path: "specialty", type: "string" };
+      var f = catalogFor(unit)[0] || { path: "specialty", type: "string" };
       var vals = allowedValues(f.path);
       return { field: f.path, op: "eq", value: vals ? vals[0] : "" };
     }
@@ -125,6 +138,10 @@
     this.name = host.getAttribute("data-name");
     this.optional = host.hasAttribute("data-optional");
     this.textarea = document.getElementById(host.getAttribute("data-target"));
+    var unitSelect = document.getElementById("id_unit");
+    this.unit = unitSelect ? unitSelect.value : (host.getAttribute("data-unit") || "customer");
+    var me = this;
+    if (unitSelect) unitSelect.addEventListener("change", function () { me.unit = unitSelect.value; me.render(); me.notify(); });
     this.status = el("p", { className: "small muted", "aria-live": "polite" });
     this.tree = el("div", { className: "rb-tree" });
     host.appendChild(this.tree);
@@ -180,7 +197,7 @@
     }
     this.tree.appendChild(this.renderNode(this.rule, this.name, function (replacement) {
       self.rule = replacement; self.changed(true);
-    }, true));
+    }, true, this.unit));
     if (focusKey) {
       var again = this.tree.querySelector('[data-path="' + focusKey[0] + '"] [data-role="' + focusKey[1] + '"]');
       if (again) again.focus();
@@ -188,13 +205,13 @@
   };
 
   // replace(newNode) swaps this node in its parent; replace(undefined) removes it.
-  Editor.prototype.renderNode = function (node, path, replace, isRoot) {
+  Editor.prototype.renderNode = function (node, path, replace, isRoot, unit) {
     var kind = kindOf(node);
-    if (kind === "all" || kind === "any" || kind === "not") return this.renderGroup(node, kind, path, replace, isRoot);
-    return this.renderCondition(node, kind, path, replace, isRoot);
+    if (kind === "all" || kind === "any" || kind === "not") return this.renderGroup(node, kind, path, replace, isRoot, unit);
+    return this.renderCondition(node, kind, path, replace, isRoot, unit);
   };
 
-  Editor.prototype.renderGroup = function (node, kind, path, replace, isRoot) {
+  Editor.prototype.renderGroup = function (node, kind, path, replace, isRoot, unit) {
     var self = this;
     var box = el("div", { className: "rb-group rb-" + kind, "data-path": path, role: "group", "aria-label": kind + " group" });
     var head = el("div", { className: "rb-head" });
@@ -219,7 +236,7 @@
       if (node.not && typeof node.not === "object") {
         children.appendChild(self.renderNode(node.not, path + ".not", function (r) {
           node.not = r === undefined ? { all: [] } : r; self.changed(true);
-        }, false));
+        }, false, unit));
       }
     } else {
       var list = node[kind];
@@ -231,13 +248,17 @@
         children.appendChild(self.renderNode(child, path + "." + kind + "[" + i + "]", function (r) {
           if (r === undefined) list.splice(i, 1); else list[i] = r;
           self.changed(true);
-        }, false));
+        }, false, unit));
       });
       var add = el("div", { className: "rb-add", "data-add-for": path });
-      [["field", "+ Field"], ["event", "+ Event"], ["rx", "+ Rx"], ["segment", "+ Segment"],
-       ["all", "+ ALL group"], ["any", "+ ANY group"], ["not", "+ NOT group"]].forEach(function (pair) {
+      var kinds = unit === "account"
+        ? [["field", "+ Field"], ["members", "+ Members"], ["event", "+ Event"], ["rx", "+ Rx"],
+           ["coverage", "+ Coverage"], ["segment", "+ Segment"]]
+        : [["field", "+ Field"], ["event", "+ Event"], ["rx", "+ Rx"], ["segment", "+ Segment"],
+           ["account_segment", "+ Account segment"]];
+      kinds.concat([["all", "+ ALL group"], ["any", "+ ANY group"], ["not", "+ NOT group"]]).forEach(function (pair) {
         add.appendChild(button(pair[1], "Add " + pair[0] + " condition to this group", function () {
-          list.push(newCondition(pair[0])); self.changed(true);
+          list.push(newCondition(pair[0], unit)); self.changed(true);
         }));
       });
       children.appendChild(add);
@@ -246,20 +267,40 @@
     return box;
   };
 
-  Editor.prototype.renderCondition = function (node, kind, path, replace, isRoot) {
+  Editor.prototype.renderCondition = function (node, kind, path, replace, isRoot, unit) {
     var self = this;
     var row = el("div", { className: "rb-cond", "data-path": path, role: "group", "aria-label": kind + " condition" });
-    row.appendChild(el("span", { className: "rb-kind", text: kind }));
+    row.appendChild(el("span", { className: "rb-kind", text: kind.replace("_", " ") }));
     var changed = function () { self.changed(false); };
-    if (kind === "field") this.fieldControls(node, row, changed);
+    if (kind === "field") this.fieldControls(node, row, changed, unit);
     else if (kind === "event") this.eventControls(node, row, changed);
     else if (kind === "rx") this.rxControls(node, row, changed);
-    else if (kind === "segment") {
-      var opts = vocab.segments.slice();
-      if (node.segment && opts.indexOf(node.segment) < 0) opts.unshift(node.segment);
-      var s = select(opts, node.segment, "Segment", "segment");
-      s.addEventListener("change", function () { node.segment = s.value; changed(); });
-      row.appendChild(labelled("member of ", s));
+    else if (kind === "segment" || kind === "account_segment") {
+      var accounts = kind === "account_segment" || unit === "account";
+      var opts = (accounts ? (vocab.account_segments || []) : vocab.segments).slice();
+      if (node[kind] && opts.indexOf(node[kind]) < 0) opts.unshift(node[kind]);
+      var s = select(opts, node[kind], accounts ? "Account segment" : "Segment", kind);
+      s.addEventListener("change", function () { node[kind] = s.value; changed(); });
+      row.appendChild(labelled(kind === "account_segment" ? "affiliated account in " : "member of ", s));
+    } else if (kind === "members") {
+      cmpControls(node, "count", row, "count of matching customers", { op: "gte", value: 1 }, changed, true);
+      var useShare = el("input", { type: "checkbox", "aria-label": "Also compare the share", "data-role": "share-on" });
+      useShare.checked = "share" in node;
+      useShare.addEventListener("change", function () {
+        if (useShare.checked) node.share = { op: "gte", value: 0.5 }; else delete node.share;
+        self.changed(true);
+      });
+      row.appendChild(labelled(" share ", useShare));
+      if ("share" in node) cmpControls(node, "share", row, "share", { op: "gte", value: 0.5 }, changed, false);
+      var inner = el("div", { className: "rb-children rb-members" });
+      inner.appendChild(el("p", { className: "small muted", text: "Affiliated customers matching:" }));
+      if (!node.members || typeof node.members !== "object") node.members = { all: [] };
+      inner.appendChild(self.renderNode(node.members, path + ".members", function (r) {
+        node.members = r === undefined ? { all: [] } : r; self.changed(true);
+      }, false, "customer"));
+      row.appendChild(inner);
+    } else if (kind === "coverage") {
+      this.coverageControls(node, row, changed);
     } else {
       row.appendChild(el("code", { text: JSON.stringify(node) }));
       row.appendChild(el("span", { className: "small muted", text: " (edit in the JSON view)" }));
@@ -274,10 +315,36 @@
     return row;
   };
 
-  Editor.prototype.fieldControls = function (node, row, changed) {
+  Editor.prototype.coverageControls = function (node, row, changed) {
     var self = this;
-    var options = catalog.map(function (f) { return { value: f.path, label: f.label || f.path }; });
-    if (!fieldsByPath[node.field]) options.unshift({ value: node.field || "", label: node.field || "(choose)" });
+    if (!node.coverage || typeof node.coverage !== "object") node.coverage = { product: "" };
+    var product = input("text", node.coverage.product || "", "Coverage product", "coverage-product");
+    product.size = 12;
+    product.addEventListener("change", function () { node.coverage.product = product.value.trim(); changed(); });
+    row.appendChild(labelled("product ", product));
+    var status = node.status || { op: "in", value: [] };
+    var statusOp = select([{ value: "", label: "any status" }, { value: "in", label: "status is one of" }, { value: "not_in", label: "status is none of" }], node.status ? status.op : "", "Status comparison", "status-op");
+    statusOp.addEventListener("change", function () {
+      if (!statusOp.value) delete node.status;
+      else node.status = { op: statusOp.value, value: (node.status && node.status.value) || ["covered"] };
+      self.changed(true);
+    });
+    row.appendChild(labelled("", statusOp));
+    if (node.status) row.appendChild(chips(node.status, STATUSES, changed));
+    var useLives = el("input", { type: "checkbox", "aria-label": "Compare covered lives", "data-role": "lives-on" });
+    useLives.checked = "lives" in node;
+    useLives.addEventListener("change", function () {
+      if (useLives.checked) node.lives = { op: "gte", value: 0 }; else delete node.lives;
+      self.changed(true);
+    });
+    row.appendChild(labelled(" lives ", useLives));
+    if ("lives" in node) cmpControls(node, "lives", row, "lives", { op: "gte", value: 0 }, changed, true);
+  };
+
+  Editor.prototype.fieldControls = function (node, row, changed, unit) {
+    var self = this;
+    var options = catalogFor(unit).map(function (f) { return { value: f.path, label: f.label || f.path }; });
+    if (!options.some(function (o) { return o.value === node.field; })) options.unshift({ value: node.field || "", label: node.field || "(choose)" });
     var fieldSel = select(options, node.field, "Field", "field");
     fieldSel.addEventListener("change", function () {
       node.field = fieldSel.value;

@@ -8,9 +8,11 @@ duties, fresh previews). What they leave behind, for a reviewer to click through
 
 - six assets of the cardiometabolic brand: five approved (one expiring within
   30 days), one still in draft;
-- seven segments: five active (one referencing another; ``cardiozen-call-plan``
-  is the one the demo publication measures), one in review with brand's
-  approval waiting for access and medical, one draft;
+- ten segments: eight active (one referencing another; ``cardiozen-call-plan``
+  is the one the demo publication measures; two of accounts: health systems by
+  their cardiologists and payers by CARDIOZEN coverage; one of cardiology KOLs
+  by referral influence), one in review with brand's approval waiting for
+  access and medical, one draft;
 - four mappings: three approved, one proposed (the compliance queue).
 
 The segment rules use relative windows (``within_days``, ``months``) that are
@@ -125,6 +127,8 @@ class DemoSegment:
     parent: str | None = None
     description: str = ""
     stage: str = ACTIVE
+    unit: str = "customer"
+    rollup: str | None = None
 
 
 # Keys referenced by later segments come first (a reference must exist when created).
@@ -273,6 +277,63 @@ DEMO_SEGMENTS: tuple[DemoSegment, ...] = (
         },
         stage=DRAFT,
     ),
+    DemoSegment(
+        key="health-systems-cardiology",
+        name="Health systems with high-decile cardiologists",
+        description=(
+            "Health systems with at least three cardiologists in decile 7 or higher across "
+            "their hospitals and clinics: the key account managers' CARDIOZEN targets."
+        ),
+        purpose="market_access",
+        therapy_area="cardiology",
+        indications=("heart_failure",),
+        unit="account",
+        rollup="hierarchy",
+        entry_rule={
+            "all": [
+                {"field": "account_type", "op": "eq", "value": "health_system"},
+                {
+                    "members": {
+                        "all": [
+                            {"field": "specialty", "op": "eq", "value": "cardiology"},
+                            {"field": "decile", "op": "gte", "value": 7},
+                        ]
+                    },
+                    "count": {"op": "gte", "value": 3},
+                },
+            ]
+        },
+    ),
+    DemoSegment(
+        key="cardiozen-restricted-payers",
+        name="Payers restricting CARDIOZEN",
+        description="Payers whose current CARDIOZEN coverage needs prior auth or a step edit.",
+        purpose="market_access",
+        therapy_area="cardiology",
+        indications=("heart_failure",),
+        unit="account",
+        entry_rule={
+            "coverage": {"product": "CARDIOZEN"},
+            "status": {"op": "in", "value": ["prior_auth", "step_edit"]},
+        },
+    ),
+    DemoSegment(
+        key="cardiology-kols",
+        name="Cardiology key opinion leaders",
+        description=(
+            "Cardiologists in the top decile of referral-network influence among "
+            "cardiologists (PageRank percentile in specialty 90+): medical affairs' KOL list."
+        ),
+        purpose="medical_education",
+        therapy_area="cardiology",
+        indications=("heart_failure",),
+        entry_rule={
+            "all": [
+                {"field": "specialty", "op": "eq", "value": "cardiology"},
+                {"field": "influence.pagerank_pct_in_specialty", "op": "gte", "value": 90},
+            ]
+        },
+    ),
 )
 
 # (asset code, segment key, rationale, approve?)
@@ -381,6 +442,8 @@ def seed_segments(ctx: SeedContext) -> None:
             description=demo.description,
             therapy_area=demo.therapy_area,
             indications=list(demo.indications),
+            unit=demo.unit,
+            rollup=demo.rollup,
         )
         stages[demo.stage] = stages.get(demo.stage, 0) + 1
         if demo.stage == DRAFT:

@@ -43,6 +43,7 @@ from .generate import (
 )
 from .governed import seed_content_assets, seed_mappings, seed_segments
 from .history import history_step
+from .networks import seed_coverage, seed_referrals
 from .users import ensure_demo_users
 from .writer import TableWriter
 
@@ -122,6 +123,8 @@ DEFAULT_STEPS: tuple[SeedStep, ...] = (
     seed_accounts,
     seed_customers,
     seed_users,
+    seed_coverage,
+    seed_referrals,
     seed_content_assets,
     seed_segments,
     seed_mappings,

@@ -73,12 +73,12 @@ def run_referrals_import(
                 Influence.objects.filter(network=old).values_list("customer_id", flat=True)
             )
             old.delete()
-        touched.update(_write_period(period_end, pairs, now))
+        touched.update(write_period(period_end, pairs, now))
     counts.customer_ids = sorted(touched)
     return counts
 
 
-def _write_period(
+def write_period(
     period_end: dt.date, pairs: dict[tuple[str, str], tuple[int, int, int]], now: dt.datetime
 ) -> list[int]:
     """Store one period's pairs and its customers' influence; returns their ids."""

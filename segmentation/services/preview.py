@@ -18,7 +18,7 @@ from accounts.permissions import require
 from core.errors import ErrorDetail, ValidationFailed
 from core.replica import read_alias
 from core.time import as_utc
-from customers.models import Account, Customer, CustomerAttribute
+from customers.models import Account, Customer, CustomerAttribute, Influence
 
 from .. import selectors
 from ..models import Rollup, Segment, SegmentVersion, Unit
@@ -30,6 +30,7 @@ from ..rules import (
     validate_rule,
     value_present,
 )
+from ..rules.compile import latest_referral_network
 from ..units import ACCOUNT
 from .membership import current_members_of, in_current_members_of, without_jit
 
@@ -205,7 +206,7 @@ def summarise_matches(
     return count, sample, groups if breakdown and count else {}
 
 
-def missing_shares(paths: list[str]) -> dict[str, float]:
+def missing_shares(paths: list[str], as_of: datetime | None = None) -> dict[str, float]:
     """Share (0..1, 4 decimals) of all customers whose value of each path is missing.
 
     Missing is the rule language's ``is_set`` negated (docs/rules.md, "Missing
@@ -236,6 +237,11 @@ def missing_shares(paths: list[str]) -> dict[str, float]:
                 unaffiliated = customers.filter(account_id__isnull=True).count()
             lacking = Account.objects.filter(~present[path]).values("pk")
             missing[path] = unaffiliated + customers.filter(account_id__in=lacking).count()
+        elif spec.scope == "influence":
+            # Present: a row of the period rules read at as_of, with a value.
+            network = latest_referral_network(as_of or timezone.now())
+            rows = Influence.objects.filter(network_id=network).filter(present[path])
+            missing[path] = total - (rows.count() if network is not None else 0)
         else:
             # At most one row per customer and key (a unique constraint).
             missing[path] = total - CustomerAttribute.objects.filter(present[path]).count()
@@ -391,7 +397,7 @@ def preview_rule(
         )
         # The rule is evaluated once, for the count, sample and breakdown together.
         count, sample, breakdown = summarise_matches(qs.using(alias), breakdown=with_missing)
-        missing = missing_shares(paths)
+        missing = missing_shares(paths, as_of)
     return Preview(count=count, sample=sample, missing=missing, as_of=as_of, breakdown=breakdown)
 
 

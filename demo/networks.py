@@ -73,10 +73,9 @@ def referral_period_end(anchor: date) -> date:
 
 def seed_referrals(ctx: SeedContext) -> None:
     rng = _rng(ctx.plan.seed, _REFERRAL_STREAM)
-    npis, specialties = (
-        np.array(column, dtype=object)
-        for column in zip(*Customer.objects.order_by("npi").values_list("npi", "specialty"))
-    )
+    rows = list(Customer.objects.order_by("npi").values_list("npi", "specialty"))
+    npis = np.array([npi for npi, _ in rows], dtype=object)
+    specialties = np.array([specialty for _, specialty in rows], dtype=object)
     pairs: dict[tuple[str, str], tuple[int, int, int]] = {}
     for specialty in np.unique(specialties):
         group = np.flatnonzero(specialties == specialty)

@@ -22,9 +22,10 @@ from django.utils import timezone
 from accounts.permissions import require
 from customers.models import Customer
 
-from ..models import Membership, SegmentVersion
+from ..models import Membership, SegmentVersion, Unit
+from ..units import ACCOUNT
 from .membership import without_jit
-from .preview import fresh_members_query
+from .preview import fresh_accounts_query, fresh_members_query
 
 TOP = 8
 
@@ -57,9 +58,12 @@ class MembershipExplained:
     held: int
 
 
-def _breakdown(qs: QuerySet[Customer]) -> dict[str, list[tuple[str, int]]]:
+def _breakdown(qs: QuerySet) -> dict[str, list[tuple[str, int]]]:
+    second = (
+        ("specialty", "specialty") if qs.model is Customer else ("account type", "account_type")
+    )
     out = {}
-    for name, column in (("territory", "territory_id"), ("specialty", "specialty")):
+    for name, column in (("territory", "territory_id"), second):
         rows = qs.order_by().values(column).annotate(n=Count("pk")).order_by("-n", column)[:TOP]
         out[name] = [(row[column] or "—", row["n"]) for row in rows]
     return out
@@ -70,14 +74,9 @@ def version_impact(*, user, version: SegmentVersion, against: SegmentVersion | N
     require(user, "preview_segment")
     with transaction.atomic():
         without_jit()
-        new = fresh_members_query(
-            entry_rule=version.entry_rule,
-            exit_rule=version.exit_rule,
-            parent=version.parent,
-            as_of=timezone.now(),
-        )
-        current_ids = Membership.objects.filter(version=against).values("customer_id")
-        current = Customer.objects.filter(pk__in=current_ids)
+        new = _admitted_now(version)
+        current_ids = _member_ids(version, against)
+        current = new.model.objects.filter(pk__in=current_ids)
         added = new.exclude(pk__in=current_ids)
         dropped = current.exclude(pk__in=new.values("pk"))
         added_count, dropped_count = added.count(), dropped.count()
@@ -99,8 +98,26 @@ def version_impact(*, user, version: SegmentVersion, against: SegmentVersion | N
         )
 
 
-def _admitted_now(version: SegmentVersion) -> QuerySet[Customer]:
-    """Customers ``version``'s rules admit today, as a first recompute would."""
+def _member_ids(version: SegmentVersion, of: SegmentVersion | None) -> QuerySet:
+    """The ids of ``of``'s current members (``version``'s unit; None: nobody)."""
+    if version.segment.unit == Unit.ACCOUNT:
+        if of is None:
+            return ACCOUNT.spell.objects.none().values("account_id")
+        return ACCOUNT.open_spells(of.pk).values("account_id")
+    return Membership.objects.filter(version=of).values("customer_id")
+
+
+def _admitted_now(version: SegmentVersion) -> QuerySet:
+    """Customers (accounts, for an account segment) ``version``'s rules admit today,
+    as a first recompute would."""
+    if version.segment.unit == Unit.ACCOUNT:
+        return fresh_accounts_query(
+            entry_rule=version.entry_rule,
+            exit_rule=version.exit_rule,
+            parent=version.parent,
+            as_of=timezone.now(),
+            rollup=version.rollup,
+        )
     return fresh_members_query(
         entry_rule=version.entry_rule,
         exit_rule=version.exit_rule,
@@ -114,7 +131,8 @@ def membership_explained(*, user, version: SegmentVersion) -> MembershipExplaine
     require(user, "view_segments")
     with transaction.atomic():
         without_jit()
-        member_ids = Membership.objects.filter(version=version).values("customer_id")
-        members = Customer.objects.filter(pk__in=member_ids).count()
-        matching = _admitted_now(version).filter(pk__in=member_ids).count()
+        member_ids = _member_ids(version, version)
+        admitted = _admitted_now(version)
+        members = admitted.model.objects.filter(pk__in=member_ids).count()
+        matching = admitted.filter(pk__in=member_ids).count()
     return MembershipExplained(members=members, matching=matching, held=members - matching)

@@ -84,3 +84,9 @@ def test_field_catalog_of_the_builder_has_influence_fields(world, page_client):
     body = page_client(world.users.author).get("/segments/new/").content.decode()
     assert "influence.pagerank_pct_in_specialty" in body
     assert "account-field-catalog" in body
+
+
+def test_active_account_segment_page_lists_member_accounts(payer_world, world, page_client):
+    response = page_client(world.users.author).get("/segments/pa-payers/")
+    assert response.status_code == 200
+    assert 'data-testid="member-accounts"' in response.content.decode()

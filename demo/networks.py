@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from customers.importing.referrals import write_period
-from customers.models import Account, Coverage, Customer
+from customers.models import Account, Coverage, Customer, ReferralNetwork
 from customers.vocabularies import FormularyStatus
 
 from .catalog import OWN_PRODUCTS
@@ -89,6 +89,9 @@ def seed_referrals(ctx: SeedContext) -> None:
                     continue
                 bene = int(rng.integers(11, 60))
                 pairs[(npis[i], npis[j])] = (bene + int(rng.integers(0, 40)), bene, 0)
-    scored = write_period(referral_period_end(ctx.plan.anchor), pairs, ctx.writer.now)
+    period_end = referral_period_end(ctx.plan.anchor)
+    # As an import does: the period's network is replaced.
+    ReferralNetwork.objects.filter(period_end=period_end).delete()
+    scored = write_period(period_end, pairs, ctx.writer.now)
     ctx.add("referral pairs", len(pairs))
     ctx.report(f"referrals: {len(pairs):,} pairs, {len(scored):,} customers scored")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0011_coverage_referrals_influence"),
+        ("customers", "0012_coverage_referrals_influence"),
         ("segmentation", "0005_membership_spells"),
     ]
 

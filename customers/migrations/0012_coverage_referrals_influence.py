@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0010_rx_year"),
+        ("customers", "0011_public_sources"),
     ]
 
     operations = [

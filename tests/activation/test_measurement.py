@@ -52,7 +52,7 @@ def test_fewer_than_30_on_a_side_says_so(make_user):
 
 
 def test_lift_is_welch_on_per_customer_rates(make_user):
-    people, publication, start = setup(make_user("brand"), 90)
+    people, publication, start = setup(make_user("brand"), 120)
     sent = [c for c in people if not in_holdout(publication.pk, c.npi, 50)]
     hold = [c for c in people if in_holdout(publication.pk, c.npi, 50)]
     assert len(sent) >= 30 and len(hold) >= 30

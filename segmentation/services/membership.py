@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -218,6 +219,21 @@ def drop_scope() -> None:
 # --- full runs: one statement finds the differences ---------------------------------
 
 
+def ids_sql(ids: QuerySet, *, unit: UnitSpec, column: str) -> tuple[str, list]:
+    """The SQL of a one-column query of member ids, even when it is empty by construction.
+
+    Django raises EmptyResultSet for a query it knows selects nothing (a rule
+    referring to a segment that has no active version yet, say); the rule then
+    simply matches nobody, so the statement selects no rows of the right type.
+    """
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:
+        kind = "BIGINT" if unit is CUSTOMER else "VARCHAR(64)"
+        return f"SELECT CAST(NULL AS {kind}) AS {column} WHERE 1 = 0", []
+    return sql, list(params)
+
+
 def differences_sql(
     *, target: QuerySet, version: SegmentVersion, scope_sql: RawSQL | None = None
 ) -> tuple[str, list]:
@@ -227,8 +243,8 @@ def differences_sql(
     and M are each read once and unchanged members go nowhere. (SQLite has
     FULL OUTER JOIN since 3.39.) With ``scope_sql``, M is read for the scope only.
     """
-    sql, params = target.values(cid=F("pk")).query.sql_with_params()
     unit = unit_of(version)
+    sql, params = ids_sql(target.values(cid=F("pk")), unit=unit, column="cid")
     spells = connection.ops.quote_name(unit.table)
     col = unit.column
     in_scope = ""
@@ -307,8 +323,9 @@ def write_first_members(
     reading them back through the temporary table (bench/README.md, "200
     segments"). Returns the number of members.
     """
-    ids = target.values("id") if unit_of(version) is CUSTOMER else target.values(id=F("pk"))
-    sql, params = ids.query.sql_with_params()
+    unit = unit_of(version)
+    ids = target.values("id") if unit is CUSTOMER else target.values(id=F("pk"))
+    sql, params = ids_sql(ids, unit=unit, column="id")
     ops = connection.ops
     stamp = [ops.adapt_datetimefield_value(as_of), ops.adapt_datetimefield_value(recorded_at)]
     return _open_spells(sql, list(params), version=version, run=run, stamp=stamp)

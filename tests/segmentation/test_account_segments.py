@@ -4,6 +4,7 @@ incremental recompute through a customer change, preview and the API."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from core.errors import ValidationFailed
 from customers.models import Customer
@@ -228,3 +229,15 @@ def test_publishing_an_account_segment_is_refused(brand, make_user, systems):
             user=make_user("brand", "admin"), segment=seg.segment, destination_key="x"
         )
     assert any(e.path == "segment" for e in exc.value.errors)
+
+
+def test_a_rule_that_matches_nobody_by_construction_recomputes_to_no_members(make_user):
+    """A reference to a segment without an active version selects nobody; never an error."""
+    from segmentation.services.membership import ids_sql
+    from segmentation.units import ACCOUNT, CUSTOMER
+
+    for unit in (CUSTOMER, ACCOUNT):
+        sql, params = ids_sql(unit.model.objects.none().values("pk"), unit=unit, column="id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            assert cursor.fetchall() == []

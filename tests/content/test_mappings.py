@@ -314,3 +314,20 @@ def test_activating_a_version_that_still_fits_keeps_the_mapping(
     governance.activate_version(user=author, version=v2)
     mapping.refresh_from_db()
     assert mapping.state == "approved"
+
+
+def test_segment_content_panel_shows_a_decision_whose_decider_is_unknown(make_user, client):
+    """A decided mapping without a decider (an old record) renders a dash, never a 500."""
+    from django.urls import reverse
+
+    from content.models import ContentMapping
+    from tests.field.test_field_view import mapped
+    from tests.governance.support import active_segment
+
+    active_segment(make_user, "cardio")
+    mapping = mapped(make_user)
+    ContentMapping.objects.filter(pk=mapping.pk).update(decided_by=None, signer_name="")
+    client.force_login(make_user("brand"))
+    response = client.get(reverse("content:segment_content_panel", args=["cardio"]))
+    assert response.status_code == 200
+    assert "—" in response.content.decode()

@@ -286,6 +286,30 @@ def _x_labels(xs: list[str], xpos, at_y: float) -> SafeString:
     )
 
 
+def _axes(ticks, y, unit: str, xs: list[str], xpos, *, box: tuple, note: str) -> SafeString:
+    """Both axes of a daily chart: y ticks with the unit, the baseline, dated x labels
+    and the "day (UTC)" caption (``note`` follows it). ``box``: left, top, width,
+    height, plot width and plot height."""
+    left, top, width, height, plot_w, plot_h = box
+    return (
+        _y_axis(ticks, y, left, width - 8, unit)
+        + format_html(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>',
+            left,
+            top + plot_h,
+            width - 8,
+            top + plot_h,
+        )
+        + _x_labels(xs, xpos, top + plot_h + 14)
+        + format_html(
+            '<text x="{}" y="{}" text-anchor="middle" class="unit">day (UTC){}</text>',
+            left + plot_w / 2,
+            height - 2,
+            note,
+        )
+    )
+
+
 def _y_axis(ticks: list[int], y, left: int, right: int, unit: str) -> SafeString:
     grid = format_html_join(
         "",
@@ -340,21 +364,14 @@ def line_chart(
     ) + format_html_join(
         "", '<circle cx="{}" cy="{}" r="2.5" fill="{}"><title>{}</title></circle>', dots
     )
-    axis = (
-        _y_axis(ticks, y, left, width - 8, unit)
-        + format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>',
-            left,
-            top + plot_h,
-            width - 8,
-            top + plot_h,
-        )
-        + _x_labels(xs, lambda i: left + i * step, top + plot_h + 14)
-        + format_html(
-            '<text x="{}" y="{}" text-anchor="middle" class="unit">day (UTC)</text>',
-            left + plot_w / 2,
-            height - 2,
-        )
+    axis = _axes(
+        ticks,
+        y,
+        unit,
+        xs,
+        lambda i: left + i * step,
+        box=(left, top, width, height, plot_w, plot_h),
+        note="",
     )
     return format_html(
         '<svg class="chart" width="100%" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
@@ -430,22 +447,14 @@ def bar_chart(
         '<text x="{}" y="{}" text-anchor="middle" class="tick">{}</text>',
         breaks,
     )
-    axis = (
-        _y_axis(ticks, y, left, width - 8, unit)
-        + format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>',
-            left,
-            top + plot_h,
-            width - 8,
-            top + plot_h,
-        )
-        + _x_labels([r[0] for r in rows], lambda i: left + i * slot + bar, top + plot_h + 14)
-        + format_html(
-            '<text x="{}" y="{}" text-anchor="middle" class="unit">day (UTC){}</text>',
-            left + plot_w / 2,
-            height - 2,
-            " · tallest bars cut, their value above them" if breaks else "",
-        )
+    axis = _axes(
+        ticks,
+        y,
+        unit,
+        [r[0] for r in rows],
+        lambda i: left + i * slot + bar,
+        box=(left, top, width, height, plot_w, plot_h),
+        note=" · tallest bars cut, their value above them" if breaks else "",
     )
     return format_html(
         '<svg class="chart" width="100%" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',

@@ -30,6 +30,19 @@ class _OneRequestAtATimeServer(WSGIServer):
 LiveServerThread.server_class = _OneRequestAtATimeServer
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests run last, after pytest-django's own ordering.
+
+    Playwright's session-wide sync API keeps an event loop running in the main
+    thread from the first browser test on; Django then refuses to run any async
+    view (``/health/``) in that thread. Running the browser tests last keeps
+    every other test in a thread without a loop. ``sort`` is stable, so the
+    database ordering pytest-django chose is kept within each group.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing(django_test_environment):
     """PBKDF2 at full strength makes the permission matrices minutes slower; tests need no KDF."""

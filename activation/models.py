@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from customers.models import Customer
+from customers.models import Account, Customer
 from customers.vocabularies import Channel
 from segmentation.models import Segment, SegmentVersion
 
@@ -103,7 +103,7 @@ class Publication(models.Model):
 
 
 class MemberState(models.TextChoices):
-    SENT = "sent"  # the destination holds this customer
+    SENT = "sent"  # the destination holds this member
     HOLDOUT = "holdout"  # never sent: the holdout rule picked them
     SUPPRESSED = "suppressed"  # not sent: email opt-out on an email destination
 
@@ -128,8 +128,12 @@ class PublicationMember(models.Model):
         db_constraint=False,
     )
     # No database-level constraint either (the ORM still cascades a customer's deletion).
+    # Exactly one of customer and account is set: the unit of the publication's segment.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Customer, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    account = models.ForeignKey(
+        Account, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     state = models.CharField(max_length=12, choices=MemberState.choices)
     entered_sync = models.PositiveIntegerField()
@@ -140,6 +144,13 @@ class PublicationMember(models.Model):
             models.UniqueConstraint(
                 fields=["publication", "customer"], name="unique_publication_member"
             ),
+            models.UniqueConstraint(
+                fields=["publication", "account"], name="unique_publication_account"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=True) ^ models.Q(account__isnull=True),
+                name="publication_member_one_unit",
+            ),
             models.CheckConstraint(
                 condition=models.Q(state__in=MemberState.values),
                 name="publication_member_state_valid",
@@ -147,7 +158,7 @@ class PublicationMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.state} at {self.publication_id}"
+        return f"{self.customer_id or self.account_id} {self.state} at {self.publication_id}"
 
 
 class OptOutCheck(models.Model):
@@ -222,7 +233,8 @@ class ChangeAction(models.TextChoices):
 
 
 class SyncChange(models.Model):
-    """One customer entered or exited by a sync. The NPI is copied so the record stands alone."""
+    """One member entered or exited by a sync. A customer's NPI is copied so the record
+    stands alone; an account's ``account_id`` is its key, so it stands alone already."""
 
     # The (sync, action, npi) index serves lookups by sync; no separate FK index.
     # No database-level constraint, for the reason given on PublicationMember.publication.
@@ -230,9 +242,18 @@ class SyncChange(models.Model):
         Sync, on_delete=models.CASCADE, related_name="changes", db_index=False, db_constraint=False
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Customer, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    npi = models.CharField(max_length=10)
+    # Account segments: the account sent (its external id), with ``npi`` empty.
+    account = models.ForeignKey(
+        Account,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    npi = models.CharField(max_length=10, blank=True)
     action = models.CharField(max_length=8, choices=ChangeAction.choices)
     reason = models.CharField(max_length=32, blank=True)
 
@@ -240,7 +261,7 @@ class SyncChange(models.Model):
         indexes = [models.Index(fields=["sync", "action", "npi"])]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.npi} in {self.sync_id}"
+        return f"{self.action} {self.npi or self.account_id} in {self.sync_id}"
 
 
 class DeliveryAttempt(models.Model):

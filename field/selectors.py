@@ -15,12 +15,13 @@ from accounts.models import Territory
 from accounts.permissions import require
 from content.selectors import live_mappings
 from core.errors import NotFound, PermissionRefused
-from customers.models import Customer, Interaction
+from customers.models import Account, Customer, Interaction
 from segmentation.models import (
     AccountMembershipSpell,
     Membership,
     Segment,
     SegmentVersion,
+    Unit,
     VersionState,
 )
 
@@ -80,21 +81,31 @@ def territory_overview(*, territories) -> list[dict]:
 def territory_segments(*, territory_code: str) -> list[dict]:
     """Active segments with their member count in the territory and their live content.
 
-    Member counts are one grouped query (members whose customer's territory is
-    the code); content is the approved mappings whose asset is still live.
+    Member counts are one grouped query per unit (customer members whose
+    territory is the code; for account segments, member accounts whose
+    territory is the code); content is the approved mappings whose asset is
+    still live.
     """
+    active = SegmentVersion.objects.filter(state=VersionState.ACTIVE).select_related("segment")
     here = Q(members__customer__territory_id=territory_code)
-    versions = (
-        SegmentVersion.objects.filter(state=VersionState.ACTIVE, segment__unit="customer")
-        .select_related("segment")
-        .annotate(
-            territory_member_count=Count("members", filter=here),
-            territory_new_this_week=Count(
-                "members", filter=here & Q(members__entered_at__gte=_week_ago())
-            ),
-        )
-        .order_by("segment__key")
+    customer_versions = active.filter(segment__unit=Unit.CUSTOMER).annotate(
+        territory_member_count=Count("members", filter=here),
+        territory_new_this_week=Count(
+            "members", filter=here & Q(members__entered_at__gte=_week_ago())
+        ),
     )
+    account_here = Q(
+        account_spells__exited_as_of__isnull=True,
+        account_spells__account__territory_id=territory_code,
+    )
+    account_versions = active.filter(segment__unit=Unit.ACCOUNT).annotate(
+        territory_member_count=Count("account_spells", filter=account_here),
+        territory_new_this_week=Count(
+            "account_spells",
+            filter=account_here & Q(account_spells__entered_as_of__gte=_week_ago()),
+        ),
+    )
+    versions = sorted([*customer_versions, *account_versions], key=lambda v: v.segment.key)
     assets_by_segment: dict[int, list[dict]] = {}
     for mapping in live_mappings().select_related("asset").order_by("asset__code"):
         asset = mapping.asset
@@ -111,6 +122,7 @@ def territory_segments(*, territory_code: str) -> list[dict]:
     return [
         {
             "key": v.segment.key,
+            "unit": v.segment.unit,
             "version": v.number,
             "name": v.name,
             "purpose": v.purpose,
@@ -153,6 +165,25 @@ def territory_members(
     if channel == "email":
         qs = qs.filter(email_opt_out=False)
     return qs
+
+
+ACCOUNT_ORDER = ("name", "account_id")
+
+
+def territory_member_accounts(*, segment: Segment | str, territory_code: str) -> QuerySet:
+    """Accounts in an account segment's active version whose territory is the code, with
+    ``entered_at`` (as ``territory_members`` for customers; the field's account list)."""
+    key = segment.key if isinstance(segment, Segment) else segment
+    return (
+        Account.objects.filter(
+            territory_id=territory_code,
+            membership_spells__version__segment__key=key,
+            membership_spells__version__state=VersionState.ACTIVE,
+            membership_spells__exited_as_of__isnull=True,
+        )
+        .annotate(entered_at=Max("membership_spells__entered_as_of"))
+        .order_by(*ACCOUNT_ORDER)
+    )
 
 
 def territory_segment_assets(*, segment: Segment | str, channel: str | None = None) -> QuerySet:

@@ -14,6 +14,7 @@ class FieldAssetSerializer(serializers.Serializer):
 
 class FieldSegmentSerializer(serializers.Serializer):
     key = serializers.CharField()
+    unit = serializers.CharField()
     version = serializers.IntegerField()
     name = serializers.CharField()
     purpose = serializers.CharField()

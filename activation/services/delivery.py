@@ -45,7 +45,7 @@ from ..models import (
 )
 from .addresses import TargetRefused, resolve_checked
 from .destinations import inside_root
-from .syncs import sync_message, sync_publication
+from .syncs import side_of, sync_message, sync_publication
 
 
 @dataclass
@@ -173,11 +173,12 @@ def _write_file(sync: Sync) -> tuple[bool, int | None, str]:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["action", "npi", "content", "reason"])
+            key = side_of(sync.publication).key  # npi, or account_id for an account segment
+            writer.writerow(["action", key, "content", "reason"])
             for row in message["entered"]:
-                writer.writerow([csv_safe(v) for v in ("enter", row["npi"], content, "")])
+                writer.writerow([csv_safe(v) for v in ("enter", row[key], content, "")])
             for row in message["exited"]:
-                writer.writerow([csv_safe(v) for v in ("exit", row["npi"], "", row["reason"])])
+                writer.writerow([csv_safe(v) for v in ("exit", row[key], "", row["reason"])])
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)

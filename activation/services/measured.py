@@ -10,6 +10,7 @@ import numpy as np
 
 from customers.models import Customer
 from customers.vocabularies import Channel
+from segmentation.models import Unit
 
 from ..estimates import (
     ALPHA,
@@ -38,9 +39,18 @@ def groups_sql(publication: Publication) -> tuple[str, list]:
 
     Both come from the publication's decided members, from the time each reached
     that state; for email, holdout customers who opted out are left out, as they
-    would have been from the sent side.
+    would have been from the sent side. For an account segment's publication
+    the customers are the active customers affiliated with the sent and the
+    held-out accounts, each from the day their account entered.
     """
     params: list = [publication.pk, MemberState.SENT.value, MemberState.HOLDOUT.value]
+    if publication.segment.unit == Unit.ACCOUNT:
+        sql = f"""
+        SELECT c.id AS customer_id, p.state AS grp, p.since AS entered_at
+        FROM {PublicationMember._meta.db_table} p
+        JOIN {Customer._meta.db_table} c ON c.account_id = p.account_id AND c.active = %s
+        WHERE p.publication_id = %s AND p.state IN (%s, %s)"""
+        return sql, [True, *params]
     suppressed = ""
     if publication.destination.channel == Channel.EMAIL:
         suppressed = "AND (p.state = %s OR c.email_opt_out = %s)"
@@ -51,6 +61,16 @@ def groups_sql(publication: Publication) -> tuple[str, list]:
         JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
         WHERE p.publication_id = %s AND p.state IN (%s, %s) {suppressed}"""
     return sql, params
+
+
+def measured_on(publication: Publication) -> str:
+    """Who the figures count, in words: the members, or an account segment's customers."""
+    if publication.segment.unit == Unit.ACCOUNT:
+        return (
+            "the active customers affiliated with the sent and the held-out accounts, "
+            "each from the day their account entered"
+        )
+    return "the sent and the held-out customers, each from the day they entered"
 
 
 def round_floats(value):

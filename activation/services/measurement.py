@@ -35,7 +35,7 @@ from ..estimates import (
     welch,
 )
 from ..models import Publication
-from .measured import MDE_METHOD, add_side, groups_sql, mde_entry, round_floats
+from .measured import MDE_METHOD, add_side, groups_sql, mde_entry, measured_on, round_floats
 from .prescribing import rx_measurement
 
 MAX_WEEKS = 26
@@ -206,6 +206,7 @@ def publication_measurement(*, publication: Publication, now=None) -> dict:
         "channel": channel,
         "holdout_percent": publication.holdout_percent,
         "method": METHOD,
+        "measured": measured_on(publication),
         "confidence": CONFIDENCE,
         "as_of": now.isoformat().replace("+00:00", "Z"),
         "groups": round_floats(summary),

@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from customers.models import Customer, Interaction, RxFact
 from customers.vocabularies import Channel
-from segmentation.models import Membership, SegmentVersion, VersionState
+from segmentation.models import (
+    AccountMembershipSpell,
+    Membership,
+    SegmentVersion,
+    Unit,
+    VersionState,
+)
 
 from ..estimates import MIN_GROUP, minimum_detectable_effect, number
 from .prescribing import as_date, content_products, index_of
@@ -36,6 +42,15 @@ HOLDOUT_CHOICES = (5, 10, 20, 30, 40, 50)
 
 
 def _members_sql(version: SegmentVersion, channel: str) -> tuple[str, list]:
+    """The customers measured: the members, or an account segment's members' active
+    affiliated customers (measurement counts those, docs/activation.md)."""
+    if version.segment.unit == Unit.ACCOUNT:
+        return (
+            f"""SELECT c.id AS customer_id FROM {AccountMembershipSpell._meta.db_table} m
+                JOIN {Customer._meta.db_table} c ON c.account_id = m.account_id
+                WHERE m.version_id = %s AND m.exited_as_of IS NULL AND c.active = %s""",
+            [version.pk, True],
+        )
     opt_out, params = "", [version.pk]
     if channel == Channel.EMAIL:
         opt_out = "AND c.email_opt_out = %s"

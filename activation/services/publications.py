@@ -77,16 +77,6 @@ def create_publication(
         holdout = _holdout(holdout_percent)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
-    if segment.unit != "customer":
-        # Syncs send customers (consent, holdouts, addresses are per HCP): an account
-        # segment's publication is refused until syncs carry accounts (docs/activation.md).
-        errors.append(
-            ErrorDetail(
-                "segment",
-                f"segment {segment.key} is an account segment: only customer "
-                "segments can be published",
-            )
-        )
     if errors:
         raise ValidationFailed(errors=errors)
     active = SegmentVersion.objects.filter(segment=segment, state=VersionState.ACTIVE).first()

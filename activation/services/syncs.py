@@ -9,6 +9,11 @@ suppressed) and the active version's members; the destination's set is the
 (``email_opt_out`` for the email channel). When approved content for the channel is gone, or the
 segment has no active version any more, the target set is empty: the sync
 exits everyone with ``content_revoked`` or ``retired`` and the publication pauses.
+
+An account segment's publication runs the same statements over accounts
+(``_Side``): members are the version's accounts, the holdout hashes
+``<publication id>:<account_id>``, nothing is suppressed (opt-outs are a
+customer's), and messages name ``account_id`` where a customer's name ``npi``.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from audit.services import record_event
 from content.selectors import live_mappings
 from content.services import expire_due_assets
 from core.time import iso_z
-from customers.models import Customer
+from customers.models import Account, Customer
 from customers.vocabularies import Channel
-from segmentation.models import Membership, SegmentVersion, VersionState
+from segmentation.models import SegmentVersion, Unit, VersionState
+from segmentation.units import ACCOUNT, CUSTOMER, UnitSpec
 
 from ..models import (
     ChangeAction,
@@ -91,6 +97,51 @@ def publication_gate(publication: Publication) -> Gate:
     return Gate(version=version, content=content)
 
 
+@dataclass(frozen=True)
+class _Side:
+    """What a publication sends: customers (by NPI) or accounts (by ``account_id``)."""
+
+    unit: UnitSpec
+    column: str  # the member column of PublicationMember and SyncChange
+    id_type: str  # its SQL type, for the temporary tables
+    table: str  # the members' own table, joined as ``c``
+    pk: str  # its key column
+    npi: str  # what SyncChange.npi copies ('' for an account)
+    hash_key: str  # what the holdout hashes
+    opt_outs: bool  # whether email opt-outs apply
+
+    @property
+    def key(self) -> str:
+        """The member's id in messages and files: ``npi`` or ``account_id``."""
+        return self.unit.key
+
+    def members_sql(self) -> str:
+        """The version's current members as ``id`` (one parameter: the version)."""
+        return (
+            f"SELECT {self.unit.column} AS id FROM {self.unit.table} "
+            "WHERE version_id = %s AND exited_as_of IS NULL"
+        )
+
+
+CUSTOMERS = _Side(
+    CUSTOMER, "customer_id", "bigint", Customer._meta.db_table, "id", "c.npi", "c.npi", True
+)
+ACCOUNTS = _Side(
+    ACCOUNT,
+    "account_id",
+    "varchar(64)",
+    Account._meta.db_table,
+    "account_id",
+    "''",
+    "c.account_id",
+    False,
+)
+
+
+def side_of(publication: Publication) -> _Side:
+    return ACCOUNTS if publication.segment.unit == Unit.ACCOUNT else CUSTOMERS
+
+
 DIFF_TABLE = "activation_sync_diff"
 NEW_TABLE = "activation_sync_new"
 FLIP_TABLE = "activation_sync_flip"
@@ -102,8 +153,6 @@ def _tables() -> dict[str, str]:
     return {
         "pm": PublicationMember._meta.db_table,
         "change": SyncChange._meta.db_table,
-        "member": Membership._meta.db_table,
-        "customer": Customer._meta.db_table,
         "diff": DIFF_TABLE,
         "new": NEW_TABLE,
         "gone": GONE_TABLE,
@@ -136,14 +185,14 @@ def _analyze(*tables: str) -> None:
             _run(f"ANALYZE {table}")  # temporary tables are never auto-analysed
 
 
-def _decision_sql(publication: Publication) -> tuple[str, list]:
+def _decision_sql(publication: Publication, side: _Side) -> tuple[str, list]:
     """CASE giving a new member's state: holdout first (the fixed rule), then opt-out."""
     cases, params = [], []
     if publication.holdout_percent > 0:
-        bucket = bucket_sql(connection, publication_id=publication.pk, npi_column="c.npi")
+        bucket = bucket_sql(connection, publication_id=publication.pk, npi_column=side.hash_key)
         cases.append(f"WHEN {bucket} < %s THEN %s")
         params += [publication.holdout_percent, MemberState.HOLDOUT.value]
-    if publication.destination.channel == Channel.EMAIL:
+    if side.opt_outs and publication.destination.channel == Channel.EMAIL:
         cases.append("WHEN c.email_opt_out = %s THEN %s")
         params += [True, MemberState.SUPPRESSED.value]
     if not cases:
@@ -151,7 +200,7 @@ def _decision_sql(publication: Publication) -> tuple[str, list]:
     return f"CASE {' '.join(cases)} ELSE %s END", [*params, MemberState.SENT.value]
 
 
-def _difference(publication: Publication, gate: Gate) -> None:
+def _difference(publication: Publication, gate: Gate, side: _Side) -> None:
     """Two small temporary tables: members the publication has not decided on yet (with
     their state), and decided customers who are no longer members (with their old state).
 
@@ -160,10 +209,10 @@ def _difference(publication: Publication, gate: Gate) -> None:
     anti-join each way. Customers are joined, and the holdout hash computed, only
     for the few rows that differ.
     """
-    t = _tables()
-    _temporary(t["diff"], "id bigint PRIMARY KEY, state varchar(12), is_new boolean")
-    _temporary(t["new"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
-    _temporary(t["gone"], "id bigint PRIMARY KEY, npi varchar(10), state varchar(12)")
+    t, col, members = _tables(), side.column, side.members_sql()
+    _temporary(t["diff"], f"id {side.id_type} PRIMARY KEY, state varchar(12), is_new boolean")
+    _temporary(t["new"], f"id {side.id_type} PRIMARY KEY, npi varchar(10), state varchar(12)")
+    _temporary(t["gone"], f"id {side.id_type} PRIMARY KEY, npi varchar(10), state varchar(12)")
     version_id, publication_id = gate.version.pk, publication.pk
     if connection.vendor == "postgresql":
         # Both sides come ordered by customer from their unique (version, customer) and
@@ -173,61 +222,60 @@ def _difference(publication: Publication, gate: Gate) -> None:
         _run("SELECT set_config('enable_hashjoin', 'off', true)")
         _run(
             f"""INSERT INTO {t["diff"]} (id, state, is_new)
-                SELECT COALESCE(m.customer_id, p.customer_id), p.state, p.customer_id IS NULL
-                FROM (SELECT customer_id FROM {t["member"]} WHERE version_id = %s) m
-                FULL JOIN (SELECT customer_id, state FROM {t["pm"]} WHERE publication_id = %s) p
-                  ON p.customer_id = m.customer_id
-                WHERE m.customer_id IS NULL OR p.customer_id IS NULL""",
+                SELECT COALESCE(m.id, p.id), p.state, p.id IS NULL
+                FROM ({members}) m
+                FULL JOIN (SELECT {col} AS id, state FROM {t["pm"]} WHERE publication_id = %s) p
+                  ON p.id = m.id
+                WHERE m.id IS NULL OR p.id IS NULL""",
             [version_id, publication_id],
         )
         _run("SELECT set_config('enable_hashjoin', %s, true)", [previous])
     else:
         _run(
             f"""INSERT INTO {t["diff"]} (id, state, is_new)
-                SELECT m.customer_id, NULL, %s FROM {t["member"]} m
-                WHERE m.version_id = %s AND NOT EXISTS (
+                SELECT m.id, NULL, %s FROM ({members}) m
+                WHERE NOT EXISTS (
                     SELECT 1 FROM {t["pm"]} p
-                    WHERE p.publication_id = %s AND p.customer_id = m.customer_id)""",
+                    WHERE p.publication_id = %s AND p.{col} = m.id)""",
             [True, version_id, publication_id],
         )
         _run(
             f"""INSERT INTO {t["diff"]} (id, state, is_new)
-                SELECT p.customer_id, p.state, %s FROM {t["pm"]} p
-                WHERE p.publication_id = %s AND NOT EXISTS (
-                    SELECT 1 FROM {t["member"]} m
-                    WHERE m.version_id = %s AND m.customer_id = p.customer_id)""",
+                SELECT p.{col}, p.state, %s FROM {t["pm"]} p
+                WHERE p.publication_id = %s AND p.{col} IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM ({members}) m WHERE m.id = p.{col})""",
             [False, publication_id, version_id],
         )
     _analyze(t["diff"])
-    decision, decision_params = _decision_sql(publication)
+    decision, decision_params = _decision_sql(publication, side)
     _run(
         f"""INSERT INTO {t["new"]} (id, npi, state)
-            SELECT c.id, c.npi, {decision}
-            FROM {t["diff"]} d JOIN {t["customer"]} c ON c.id = d.id WHERE d.is_new = %s""",
+            SELECT d.id, {side.npi}, {decision}
+            FROM {t["diff"]} d JOIN {side.table} c ON c.{side.pk} = d.id WHERE d.is_new = %s""",
         [*decision_params, True],
     )
     _run(
         f"""INSERT INTO {t["gone"]} (id, npi, state)
-            SELECT c.id, c.npi, d.state
-            FROM {t["diff"]} d JOIN {t["customer"]} c ON c.id = d.id WHERE d.is_new = %s""",
+            SELECT d.id, {side.npi}, d.state
+            FROM {t["diff"]} d JOIN {side.table} c ON c.{side.pk} = d.id WHERE d.is_new = %s""",
         [False],
     )
     _analyze(t["new"], t["gone"])
 
 
-def _delete_members(publication: Publication, source: str, params: list) -> None:
-    """Delete the publication's rows for the customer ids that ``source`` selects."""
-    t = _tables()
+def _delete_members(publication: Publication, side: _Side, source: str, params: list) -> None:
+    """Delete the publication's rows for the member ids that ``source`` selects."""
+    t, col = _tables(), side.column
     if connection.vendor == "postgresql":
         # A join, not IN (subquery): PostgreSQL probes the unique (publication, customer) index.
         _run(
             f"""DELETE FROM {t["pm"]} p USING ({source}) x
-                WHERE p.publication_id = %s AND p.customer_id = x.id""",
+                WHERE p.publication_id = %s AND p.{col} = x.id""",
             [*params, publication.pk],
         )
     else:
         _run(
-            f"""DELETE FROM {t["pm"]} WHERE publication_id = %s AND customer_id IN (
+            f"""DELETE FROM {t["pm"]} WHERE publication_id = %s AND {col} IN (
                 SELECT id FROM ({source}) x)""",
             [publication.pk, *params],
         )
@@ -235,30 +283,31 @@ def _delete_members(publication: Publication, source: str, params: list) -> None
 
 def _apply_open(publication: Publication, sync: Sync, gate: Gate, *, full: bool) -> tuple[int, int]:
     """The delta while the gate is open. Returns (entered, exited)."""
-    t = _tables()
-    _difference(publication, gate)
+    t, side = _tables(), side_of(publication)
+    col = side.column
+    _difference(publication, gate, side)
     enter, leave = ChangeAction.ENTER.value, ChangeAction.EXIT.value
     sent = MemberState.SENT.value
     # Members who left: the destination loses those it held; every decision is forgotten.
     exited = _run(
-        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+        f"""INSERT INTO {t["change"]} (sync_id, {col}, npi, action, reason)
             SELECT %s, id, npi, %s, %s FROM {t["gone"]} WHERE state = %s""",
         [sync.pk, leave, "exit", sent],
     )
-    _delete_members(publication, f"SELECT id FROM {t['gone']}", [])
+    _delete_members(publication, side, f"SELECT id FROM {t['gone']}", [])
     entered = 0
-    if publication.destination.channel == Channel.EMAIL:
+    if side.opt_outs and publication.destination.channel == Channel.EMAIL:
         entered_back, suppressed_now = _apply_opt_outs(publication, sync, full=full)
         entered += entered_back
         exited += suppressed_now
     # New members: record the decision for every one, send those decided `sent`.
     entered += _run(
-        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
+        f"""INSERT INTO {t["change"]} (sync_id, {col}, npi, action, reason)
             SELECT %s, id, npi, %s, %s FROM {t["new"]} WHERE state = %s""",
         [sync.pk, enter, "", sent],
     )
     _run(
-        f"""INSERT INTO {t["pm"]} (publication_id, customer_id, state, entered_sync, since)
+        f"""INSERT INTO {t["pm"]} (publication_id, {col}, state, entered_sync, since)
             SELECT %s, id, state, %s, %s FROM {t["new"]}""",
         [publication.pk, sync.number, sync.created_at],
     )
@@ -287,7 +336,7 @@ def _apply_opt_outs(publication: Publication, sync: Sync, *, full: bool) -> tupl
     flips = _run(
         f"""INSERT INTO {t["flip"]} (id, npi, state)
             SELECT c.id, c.npi, p.state
-            FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
+            FROM {t["pm"]} p JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
             WHERE p.publication_id = %s {scope}
               AND ((p.state = %s AND c.email_opt_out = %s)
                    OR (p.state = %s AND c.email_opt_out = %s))""",
@@ -319,11 +368,11 @@ def _apply_opt_outs(publication: Publication, sync: Sync, *, full: bool) -> tupl
 
 def _apply_closed(publication: Publication, sync: Sync, gate: Gate) -> int:
     """The final sync of a closed gate: exit everyone held, forget every decision."""
-    t = _tables()
+    t, side = _tables(), side_of(publication)
     exited = _run(
-        f"""INSERT INTO {t["change"]} (sync_id, customer_id, npi, action, reason)
-            SELECT %s, c.id, c.npi, %s, %s
-            FROM {t["pm"]} p JOIN {t["customer"]} c ON c.id = p.customer_id
+        f"""INSERT INTO {t["change"]} (sync_id, {side.column}, npi, action, reason)
+            SELECT %s, c.{side.pk}, {side.npi}, %s, %s
+            FROM {t["pm"]} p JOIN {side.table} c ON c.{side.pk} = p.{side.column}
             WHERE p.publication_id = %s AND p.state = %s""",
         [
             sync.pk,
@@ -441,22 +490,25 @@ def _queue_delivery(publication_id: int) -> None:
 
 
 def sync_message(sync: Sync) -> dict:
-    """The message of docs/activation.md, rendered from the sync's rows (NPIs in order)."""
+    """The message of docs/activation.md, rendered from the sync's rows (NPIs in order;
+    an account segment's message names ``account_id`` instead, in order)."""
     publication = sync.publication
     content = list(sync.content or [])
     changes = SyncChange.objects.filter(sync=sync)
+    key = side_of(publication).key
+    field = "npi" if key == "npi" else "account"
     entered = [
-        {"npi": npi, "content": content}
-        for npi in changes.filter(action=ChangeAction.ENTER)
-        .order_by("npi")
-        .values_list("npi", flat=True)
+        {key: member, "content": content}
+        for member in changes.filter(action=ChangeAction.ENTER)
+        .order_by(field)
+        .values_list(field, flat=True)
         .iterator(chunk_size=10000)
     ]
     exited = [
-        {"npi": npi, "reason": reason}
-        for npi, reason in changes.filter(action=ChangeAction.EXIT)
-        .order_by("npi")
-        .values_list("npi", "reason")
+        {key: member, "reason": reason}
+        for member, reason in changes.filter(action=ChangeAction.EXIT)
+        .order_by(field)
+        .values_list(field, "reason")
         .iterator(chunk_size=10000)
     ]
     return {

@@ -33,7 +33,7 @@ PURPOSE_INTENTS: dict[str, frozenset[str]] = {
     Purpose.MEDICAL_EDUCATION: frozenset({Intent.MEDICAL_EDUCATION}),
     Purpose.MARKET_ACCESS: frozenset({Intent.ACCESS_RESOURCE}),
 }
-# Every segment's unit is the customer (an HCP), so only hcp assets fit (guard 2).
+# Segments reach HCPs (directly, or through their accounts): only hcp assets fit (guard 2).
 SEGMENT_AUDIENCE = Audience.HCP
 
 
@@ -72,9 +72,15 @@ def mapping_guard_errors(
             f"({asset.expires_at.isoformat()})"
         )
     if asset.audience != SEGMENT_AUDIENCE:
+        # An account segment's content reaches the accounts' HCPs: hcp assets, as for customers.
+        kind = (
+            "account segments, like HCP segments,"
+            if version.segment.unit == "account"
+            else ("HCP segments")
+        )
         errors.append(
             f"guard 2: asset {asset.code} audience '{asset.audience}' does not fit segment {key} "
-            "(HCP segments take only hcp assets)"
+            f"({kind} take only hcp assets)"
         )
     allowed_intents = PURPOSE_INTENTS.get(version.purpose, frozenset())
     if asset.intent not in allowed_intents:

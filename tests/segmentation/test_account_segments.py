@@ -220,17 +220,6 @@ def test_api_creates_an_account_segment_and_lists_members(client_for, systems):
     assert bad.json()["errors"][0]["path"] == "entry_rule.field"
 
 
-def test_publishing_an_account_segment_is_refused(brand, make_user, systems):
-    from activation.services.publications import create_publication
-
-    seg = make_segment(brand, "acct-pub", TWO_CARDIO, unit="account")
-    with pytest.raises(ValidationFailed) as exc:
-        create_publication(
-            user=make_user("brand", "admin"), segment=seg.segment, destination_key="x"
-        )
-    assert any(e.path == "segment" for e in exc.value.errors)
-
-
 def test_a_rule_that_matches_nobody_by_construction_recomputes_to_no_members(make_user):
     """A reference to a segment without an active version selects nobody; never an error."""
     from segmentation.services.membership import ids_sql

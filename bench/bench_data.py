@@ -1,19 +1,61 @@
 """The recompute bench's synthetic data: accounts, customers, attributes, interactions, rx facts.
 
 Written with ``generate_series`` on PostgreSQL (NPIs start with 2 and carry
-valid check digits; names say "Bench"). Imported by bench_recompute.py after
-``django.setup()``.
+valid check digits; names say "Bench"). Imported by bench_recompute.py and
+bench_discovery.py after ``django.setup()``; run alone it prepares a bench
+database (bench/README.md, "Bench data"):
+
+    DATABASE_URL=postgres://app_owner:owner@127.0.0.1:55432/app_bench \\
+        .venv/bin/python bench/bench_data.py --customers 1000000 --interactions 20000000 --check
+
+Into empty fact tables the load is a bulk load, in one transaction: the
+secondary indexes, unique and foreign-key constraints of the attributes,
+interactions and rx facts are dropped, the summary triggers (InteractionRecency,
+RxYear) disabled, the rows inserted in one statement each, then the indexes
+built, the constraints added back (each foreign key checked by one join), the
+summaries written by the same backfill statements their migrations use, and the
+triggers enabled. ``--check`` (``check_summaries``) then proves the summaries are
+what the triggers would have written: it deletes every fact and inserts it again
+through the triggers, compares, and rolls back.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import sys
 import time
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
-from django.db import connection
 
-from bench.recompute_segments import PRODUCTS
-from customers.models import Customer
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Generate the recompute bench's data set.")
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=20_000_000)
+    parser.add_argument("--rx-share", type=float, default=0.2, help="share with rx facts")
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the database and its data if it has them"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="compare the summaries with the triggers' (slow)"
+    )
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.database import prepare
+
+    ARGS = _arguments()
+    prepare(keep=ARGS.keep)
+
+from django.db import connection, transaction  # noqa: E402
+
+from bench.recompute_segments import PRODUCTS  # noqa: E402
+from customers.models import Customer, CustomerAttribute, Interaction, RxFact  # noqa: E402
 
 SPECIALTIES = (
     "cardiology oncology hematology endocrinology neurology rheumatology nephrology "
@@ -49,10 +91,147 @@ def execute(sql: str, params=None) -> float:
     return time.perf_counter() - t0
 
 
+def _secondary(table: str) -> tuple[list[str], list[str]]:
+    """(drop, create) statements of ``table``'s indexes and constraints but its primary key
+    and check constraints, in an order that recreates them (indexes, then constraints)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f', 'x') ORDER BY contype DESC",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = %s::regclass AND NOT indisprimary AND indexrelid NOT IN "
+            "(SELECT conindid FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+        indexes = cursor.fetchall()
+    drop = [f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' for name, _ in constraints]
+    drop += [f'DROP INDEX "{name}"' for name, _ in indexes]
+    create = [definition for _, definition in indexes]
+    create += [f'ALTER TABLE {table} ADD CONSTRAINT "{n}" {d}' for n, d in constraints]
+    return drop, create
+
+
+@contextmanager
+def bulk_load(models: list) -> Iterator[None]:
+    """Inside a transaction: ``models``' tables without secondary indexes, constraints
+    and user triggers while the block loads them; everything back after it."""
+    tables = [m._meta.db_table for m in models]
+    plans = {t: _secondary(t) for t in tables}
+    execute("SET LOCAL maintenance_work_mem = '1GB'")
+    execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks may remain for an ALTER
+    for table in tables:
+        for statement in plans[table][0]:
+            execute(statement)
+        execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    yield
+    for table in tables:
+        t = 0.0
+        for statement in plans[table][1]:
+            t += execute(statement)
+        execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        print(f"  indexes and constraints of {table}: {t:.1f} s", flush=True)
+
+
+def _migration(name: str):
+    return importlib.import_module(f"customers.migrations.{name}")
+
+
+def backfill_summaries() -> None:
+    """InteractionRecency and RxYear's monthly sums from every fact, by the statements their
+    migrations backfill with, into summaries that hold nothing of them yet."""
+    recency, rx_year = _migration("0009_interaction_recency"), _migration("0010_rx_year")
+    execute("SET LOCAL work_mem = '1GB'")  # their sorts, in memory where they fit
+    t = execute(recency.BACKFILL)
+    print(f"  InteractionRecency {t:7.1f} s")
+    # Upserted: yearly sums (RxAnnualFact) may already have rows for these keys.
+    monthly = ", ".join(f"{c} = EXCLUDED.{c}" for c in rx_year.SUMS)
+    t = execute(
+        f"{rx_year._backfill('postgresql')} "
+        f"ON CONFLICT (product, year, customer_id) DO UPDATE SET {monthly}"
+    )
+    print(f"  RxYear             {t:7.1f} s", flush=True)
+
+
+def _insert_interactions(interactions: int, lo: int, hi: int, as_of: datetime) -> float:
+    return execute(
+        "INSERT INTO customers_interaction (customer_id, occurred_at, channel, kind, topic, "
+        "asset, external_id, created_at) "
+        "SELECT %s + floor(random() * (%s - %s + 1))::bigint, "
+        "%s - random() * interval '400 days', "
+        f"{pick(CHANNELS, 'g')}, {pick(KINDS, 'g / 8')}, {pick(TOPICS, 'g / 3')}, '', NULL, "
+        "now() FROM generate_series(1::bigint, %s::bigint) g",
+        [lo, hi, lo, as_of, interactions],
+    )
+
+
+def _insert_rx(first_id: int, rx_share: float, as_of: datetime) -> float:
+    month0 = as_of.date().replace(day=1)
+    return execute(
+        "INSERT INTO customers_rxfact (customer_id, month, product, nrx, trx, new_patient_starts) "
+        "SELECT c.id, (date_trunc('month', %s::date) - m * interval '1 month')::date, p, "
+        "mod(c.id * 7 + m, 9), mod(c.id * 13 + m * 3, 25), mod(c.id + m, 4) "
+        "FROM customers_customer c, generate_series(0, 11) m, unnest(%s::text[]) p "
+        "WHERE c.id >= %s AND mod(c.id * 2654435761, 1000) < %s",
+        [month0, list(PRODUCTS), first_id, int(rx_share * 1000)],
+    )
+
+
 def generate(customers: int, interactions: int, rx_share: float, as_of: datetime) -> None:
-    """Synthetic data with generate_series: accounts, customers, attributes, interactions, rx."""
+    """Synthetic data with generate_series: accounts, customers, attributes, interactions, rx.
+
+    Adds ``customers`` customers after the bench customers already there; rx facts
+    for the new ones, interactions for any. A bulk load (the module's docstring)
+    when there are no interactions nor rx facts yet; otherwise through the triggers.
+    """
+    t_start = time.perf_counter()
+    before = Customer.objects.count()
+    bulk = not Interaction.objects.exists() and not RxFact.objects.exists()
     accounts = max(1, customers // 20)
-    print(f"generating {customers:,} customers, {interactions:,} interactions ...", flush=True)
+    print(
+        f"generating {customers:,} customers, {interactions:,} interactions"
+        f"{' (bulk load)' if bulk else ' (through the triggers)'} ...",
+        flush=True,
+    )
+    with transaction.atomic():
+        _customers(accounts, customers, before)
+        first_id = _first_new_customer(before)
+        lo = Customer.objects.order_by("id").values_list("id", flat=True)[:1].get()
+        hi = Customer.objects.order_by("-id").values_list("id", flat=True)[:1].get()
+        with bulk_load([CustomerAttribute, Interaction, RxFact]) if bulk else _nothing():
+            t = execute(
+                "INSERT INTO customers_customerattribute (customer_id, key, value, number) "
+                "SELECT id, 'adoption_stage', "
+                f"{pick(['early', 'mid', 'late'], 'id * 31')}, NULL "
+                "FROM customers_customer WHERE id >= %s AND mod(id, 2) = 0",
+                [first_id],
+            )
+            print(f"  attributes   {t:7.1f} s")
+            print(f"  interactions {_insert_interactions(interactions, lo, hi, as_of):7.1f} s")
+            print(f"  rx facts     {_insert_rx(first_id, rx_share, as_of):7.1f} s", flush=True)
+        if bulk:
+            backfill_summaries()
+    t = execute("ANALYZE")
+    print(f"  analyze      {t:7.1f} s")
+    print(f"  total        {time.perf_counter() - t_start:7.1f} s", flush=True)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _first_new_customer(before: int) -> int:
+    """The id of the first customer this generation added (ids grow)."""
+    ids = Customer.objects.order_by("id").values_list("id", flat=True)
+    return ids[before : before + 1].get()
+
+
+def _customers(accounts: int, customers: int, before: int) -> None:
+    """Accounts and customers numbered after the ``before`` bench customers already there."""
     t = execute(
         "INSERT INTO customers_account (account_id, name, account_type, state, zip, bed_count, "
         "formulary_status, updated_at) "
@@ -97,42 +276,77 @@ def generate(customers: int, interactions: int, rx_share: float, as_of: datetime
         f"{pick(STATES, 'mod(g * 48271, 2147483647)')}, '', "
         "CASE WHEN mod(g, 10) = 0 THEN NULL ELSE 1 + mod(g * 69069, 10) END, mod(g, 17) = 0, "
         "now(), now() "
-        "FROM generate_series(1::bigint, %s::bigint) g ON CONFLICT DO NOTHING",
-        [accounts, customers],
+        "FROM generate_series(%s::bigint, %s::bigint) g",
+        [accounts, before + 1, before + customers],
     )
-    print(f"  customers    {t:7.1f} s")
-    t = execute(
-        "INSERT INTO customers_customerattribute (customer_id, key, value, number) "
-        "SELECT id, 'adoption_stage', "
-        f"{pick(['early', 'mid', 'late'], 'id * 31')}, NULL "
-        "FROM customers_customer WHERE mod(id, 2) = 0 ON CONFLICT DO NOTHING"
-    )
-    print(f"  attributes   {t:7.1f} s")
-    lo = Customer.objects.order_by("id").values_list("id", flat=True)[:1].get()
-    hi = Customer.objects.order_by("-id").values_list("id", flat=True)[:1].get()
-    batch = 2_000_000
-    t_total = 0.0
-    for start in range(0, interactions, batch):
-        n = min(batch, interactions - start)
-        t_total += execute(
-            "INSERT INTO customers_interaction (customer_id, occurred_at, channel, kind, topic, "
-            "asset, external_id, created_at) "
-            "SELECT %s + floor(random() * (%s - %s + 1))::bigint, "
-            "%s - random() * interval '400 days', "
-            f"{pick(CHANNELS, 'g')}, {pick(KINDS, 'g / 8')}, {pick(TOPICS, 'g / 3')}, '', NULL, "
-            "now() FROM generate_series(%s::bigint, %s::bigint) g ON CONFLICT DO NOTHING",
-            [lo, hi, lo, as_of, start + 1, start + n],
+    print(f"  customers    {t:7.1f} s", flush=True)
+
+
+# -- The check: the summaries are what the triggers write ---------------------------
+
+_COMPARED = {
+    "customers_interactionrecency": ("customers_interaction", "customer_id, facet"),
+    "customers_rxyear": ("customers_rxfact", "customer_id, product, year"),
+}
+
+
+def check_summaries() -> dict[str, tuple[int, int]]:
+    """Rewrite every interaction and rx fact through the triggers and compare the
+    summaries with the ones stored; rolled back. Per summary table: (rows stored,
+    rows that differ in either direction). Rows of zeros in RxYear mean no row."""
+    differences: dict[str, tuple[int, int]] = {}
+    with transaction.atomic():
+        for summary, (facts, _) in _COMPARED.items():
+            columns = _columns(summary)
+            execute(f"CREATE TEMP TABLE stored_{facts} AS SELECT {columns} FROM {summary}")
+            execute(f"CREATE TEMP TABLE copy_{facts} AS SELECT * FROM {facts}")
+            execute(f"DELETE FROM {facts}")  # the delete triggers take the sums out
+            execute(f"INSERT INTO {facts} SELECT * FROM copy_{facts}")  # and back in
+            nonzero = "" if summary.endswith("recency") else _nonzero(summary)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT (SELECT count(*) FROM stored_{facts}), count(*) FROM ("
+                    f"(SELECT {columns} FROM {summary} {nonzero} "
+                    f"EXCEPT ALL SELECT {columns} FROM stored_{facts} {nonzero}) UNION ALL "
+                    f"(SELECT {columns} FROM stored_{facts} {nonzero} "
+                    f"EXCEPT ALL SELECT {columns} FROM {summary} {nonzero})) d"
+                )
+                differences[summary] = cursor.fetchone()
+        transaction.set_rollback(True)
+    return differences
+
+
+def _columns(table: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(attname, ', ' ORDER BY attnum) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'id'",
+            [table],
         )
-    print(f"  interactions {t_total:7.1f} s")
-    month0 = as_of.date().replace(day=1)
-    t = execute(
-        "INSERT INTO customers_rxfact (customer_id, month, product, nrx, trx, new_patient_starts) "
-        "SELECT c.id, (date_trunc('month', %s::date) - m * interval '1 month')::date, p, "
-        "mod(c.id * 7 + m, 9), mod(c.id * 13 + m * 3, 25), mod(c.id + m, 4) "
-        "FROM customers_customer c, generate_series(0, 11) m, unnest(%s::text[]) p "
-        "WHERE mod(c.id * 2654435761, 1000) < %s ON CONFLICT DO NOTHING",
-        [month0, list(PRODUCTS), int(rx_share * 1000)],
-    )
-    print(f"  rx facts     {t:7.1f} s")
-    t = execute("ANALYZE")
-    print(f"  analyze      {t:7.1f} s", flush=True)
+        return cursor.fetchone()[0]
+
+
+def _nonzero(table: str) -> str:
+    sums = [c for c in _columns(table).split(", ") if c not in ("customer_id", "product", "year")]
+    return "WHERE " + " OR ".join(f"{c} <> 0" for c in sums)
+
+
+def main(args: argparse.Namespace) -> None:
+    have = Customer.objects.count()
+    if have >= args.customers:
+        print(f"{have:,} customers there: nothing generated (--keep)")
+    else:
+        generate(args.customers - have, args.interactions, args.rx_share, datetime.now(UTC))
+    if args.check:
+        t0 = time.perf_counter()
+        differences = check_summaries()
+        for table, (rows, differ) in differences.items():
+            verdict = "equal" if not differ else f"{differ:,} rows DIFFER"
+            print(f"check {table}: {rows:,} rows, {verdict} to the triggers'")
+        print(f"check took {time.perf_counter() - t0:.1f} s")
+        if any(differ for _, differ in differences.values()):
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(ARGS)

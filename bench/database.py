@@ -1,0 +1,68 @@
+"""A bench's own PostgreSQL database: created (or reused with ``--keep``), migrated, set up.
+
+Every bench that writes millions of rows runs on a database of its own, named
+by ``DATABASE_URL`` as the owner role (``app_owner``: it may create databases;
+the application's role ``app`` may not, and it may not disable triggers or
+drop indexes either). ``prepare`` must run before ``django.setup()``:
+
+- without ``keep``, the database is dropped if it exists and created again
+  (only a database whose name contains "bench", so a wrong URL never drops
+  the application's);
+- with ``keep``, an existing database is reused as it is (its data too), and
+  created when missing.
+
+Then it sets throwaway keys (a bench serves nobody; DEBUG stays off, which
+would keep every statement in memory), sets up Django and migrates.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _keys() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
+    os.environ.setdefault("AUDIT_HMAC_KEY", "bench-not-a-secret")
+    os.environ.setdefault("DESTINATION_SECRET_KEY", "YmVuY2gtZGlzY292ZXJ5LW5vdC1hLXNlY3JldC0wMDA=")
+
+
+def recreate(url: str, *, keep: bool) -> str:
+    """Create the database of ``url`` (dropping it first unless ``keep``); say what was done."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and keep:
+            return f"database {name} kept"
+        if exists:
+            if "bench" not in name:
+                sys.exit(f"refusing to drop {name}: a bench database's name contains 'bench'")
+            conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"database {name} {'created again' if exists else 'created'}"
+
+
+def prepare(*, keep: bool, create: bool = True) -> None:
+    """Before ``django.setup()``: the bench database (see the module), Django, migrations."""
+    _keys()
+    url = os.environ.get("DATABASE_URL", "")
+    if create:
+        if not url.startswith(("postgres://", "postgresql://")):
+            sys.exit("run the bench on PostgreSQL: DATABASE_URL=postgres://app_owner:...")
+        print(recreate(url, keep=keep), flush=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

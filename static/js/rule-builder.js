@@ -198,10 +198,20 @@
     this.tree.appendChild(this.renderNode(this.rule, this.name, function (replacement) {
       self.rule = replacement; self.changed(true);
     }, true, this.unit));
-    if (focusKey) {
-      var again = this.tree.querySelector('[data-path="' + focusKey[0] + '"] [data-role="' + focusKey[1] + '"]');
-      if (again) again.focus();
+    // Keyboard users keep their place: a new condition's first control, the group's
+    // first "+" button after a removal, else the control that had focus.
+    var target = null;
+    if (this.focusNext) {
+      target = this.tree.querySelector(this.focusNext);
+      this.focusNext = null;
+    } else if (focusKey) {
+      target = this.tree.querySelector('[data-path="' + focusKey[0] + '"] [data-role="' + focusKey[1] + '"]');
     }
+    if (target) target.focus();
+  };
+  Editor.prototype.focusAfterRender = function (path) {
+    var at = '[data-path="' + path + '"] ';
+    this.focusNext = [at + "select", at + "input", at + "button"].join(", ");
   };
 
   // replace(newNode) swaps this node in its parent; replace(undefined) removes it.
@@ -246,7 +256,10 @@
       }
       list.forEach(function (child, i) {
         children.appendChild(self.renderNode(child, path + "." + kind + "[" + i + "]", function (r) {
-          if (r === undefined) list.splice(i, 1); else list[i] = r;
+          if (r === undefined) {
+            list.splice(i, 1);
+            self.focusNext = '[data-add-for="' + path + '"] button';
+          } else list[i] = r;
           self.changed(true);
         }, false, unit));
       });
@@ -258,7 +271,9 @@
            ["account_segment", "+ Account segment"]];
       kinds.concat([["all", "+ ALL group"], ["any", "+ ANY group"], ["not", "+ NOT group"]]).forEach(function (pair) {
         add.appendChild(button(pair[1], "Add " + pair[0] + " condition to this group", function () {
-          list.push(newCondition(pair[0], unit)); self.changed(true);
+          list.push(newCondition(pair[0], unit));
+          self.focusAfterRender(path + "." + kind + "[" + (list.length - 1) + "]");
+          self.changed(true);
         }));
       });
       children.appendChild(add);

@@ -5,30 +5,13 @@ visited: no serious or critical violation. The field lead walks on a 375 px phon
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from tests.pages.a11y import assert_axe_clean as _axe_clean
 
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-AXE = Axe()
-BLOCKING = {"serious", "critical"}
-
-
-def _axe_clean(page, label: str) -> None:
-    page.wait_for_load_state("networkidle")
-    results = AXE.run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
-    report = [
-        f"{v['id']} ({v['impact']}): {v['help']} at "
-        + "; ".join(
-            n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
-            for n in v["nodes"][:3]
-        )
-        for v in bad
-    ]
-    assert not report, f"{label} {page.url}:\n" + "\n".join(report)
 
 
 class Walk:

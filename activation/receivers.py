@@ -27,9 +27,20 @@ from .signals import delivery_due, sync_requested
 from .tasks import deliver_publication_task, sync_publication_task
 
 CHUNK = 2000
-# Changes that cannot touch a customer's email opt-out (engagement, prescribing, accounts).
+# Changes that cannot touch a customer's email opt-out (engagement, prescribing,
+# accounts, and the public files, which carry no opt-out: an NPPES import can
+# announce millions of customers).
 SOURCES_WITHOUT_OPT_OUTS = frozenset(
-    {"import:interactions", "import:rx", "import:accounts", "api:interactions"}
+    {
+        "import:interactions",
+        "import:rx",
+        "import:accounts",
+        "api:interactions",
+        "import:nppes",
+        "import:taxonomy",
+        "import:partd",
+        "import:alignment",
+    }
 )
 
 

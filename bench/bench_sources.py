@@ -190,6 +190,11 @@ def main() -> None:
     parser.add_argument("--small-first", action="store_true")
     parser.add_argument("--no-reimport", action="store_true")
     parser.add_argument("--keep", help="directory for the generated files (kept)")
+    parser.add_argument(
+        "--reimport-last",
+        action="store_true",
+        help="import Part D before the NPPES re-import (the re-import is then optional)",
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     settings.RX_TRACKED_PRODUCTS = TRACKED
@@ -207,7 +212,7 @@ def main() -> None:
         size = path.stat().st_size / 1e9
         print(f"generated {path.name}: {size:.2f} GB in {time.perf_counter() - start:.0f} s")
     timed_import("nppes", path)
-    if not args.no_reimport:
+    if not args.no_reimport and not args.reimport_last:
         timed_import("nppes", path)
     if args.partd:
         partd = directory / f"partd_{args.partd}.csv"
@@ -217,6 +222,8 @@ def main() -> None:
             size = partd.stat().st_size / 1e9
             print(f"generated {partd.name}: {size:.2f} GB in {time.perf_counter() - start:.0f} s")
         timed_import("partd", partd, data_year="2024")
+    if not args.no_reimport and args.reimport_last:
+        timed_import("nppes", path)
 
 
 if __name__ == "__main__":

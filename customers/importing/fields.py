@@ -39,24 +39,35 @@ Parser = Callable[[str], Any]
 
 
 # Luhn doubling of one digit, by digit: 0->0, 1->2, ..., 5->1 (10-9), ..., 9->9.
-_DOUBLED = {str(d): (2 * d - 9 if 2 * d > 9 else 2 * d) for d in range(10)}
-_PLAIN = {str(d): d for d in range(10)}
+_DOUBLED = {d: (2 * d - 9 if 2 * d > 9 else 2 * d) for d in range(10)}
+# What each pair of NPI digits adds: the first digit doubled, the second as is.
+_PAIR = {f"{a}{b}": _DOUBLED[a] + b for a in range(10) for b in range(10)}
+# "80840": 8 + (0 doubled) + 8 + (4 doubled) + 0.
+_PREFIX_SUM = 24
 
 
 def npi_check_digit_valid(npi: str) -> bool:
     """Luhn check over "80840" + the NPI's ten digits (the last is the check digit).
 
     From the right, every second digit is doubled; in the 15 digits of
-    "80840" + NPI those are the odd positions from the left. (Table lookups
-    rather than arithmetic: this runs once per row of every import.)
+    "80840" + NPI those are the odd positions from the left, so the NPI's
+    digits pair up as (doubled, plain). (Table lookups by pair rather than
+    arithmetic: this runs once per row of every import.)
     """
-    digits = "80840" + npi
-    total = sum(_PLAIN[c] for c in digits[0::2]) + sum(_DOUBLED[c] for c in digits[1::2])
+    pair = _PAIR
+    total = (
+        _PREFIX_SUM
+        + pair[npi[0:2]]
+        + pair[npi[2:4]]
+        + pair[npi[4:6]]
+        + pair[npi[6:8]]
+        + pair[npi[8:10]]
+    )
     return total % 10 == 0
 
 
 def parse_npi(value: str) -> str:
-    if not _DIGITS10.fullmatch(value):
+    if not (value.isascii() and _DIGITS10.fullmatch(value)):
         raise CellError("must be 10 digits")
     if not npi_check_digit_valid(value):
         raise CellError("invalid NPI check digit")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,6 +39,8 @@ from .rows import MAX_ERRORS, Errors, file_path
 from .run import Table
 from .sources import PARSERS, Rows, SourceOutcome, check_options, read_header
 from .staging import RAW, RES, Sql, Stage
+
+logger = logging.getLogger(__name__)
 
 SHIPPED_MAPPING = Path(__file__).resolve().parent.parent / "data" / "taxonomy_specialty.csv"
 MAP, PRODUCTS, MOVED, ARES = "imp_taxmap", "imp_products", "imp_moved", "imp_ares"
@@ -75,12 +79,24 @@ class SourceWriter:
 
     # -- helpers -----------------------------------------------------------------
     def ex(self, sql: str, params: list | None = None) -> None:
+        """Run one statement; its time is logged (DEBUG) to profile a large import."""
+        start = time.perf_counter()
         self.cursor.execute(sql, params or None)
+        if logger.isEnabledFor(logging.DEBUG):
+            seconds = time.perf_counter() - start
+            logger.debug("%.2f s, %s rows: %s", seconds, self.cursor.rowcount, sql[:160])
 
     def scalar(self, sql: str, params: list | None = None) -> int:
-        self.cursor.execute(sql, params or None)
+        self.ex(sql, params)
         row = self.cursor.fetchone()
         return int(row[0] or 0) if row else 0
+
+    def counts(self, table: str, **conditions: str) -> dict[str, int]:
+        """How many rows of ``table`` meet each condition: one scan for all of them."""
+        sums = ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conditions.values())
+        self.ex(f"SELECT {sums} FROM {table}")
+        row = self.cursor.fetchone() or ()
+        return {name: int(n or 0) for name, n in zip(conditions, row, strict=False)}
 
     def collect(self, sql: str) -> int:
         """Add the customer ids ``sql`` selects to ``CHANGED_IDS`` (recomputed after
@@ -198,19 +214,21 @@ class NppesWriter(SourceWriter):
             "WHERE r.entity = 1"
         )
         self.analyze(RES)
-        created = self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE target_id IS NULL")
-        updated = self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE changed")
+        n = self.counts(
+            RES,
+            created="target_id IS NULL",
+            updated="changed",
+            unmapped="unmapped AND taxonomy_code <> ''",
+            untyped="taxonomy_code = ''",
+        )
+        created, updated = n["created"], n["updated"]
         out = self.out
         out.created += created
         out.updated += updated
         out.note(
-            "individuals whose primary taxonomy is unmapped (imported as other)",
-            self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE unmapped AND taxonomy_code <> ''"),
+            "individuals whose primary taxonomy is unmapped (imported as other)", n["unmapped"]
         )
-        out.note(
-            "individuals without a taxonomy (imported as other)",
-            self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE taxonomy_code = ''"),
-        )
+        out.note("individuals without a taxonomy (imported as other)", n["untyped"])
         self.collect(f"SELECT target_id FROM {RES} WHERE changed")
         names = list(values)
         if updated:
@@ -222,12 +240,20 @@ class NppesWriter(SourceWriter):
             )
         if created:
             f = self.false()
-            self.ex(
+            insert = (
                 f"INSERT INTO {c} (npi, {', '.join(names)}, role, practice_setting, "
                 f"email_opt_out, created_at, updated_at) SELECT npi, {', '.join(names)}, '', '', "
-                f"{f}, %s, %s FROM {RES} WHERE target_id IS NULL ORDER BY npi",
-                [self.now, self.now],
+                f"{f}, %s, %s FROM {RES} WHERE target_id IS NULL ORDER BY npi"
             )
+            if self.sql.pg:
+                # The new ids as they are written, rather than a join back over millions.
+                self.ex(
+                    f"WITH new AS ({insert} RETURNING id) INSERT INTO {CHANGED_IDS} (id) "
+                    "SELECT id FROM new",
+                    [self.now, self.now],
+                )
+                return
+            self.ex(insert, [self.now, self.now])
             self.collect(
                 f"SELECT c.id FROM {c} c JOIN {RES} r ON c.npi = r.npi WHERE r.target_id IS NULL"
             )
@@ -259,8 +285,8 @@ class NppesWriter(SourceWriter):
             f"LEFT JOIN {a} a ON a.account_id = r.npi {self.zip_joins('r.zip')} "
             "WHERE r.entity = 2"
         )
-        created = self.scalar(f"SELECT COUNT(*) FROM {ARES} WHERE target_id IS NULL")
-        updated = self.scalar(f"SELECT COUNT(*) FROM {ARES} WHERE changed")
+        n = self.counts(ARES, created="target_id IS NULL", updated="changed")
+        created, updated = n["created"], n["updated"]
         self.out.created += created
         self.out.updated += updated
         names = list(values)
@@ -332,7 +358,8 @@ class PartdWriter(SourceWriter):
         self.errors.raise_if_any()
         c, x = Table(Customer), Table(RxAnnualFact)
         year = self.options["data_year"]
-        self.ex(f"CREATE INDEX {RAW}_npi_idx ON {RAW} (npi)")
+        # No index on the staged rows: every statement below reads them all
+        # (hash joins), and sorting 25 million NPIs for an index costs minutes.
         self.ex(f"DROP TABLE IF EXISTS {PRODUCTS}")
         self.ex(f"CREATE TEMPORARY TABLE {PRODUCTS} (brand text PRIMARY KEY, product text)")
         spelling: dict[str, str] = {}
@@ -372,8 +399,8 @@ class PartdWriter(SourceWriter):
         self.analyze(RES)
         merged = self.scalar(f"SELECT COALESCE(SUM(n - 1), 0) FROM {RES}")
         out.note("rows added to another row's fact (same prescriber and brand)", merged)
-        created = self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE target_id IS NULL")
-        updated = self.scalar(f"SELECT COUNT(*) FROM {RES} WHERE changed")
+        n = self.counts(RES, created="target_id IS NULL", updated="changed")
+        created, updated = n["created"], n["updated"]
         out.created += created
         out.updated += updated
         self.merged = merged
@@ -573,6 +600,7 @@ def run_source(
         writer.ex(f"CREATE TEMPORARY TABLE {CHANGED_IDS} (id bigint)")
         out.changed_pages = changed_pages
         stage = Stage(writer.sql, writer.cursor, RAW, writer.staged, stream=True)
+        start = time.perf_counter()
         try:
             for item in PARSERS[kind](rows, Rows(header, positions, errors), out):
                 stage.add(item)
@@ -580,6 +608,9 @@ def run_source(
         except BaseException as exc:
             stage.close(exc)  # the COPY must end before the rollback
             raise
+        logger.debug(
+            "%s: %s rows read and staged in %.1f s", kind, out.rows, time.perf_counter() - start
+        )
         errors.raise_if_any()
         writer.write()
         errors.raise_if_any()

@@ -25,11 +25,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from core.errors import ErrorDetail, ValidationFailed
@@ -94,8 +96,45 @@ def check_options(kind: str, options: dict[str, Any] | None) -> dict[str, Any]:
 @dataclass
 class SourceTable:
     header: list[str]
-    rows: Iterator[tuple[int, list[str]]]
+    # (row number, cells, suspect): ``suspect`` is False for a row whose bytes
+    # were scanned and hold neither undecodable bytes nor NUL, so its cells need
+    # no check of their own (see ``_Scanned``).
+    rows: Iterator[tuple[int, list[str], bool]]
     close: Callable[[], None]
+
+
+class _Scanned(io.RawIOBase):
+    """The file's bytes, scanned block by block for bytes that are not UTF-8 or NUL.
+
+    One scan of each block (a C-speed decode and ``in``) instead of a search of
+    every row's cells: ``suspect`` turns on when a block has such a byte and
+    stays on, so every row read from then on is checked cell by cell. The text
+    layer reads ahead, never behind, so a row read before the flag turned on
+    cannot hold the byte.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self.suspect = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        if not self.suspect and data:
+            if b"\x00" in data:
+                self.suspect = True
+            else:
+                try:
+                    self._decoder.decode(data)
+                except UnicodeDecodeError:
+                    self.suspect = True
+        return size
 
 
 def open_source(file: Any, file_name: str = "") -> SourceTable:
@@ -118,7 +157,9 @@ def open_source(file: Any, file_name: str = "") -> SourceTable:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         close()
         raise ValidationFailed("the file is UTF-16; the published files are UTF-8", path="file")
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    scanned = _Scanned(stream)
+    buffered = io.BufferedReader(scanned, buffer_size=1 << 20)
+    text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:
         header = next(reader, None)
@@ -134,11 +175,11 @@ def open_source(file: Any, file_name: str = "") -> SourceTable:
             "the header is not UTF-8 text (or holds NUL characters)", path="header"
         )
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Iterator[tuple[int, list[str], bool]]:
         number = 0
         try:
             for number, cells in enumerate(reader, start=1):  # noqa: B007 - read after
-                yield number, cells
+                yield number, cells, scanned.suspect
         except csv.Error as exc:
             raise ValidationFailed(
                 f"row {number + 1}: not a readable CSV row ({exc}); is the file truncated?",
@@ -201,11 +242,12 @@ class Rows:
     ) -> Iterator[tuple[int, list[str]]]:
         """The data rows (counted in ``out.rows``) whose shape and text are sound;
         stops once the error list is full. Blank rows are not data."""
-        for number, cells in rows:
+        width = self.width
+        for number, cells, suspect in rows:
             if not any(cells) or not any(c.strip() for c in cells):
                 continue
             out.rows += 1
-            if self.shape_ok(number, cells, used):
+            if (len(cells) == width and not suspect) or self.shape_ok(number, cells, used, suspect):
                 yield number, cells
             elif self.errors.full:
                 return
@@ -219,7 +261,7 @@ class Rows:
             return False
         return True
 
-    def shape_ok(self, number: int, cells: list[str], used: list[int]) -> bool:
+    def shape_ok(self, number: int, cells: list[str], used: list[int], suspect: bool) -> bool:
         """False (with the error added) for a short or long row or unreadable text."""
         size = len(cells)
         if size < self.width:
@@ -236,9 +278,9 @@ class Rows:
                 number, size, "(extra cells)", f"has more cells than the header's {self.width}"
             )
             return False
-        # One search over the whole row (cheap); only on a hit, which column. A
-        # column the product does not use may hold anything.
-        if _BAD_TEXT.search("\x1f".join(cells)):
+        # Only a row read after a suspect block (``_Scanned``) can hold unreadable
+        # text; then, which column. A column the product does not use may hold anything.
+        if suspect and _BAD_TEXT.search("\x1f".join(cells)):
             for i in used:
                 if _BAD_TEXT.search(cells[i]):
                     self.errors.add(
@@ -280,6 +322,7 @@ _CREDENTIAL_ORDER = ("MD", "DO", "PharmD", "NP", "PA", "RN")
 _CREDENTIAL_SPLIT = re.compile(r"[,;/\s]+")
 
 
+@functools.lru_cache(maxsize=4096)  # a few thousand spellings cover the whole file
 def credential_word(text: str) -> str:
     """The product's credential for an NPPES credential text; "" when blank, else "other"."""
     if not text:
@@ -305,6 +348,13 @@ def fills(value: str) -> int:
     """A fractional count rounded half up (``Tot_30day_Fills``: 12.5 -> 13)."""
     if value.isdigit():
         return int(value)
+    whole, dot, fraction = value.partition(".")
+    if dot and whole.isascii() and whole.isdigit() and fraction.isascii() and fraction.isdigit():
+        # The published form ("123.4"): half up is "the first decimal is 5 or more".
+        rounded = int(whole) + (fraction[0] >= "5")
+        if rounded > f.MAX_INT:
+            raise f.CellError(f"must be at most {f.MAX_INT}")
+        return rounded
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -315,6 +365,12 @@ def fills(value: str) -> int:
     if rounded > f.MAX_INT:
         raise f.CellError(f"must be at most {f.MAX_INT}")
     return rounded
+
+
+def _npi_ok(npi: str) -> bool:
+    """The common case of ``fields.parse_npi`` without its exception (ASCII digits);
+    False sends the cell through ``parse_npi`` for the exact message."""
+    return len(npi) == 10 and npi.isascii() and npi.isdigit() and f.npi_check_digit_valid(npi)
 
 
 # -- each kind's rows -> staged tuples --------------------------------------------------
@@ -337,28 +393,38 @@ def nppes_rows(rows: Iterator, r: Rows, out: SourceOutcome) -> Iterator[tuple]:
     used = [npi_at, entity_at, org_at, last_at, first_at, cred_at, state_at, postal_at]
     used += [deact_at, react_at, *(i for pair in taxonomy for i in pair)]
     header, add = r.header, r.errors.add
+    # One C call per row for the cells every row needs, and one for the rest.
+    key_cells = itemgetter(npi_at, entity_at, deact_at, react_at)
+    place_cells = itemgetter(state_at, postal_at)
+    person_cells = itemgetter(last_at, first_at, cred_at)
+    states = US_STATES
     for number, cells in r.checked(rows, used, out):
-        npi = cells[npi_at].strip()
-        ok = r.parsed(number, npi_at, npi, f.parse_npi)
+        npi, entity, deact, react = key_cells(cells)
+        npi = npi.strip()
+        ok = _npi_ok(npi) or r.parsed(number, npi_at, npi, f.parse_npi)
         deactivated = reactivated = None
-        for at, label in ((deact_at, "d"), (react_at, "r")):
-            value = cells[at].strip()
-            if value:
-                try:
-                    if label == "d":
-                        deactivated = _date(value)
-                    else:
-                        reactivated = _date(value)
-                except f.CellError as exc:
-                    add(number, at, header[at], str(exc))
-                    ok = False
-        if deactivated is not None and reactivated is not None and reactivated >= deactivated:
-            deactivated = None  # reactivated since
-        entity = cells[entity_at].strip()
-        if entity == "" and deactivated is not None:
+        deact, react = deact.strip(), react.strip()
+        if deact or react:
+            for at, value, label in ((deact_at, deact, "d"), (react_at, react, "r")):
+                if value:
+                    try:
+                        if label == "d":
+                            deactivated = _date(value)
+                        else:
+                            reactivated = _date(value)
+                    except f.CellError as exc:
+                        add(number, at, header[at], str(exc))
+                        ok = False
+            if deactivated is not None and reactivated is not None:
+                if reactivated >= deactivated:
+                    deactivated = None  # reactivated since
+        entity = entity.strip()
+        if entity == "1":
+            kind = 1
+        elif entity == "2":
+            kind = 2
+        elif entity == "" and deactivated is not None:
             kind = 0
-        elif entity in ("1", "2"):
-            kind = int(entity)
         else:
             add(number, entity_at, header[entity_at], "must be 1 (individual) or 2 (organization)")
             ok = False
@@ -374,26 +440,29 @@ def nppes_rows(rows: Iterator, r: Rows, out: SourceOutcome) -> Iterator[tuple]:
             code = cells[code_at].strip()
             if not code:
                 break  # NPPES fills the taxonomy slots from the first
-            if not primary or cells[switch_at].strip().upper() == "Y":
+            switch = cells[switch_at].strip().upper() == "Y"
+            if not primary or switch:
                 primary = code.upper()
-                if cells[switch_at].strip().upper() == "Y":
+                if switch:
                     break
-        state = cells[state_at].strip().upper()
-        state = state if state in US_STATES else ""
-        zip_code = zip5(cells[postal_at].strip())
+        state, postal = place_cells(cells)
+        state = state.strip().upper()
+        if state not in states:
+            state = ""
+        zip_code = zip5(postal.strip())
         if kind == 1:
-            last, first = cells[last_at].strip()[:100], cells[first_at].strip()[:100]
+            last, first, credential = person_cells(cells)
+            last, first = last.strip()[:100], first.strip()[:100]
             if not last or not first:
                 out.skip("individual without a first or last name")
                 continue
-            credential = credential_word(cells[cred_at].strip())
             yield (
                 number,
                 npi,
                 1,
                 first,
                 last,
-                credential,
+                credential_word(credential.strip()),
                 state,
                 zip_code,
                 primary,
@@ -413,10 +482,16 @@ def partd_rows(rows: Iterator, r: Rows, out: SourceOutcome) -> Iterator[tuple]:
     npi_at, brand_at, fills_at = r.pos(L.PARTD_NPI), r.pos(L.PARTD_BRAND), r.pos(L.PARTD_FILLS)
     used = [npi_at, brand_at, fills_at]
     header, add = r.header, r.errors.add
+    cells_of = itemgetter(npi_at, brand_at, fills_at)
+    valid_npi = None  # a prescriber's rows are consecutive: check each NPI once
+    suppressed = 0
     for number, cells in r.checked(rows, used, out):
-        npi = cells[npi_at].strip()
-        ok = r.parsed(number, npi_at, npi, f.parse_npi)
-        value = cells[fills_at].strip()
+        npi, brand, value = cells_of(cells)
+        npi = npi.strip()
+        ok = npi == valid_npi or _npi_ok(npi) or r.parsed(number, npi_at, npi, f.parse_npi)
+        if ok:
+            valid_npi = npi
+        value = value.strip()
         trx = None
         if value:
             try:
@@ -428,13 +503,14 @@ def partd_rows(rows: Iterator, r: Rows, out: SourceOutcome) -> Iterator[tuple]:
             if r.errors.full:
                 break
             continue
-        brand = cells[brand_at].strip().upper()
+        brand = brand.strip().upper()
         if not brand:
             out.skip("no brand name")
             continue
         if trx is None:
-            out.note("suppressed Tot_30day_Fills (imported as missing)", 1)
+            suppressed += 1
         yield (number, npi, brand[:64], trx)
+    out.note("suppressed Tot_30day_Fills (imported as missing)", suppressed)
 
 
 _SPECIALTY = f.vocabulary(Specialty.values)

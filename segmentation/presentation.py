@@ -155,7 +155,41 @@ def describe_rule(rule: Any, labels: dict[str, str] | None = None, *, _nested: b
         return _describe_rx(rule)
     if "segment" in rule:
         return f'is a member of segment "{rule["segment"]}"'
+    if "account_segment" in rule:
+        return f'has an affiliated account in account segment "{rule["account_segment"]}"'
+    if "members" in rule:
+        return _describe_members(rule, labels)
+    if "coverage" in rule:
+        return _describe_coverage(rule)
     return json.dumps(rule)
+
+
+def _describe_members(node: dict, labels: dict[str, str]) -> str:
+    """An account's affiliated customers: "has at least 2 affiliated customers matching (...)"."""
+    inner = describe_rule(node.get("members"), labels)
+    parts = []
+    if "count" in node or "share" not in node:
+        parts.append(_describe_cmp(node.get("count"), "affiliated customer"))
+    share = node.get("share")
+    if isinstance(share, dict):
+        words = CMP_WORDS.get(share.get("op"), share.get("op"))
+        parts.append(f"a share of {words} {_value(share.get('value'))} of its affiliated customers")
+    return f"has {' and '.join(parts)} matching ({inner})"
+
+
+def _describe_coverage(node: dict) -> str:
+    """A payer's coverage row: "covers CARDIOZEN with status prior auth or covered"."""
+    product = (node.get("coverage") or {}).get("product") or "the product"
+    text = f"has coverage of {product}"
+    status = node.get("status")
+    if isinstance(status, dict) and isinstance(status.get("value"), list):
+        verb = "is not" if status.get("op") == "not_in" else "is"
+        text += f" whose status {verb} {_join(status['value'], 'or')}"
+    lives = node.get("lives")
+    if isinstance(lives, dict):
+        text += f" for {CMP_WORDS.get(lives.get('op'), lives.get('op'))} {lives.get('value')}"
+        text += " covered lives"
+    return text
 
 
 # --- version diffs --------------------------------------------------------------
@@ -182,6 +216,8 @@ def version_document(version) -> str:
         if name == "parent":
             value = getattr(value, "key", None)
         doc[name] = value
+    if getattr(getattr(version, "segment", None), "unit", "customer") == "account":
+        doc["rollup"] = getattr(version, "rollup", None)  # signed with the account rules
     return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False)
 
 

@@ -176,7 +176,9 @@ def account_target_query(
             current = ACCOUNT.open_spells(version.pk).filter(account_id=OuterRef("pk"))
             condition |= Q(Exists(current))
         condition &= matching({"not": version.exit_rule})
-    qs = ACCOUNT.model.objects.filter(condition).order_by()
+    # An inactive account (its organization NPI deactivated) is never a member either, as
+    # for customers (docs/rules.md, "Inactive customers"); its customers still count.
+    qs = ACCOUNT.model.objects.filter(condition, active=True).order_by()
     if version.parent_id is not None:
         parent_id = resolver(version.parent.key)
         if parent_id is None:

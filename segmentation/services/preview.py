@@ -260,7 +260,8 @@ def fresh_accounts_query(
     resolver = selectors.ReferenceResolver()
     rule = entry_rule if exit_rule is None else {"all": [entry_rule, {"not": exit_rule}]}
     qs = Account.objects.filter(
-        account_filter(rule, as_of=as_of, segment_version_id=resolver, rollup=rollup)
+        account_filter(rule, as_of=as_of, segment_version_id=resolver, rollup=rollup),
+        active=True,
     ).order_by()
     if parent is not None:
         parent_id = resolver(parent.key)

@@ -25,7 +25,7 @@ from segmentation.models import SegmentVersion
 from tests.factories import CustomerFactory
 from tests.factories.activation import DestinationFactory
 from tests.factories.customers import AccountFactory
-from tests.segmentation.segments_support import activate, make_segment
+from tests.segmentation.segments_support import account_member_ids, activate, make_segment
 
 from .support import approved_mapping
 
@@ -51,14 +51,6 @@ def hospital_segment(brand, n: int, key: str = "hospitals"):
     segments.recompute_version(version=version, as_of=AS_OF)
     approved_mapping(version, brand)
     return version
-
-
-def members(version) -> set[str]:
-    return set(
-        version.account_spells.filter(exited_as_of__isnull=True).values_list(
-            "account_id", flat=True
-        )
-    )
 
 
 def held(publication) -> set[str]:
@@ -97,9 +89,9 @@ def test_an_account_segment_is_published_and_synced_through_the_api(brand, clien
     message = json.loads(request["body"])
     assert message["segment"] == "hospitals" and message["sync"] == 1
     sent = {row["account_id"] for row in message["entered"]}
-    holdout = {a for a in members(version) if in_holdout(publication.pk, a, 20)}
+    holdout = {a for a in account_member_ids(version) if in_holdout(publication.pk, a, 20)}
     assert 10 <= len(holdout) <= 50  # about a fifth of 130 accounts
-    assert sent == members(version) - holdout and "PAYER1" not in sent
+    assert sent == account_member_ids(version) - holdout and "PAYER1" not in sent
     assert all(row["content"] == ["US-CARD-0042"] for row in message["entered"])
     states = dict(
         PublicationMember.objects.filter(publication=publication).values_list("account_id", "state")
@@ -115,7 +107,7 @@ def test_an_account_segment_is_published_and_synced_through_the_api(brand, clien
     second = receiver.accepted()[-1]
     assert second["entered"] == []
     assert second["exited"] == [{"account_id": a, "reason": "exit"} for a in leaving]
-    assert held(publication) == members(version) - holdout
+    assert held(publication) == account_member_ids(version) - holdout
     page = client.get(f"/api/v1/publications/{publication.pk}/syncs/?after=1").json()
     assert [row["message"]["exited"] for row in page["results"]] == [second["exited"]]
     # Nothing changed: no sync.
@@ -137,7 +129,7 @@ def test_the_holdout_of_accounts_is_stable_across_versions(brand):
     segments.recompute_version(version=draft, as_of=AS_OF)
     sync_publication(publication_id=publication.pk, trigger="test")
     assert held(publication) == first
-    assert first == {a for a in members(draft) if not in_holdout(publication.pk, a, 50)}
+    assert first == {a for a in account_member_ids(draft) if not in_holdout(publication.pk, a, 50)}
 
 
 def test_an_email_publication_of_accounts_suppresses_no_account(brand):

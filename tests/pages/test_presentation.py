@@ -50,3 +50,38 @@ def test_version_diff_marks_changed_lines():
     lines = version_diff(old, new)
     assert [line.text for line in lines if line.kind == "del"] == ['-    "value": 7']
     assert [line.text for line in lines if line.kind == "add"] == ['+    "value": 8']
+
+
+def test_account_conditions_read_as_words_not_json():
+    rule = {
+        "all": [
+            {"field": "account_type", "op": "eq", "value": "payer"},
+            {
+                "coverage": {"product": "CARDIOZEN"},
+                "status": {"op": "in", "value": ["prior_auth", "covered"]},
+                "lives": {"op": "gte", "value": 10000},
+            },
+            {
+                "members": {"field": "specialty", "op": "eq", "value": "cardiology"},
+                "count": {"op": "gte", "value": 2},
+                "share": {"op": "gte", "value": 0.5},
+            },
+        ]
+    }
+    assert describe_rule(rule, LABELS) == (
+        "account type is payer, and has coverage of CARDIOZEN whose status is prior auth or "
+        "covered for at least 10000 covered lives, and has at least 2 affiliated customers and "
+        "a share of at least 0.5 of its affiliated customers matching (specialty is cardiology)"
+    )
+    assert describe_rule({"account_segment": "big"}, LABELS) == (
+        'has an affiliated account in account segment "big"'
+    )
+
+
+def test_version_diff_of_an_account_segment_shows_the_rollup():
+    segment = SimpleNamespace(unit="account")
+    old = SimpleNamespace(name="A", segment=segment, rollup="direct", entry_rule={"all": []})
+    new = SimpleNamespace(name="A", segment=segment, rollup="hierarchy", entry_rule={"all": []})
+    changed = {(line.kind, line.text.strip()) for line in version_diff(old, new)}
+    assert ("del", '-  "rollup": "direct"') in changed
+    assert ("add", '+  "rollup": "hierarchy"') in changed

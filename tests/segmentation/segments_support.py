@@ -8,6 +8,7 @@ from copy import deepcopy
 from segmentation import services
 from segmentation.models import Membership, MembershipSpell, SegmentVersion
 from segmentation.rules.examples import EXAMPLE_ENTRY_RULE, EXAMPLE_EXIT_RULE
+from segmentation.units import ACCOUNT
 
 AS_OF = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -39,6 +40,11 @@ def activate(version: SegmentVersion) -> SegmentVersion:
 
 def member_npis(version: SegmentVersion) -> set[str]:
     return set(Membership.objects.filter(version=version).values_list("customer__npi", flat=True))
+
+
+def account_member_ids(version: SegmentVersion) -> set[str]:
+    """The account ids of an account segment version's current members."""
+    return set(ACCOUNT.open_spells(version.pk).values_list("account_id", flat=True))
 
 
 def set_members(version: SegmentVersion, customer_ids, as_of=AS_OF) -> None:

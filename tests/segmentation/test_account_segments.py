@@ -9,11 +9,11 @@ from django.db import connection
 from core.errors import ValidationFailed
 from customers.models import Customer
 from segmentation import selectors, services
-from segmentation.models import AccountMembershipSpell, RecomputeRun
+from segmentation.models import RecomputeRun
 from tests.factories import CustomerFactory
 from tests.factories.customers import AccountFactory
 
-from .segments_support import AS_OF, DAY, activate, make_segment, member_npis
+from .segments_support import AS_OF, DAY, account_member_ids, activate, make_segment, member_npis
 
 pytestmark = pytest.mark.django_db
 
@@ -44,14 +44,6 @@ def systems(db):
     }
 
 
-def account_members(version) -> set[str]:
-    return set(
-        AccountMembershipSpell.objects.filter(
-            version=version, exited_as_of__isnull=True
-        ).values_list("account_id", flat=True)
-    )
-
-
 def recompute(version, as_of=AS_OF, **kwargs):
     return services.recompute_version(version=version, as_of=as_of, **kwargs)
 
@@ -63,7 +55,7 @@ def test_unit_is_stored_and_rollup_counts_the_hierarchy(brand, systems):
     assert recompute(direct).member_count == 0
     result = recompute(deep)
     assert (result.entered, result.member_count) == (1, 1)
-    assert account_members(deep) == {"HS1"}
+    assert account_member_ids(deep) == {"HS1"}
     # Unchanged data and as_of: nothing recorded.
     assert not recompute(deep).changed
     assert RecomputeRun.objects.filter(version=deep).count() == 1
@@ -74,15 +66,15 @@ def test_hysteresis_history_and_account_segment_in_customer_rules(brand, systems
     exit_ = {"members": {"all": []}, "count": {"op": "gte", "value": 3}}
     seg = make_segment(brand, "accts", entry, exit_rule=exit_, unit="account")
     recompute(seg)
-    assert account_members(seg) == {"H1", "H2"}
+    assert account_member_ids(seg) == {"H1", "H2"}
     # b leaves cardiology-high: H2 no longer matches entry but stays (no exit yet).
     Customer.objects.filter(pk=systems["b"].pk).update(decile=1)
     recompute(seg, as_of=AS_OF + DAY)
-    assert account_members(seg) == {"H1", "H2"}
+    assert account_member_ids(seg) == {"H1", "H2"}
     # H2 gets a third customer: the exit rule holds, it leaves.
     CustomerFactory(account_id="H2")
     recompute(seg, as_of=AS_OF + 2 * DAY)
-    assert account_members(seg) == {"H1"}
+    assert account_member_ids(seg) == {"H1"}
     history = selectors.account_history_of(segment=seg.segment)
     assert [(r["account_id"], r["direction"]) for r in history] == [
         ("H1", "entry"),
@@ -130,16 +122,16 @@ def test_account_segment_follows_a_customer_change(brand, systems):
     hosp = activate(make_segment(brand, "hosp", {"members": CARDIO_HIGH}, unit="account"))
     follower = activate(make_segment(brand, "fol", {"account_segment": "hosp"}))
     services.recompute_all(as_of=AS_OF)
-    assert account_members(seg) == {"HS1"}
-    assert account_members(hosp) == {"H1", "H2"}
+    assert account_member_ids(seg) == {"HS1"}
+    assert account_member_ids(hosp) == {"H1", "H2"}
     a, b, c = systems["a"], systems["b"], systems["c"]
     assert member_npis(follower) == {a.npi, b.npi, c.npi}
     # b is no longer high decile: H2 leaves both account segments, and so does c,
     # whose own data did not change (the follower is recomputed in full).
     Customer.objects.filter(pk=b.pk).update(decile=1)
     results = services.recompute_for_customers(customer_ids=[b.pk], source="import:customers")
-    assert account_members(seg) == set()
-    assert account_members(hosp) == {"H1"}
+    assert account_member_ids(seg) == set()
+    assert account_member_ids(hosp) == {"H1"}
     assert member_npis(follower) == {a.npi}
     assert {r.segment for r in results if r.changed} == {"sys", "hosp", "fol"}
 
@@ -158,7 +150,7 @@ def test_coverage_change_recomputes_account_segments_without_customer_ids(brand,
         )
     )
     services.recompute_all(as_of=AS_OF)
-    assert account_members(payer) == set()
+    assert account_member_ids(payer) == set()
     Coverage.objects.create(
         account_id="P1",
         product="CARDIOZEN",
@@ -167,7 +159,7 @@ def test_coverage_change_recomputes_account_segments_without_customer_ids(brand,
         effective_from=dt.date(2026, 1, 1),
     )
     services.recompute_for_customers(customer_ids=[], source="import:coverage")
-    assert account_members(payer) == {"P1"}
+    assert account_member_ids(payer) == {"P1"}
 
 
 def test_preview_of_an_account_segment(brand, systems):

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.pages.a11y import assert_axe_clean as _axe_clean
+from tests.pages.a11y import broken_words, off_screen
 
 from .conftest import PASSWORD
 
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.browser
 class Walk:
     """Follows links by their names and checks every page it lands on."""
 
-    def __init__(self, page, live_server, who: str):
-        self.page, self.base, self.who = page, live_server.url, who
+    def __init__(self, page, live_server, who: str, *, phone: bool = False):
+        self.page, self.base, self.who, self.phone = page, live_server.url, who, phone
         self.visited: list[str] = []
 
     def start(self, username: str) -> None:
@@ -31,7 +32,11 @@ class Walk:
 
     def check(self) -> None:
         _axe_clean(self.page, self.who)
-        self.visited.append(self.page.url.removeprefix(self.base))
+        url = self.page.url.removeprefix(self.base)
+        if self.phone:
+            assert off_screen(self.page) <= 0, f"{url} is wider than the phone"
+            assert broken_words(self.page) == [], f"{url} breaks words across lines"
+        self.visited.append(url)
 
     def follow(self, name: str, *, within=None, exact: bool = False) -> None:
         scope = within if within is not None else self.page
@@ -56,6 +61,10 @@ def test_brand_day(world, page, live_server):
     walk.follow("cardio", exact=True)
     page.get_by_test_id("edit-panel").locator("summary").first.click()
     _axe_clean(page, "brand edit panel")
+    walk.nav("Reviews")
+    walk.nav("Discovery")
+    walk.nav("Segments")
+    walk.follow("New segment")
     walk.nav("Content")
     walk.nav("Imports")
     expect(page.get_by_test_id("import-templates")).to_contain_text("customers.csv")
@@ -69,6 +78,17 @@ def test_reviewer_day(world, page, live_server):
     expect(page.get_by_label("Password")).to_be_visible()
     walk.help()
     walk.nav("Reviews")
+
+
+def test_medical_day(world, page, live_server):
+    walk = Walk(page, live_server, "medical")
+    walk.start("medicalsigner")
+    walk.nav("Inbox")
+    walk.follow("Endocrinologists (version 1)", within=page.get_by_test_id("inbox"))
+    expect(page.get_by_label("Password")).to_be_visible()
+    walk.nav("Segments")
+    walk.follow("cardio", exact=True)
+    walk.help()
 
 
 def test_compliance_day(world, page, live_server):
@@ -87,12 +107,13 @@ def test_compliance_day(world, page, live_server):
 def test_field_lead_day_on_a_phone(world, browser, live_server):
     context = browser.new_context(viewport={"width": 375, "height": 740})
     page = context.new_page()
-    walk = Walk(page, live_server, "field lead")
+    walk = Walk(page, live_server, "field lead", phone=True)
     walk.start("fieldlead")
     walk.follow("3 new this week in Cardiologists")
     expect(page.get_by_role("heading", name="New this week in cardio in T001")).to_be_visible()
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{overflow}px off-screen at 375 px"
+    walk.follow("Show everyone")
+    walk.follow("‹ Territories")
+    walk.follow("T001", exact=True)
     walk.help()
     context.close()
 

@@ -84,8 +84,8 @@ def test_sign_a_version_by_keyboard(world, page, live_server, login):
     page.keyboard.type("Access terms fit.")
     tab_to(page, lambda f: f["id"] == "id_password")
     page.keyboard.type("not my password")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     # The refusal is announced and focused, with the form kept as typed.
     errors = page.get_by_test_id("errors")
     expect(errors).to_be_focused()
@@ -116,16 +116,16 @@ def test_import_by_keyboard(world, page, live_server, login, settings, tmp_path)
             page.keyboard.press("Space")
         chooser.value.set_files(str(path))
         tab_to(page, lambda f: f["name"] == "Upload and check")
-        page.keyboard.press("Enter")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
 
     upload(bad)
     # The check's report opens on its list of problems.
     expect(page.get_by_test_id("import-errors")).to_be_focused()
     assert focused(page)["visible"]
     tab_to(page, lambda f: f["name"] == "Upload a corrected file")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     upload(good)
     expect(page.get_by_text("Confirm and import 1 rows")).to_be_visible()
     tab_to(page, lambda f: f["name"] == "Confirm and import 1 rows")

@@ -1,4 +1,5 @@
-# make demo: venv, install, migrate, seed once, recompute, serve on 127.0.0.1:8000.
+# make demo: venv, install, then prepare_demo (migrate, seed once or recompute, demo
+# publication) and serve on 127.0.0.1:8000.
 # make test: install what is needed (venv, packages, chromium) and run every test.
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,17 +12,15 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip uv
-	$(VENV)/bin/uv pip install -q -p $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q -p $(PY) --compile-bytecode -r requirements.lock
 	$(VENV)/bin/uv pip install -q -p $(PY) --no-deps -e .
+	$(PY) -m compileall -q -x '/(\.venv|tests|bench|node_modules)/' . >/dev/null
 	touch $@
 
 install: $(VENV)/.installed
 
 demo: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo --if-empty
-	DEBUG=1 $(PY) manage.py recompute_segments --active-only
-	DEBUG=1 $(PY) manage.py seed_activation_demo
+	DEBUG=1 $(PY) manage.py prepare_demo
 	@echo "Demo at http://127.0.0.1:8000/  (users and passwords: README.md)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000 --noreload
 

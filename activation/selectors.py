@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import DeliveryAttempt, DeliveryState, Destination, Publication, Sync
+from content.selectors import live_mappings
+
+from .models import (
+    DeliveryAttempt,
+    DeliveryState,
+    Destination,
+    MemberState,
+    Publication,
+    PublicationState,
+    Sync,
+)
+from .services.syncs import approved_content
 
 
 def destination_list() -> QuerySet:
@@ -67,3 +78,40 @@ def waiting_syncs() -> QuerySet:
         .select_related("publication__segment", "publication__destination")
         .order_by("next_retry_at", "publication_id", "number")
     )
+
+
+def publications_losing_asset(*, asset_code: str) -> list[dict]:
+    """What withdrawing (or the expiry of) this asset does to live publications, now.
+
+    Every live publication of a segment with a live approved mapping to the
+    asset whose destination's channel the asset lists: ``pauses`` when no other
+    approved content for that channel is left (its final sync exits everyone it
+    sent, reason ``content_revoked``), else it keeps sending the ``remaining``
+    assets. ``sent`` is how many people the destination holds now.
+    """
+    segment_ids = set(
+        live_mappings().filter(asset__code=asset_code).values_list("segment_id", flat=True)
+    )
+    publications = (
+        Publication.objects.filter(segment_id__in=segment_ids, state=PublicationState.LIVE)
+        .select_related("segment", "destination")
+        .annotate(sent=Count("members", filter=Q(members__state=MemberState.SENT)))
+        .order_by("segment__key", "destination__key")
+    )
+    rows = []
+    for publication in publications:
+        content = approved_content(
+            segment_id=publication.segment_id, channel=publication.destination.channel
+        )
+        if asset_code not in content:
+            continue  # the asset does not list this destination's channel
+        remaining = [code for code in content if code != asset_code]
+        rows.append(
+            {
+                "publication": publication,
+                "pauses": not remaining,
+                "remaining": remaining,
+                "sent": publication.sent,
+            }
+        )
+    return rows

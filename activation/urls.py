@@ -17,6 +17,11 @@ urlpatterns = [
         views.publication_action,
         name="publication_action",
     ),
+    path(
+        "content/<str:code>/withdrawal-preview/",
+        views.withdrawal_preview,
+        name="withdrawal_preview",
+    ),
     path("destinations/", views.destination_list, name="destination_list"),
     path("deliveries/", views.delivery_log, name="delivery_log"),
 ]

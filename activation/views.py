@@ -64,6 +64,16 @@ def publications_panel(request: HttpRequest, key: str) -> HttpResponse:
     return _panel(request, get_object_or_404(Segment, key=key))
 
 
+@page_permission("view_assets")
+def withdrawal_preview(request: HttpRequest, code: str) -> HttpResponse:
+    """The asset page's "what withdrawing pauses": live publications that lose this asset."""
+    return render(
+        request,
+        "activation/partials/withdrawal_preview.html",
+        {"rows": selectors.publications_losing_asset(asset_code=code)},
+    )
+
+
 @page_permission("publish_segment")
 def holdout_power(request: HttpRequest, key: str) -> HttpResponse:
     """The Publish form's "what this holdout could detect", as an htmx fragment."""

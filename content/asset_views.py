@@ -137,6 +137,9 @@ def _where_used(asset: ContentAsset) -> dict:
     )
     return {
         "mappings": mappings,
+        # What withdrawal or expiry revokes at once (docs/governance.md, "Content-to-segment
+        # mappings"); the publications it pauses come from activation's panel.
+        "revokes": [m for m in mappings if m.state == MappingState.APPROVED],
         "segments": sorted({m.segment.key for m in mappings if m.state == "approved"}),
         "territories": [
             {"code": t["customer__territory_id"] or "—", "members": t["members"]}

@@ -1,10 +1,16 @@
 """Codes read as words: ``heart_failure`` -> "heart failure", ``copd`` -> "COPD".
 
-Pages show vocabulary codes (indications, channels, specialties, states of things)
-through ``plain``; the API keeps the codes.
+The one helper pages use for every code they show: indications, channels,
+specialties, states and statuses (MLR, versions, publications, syncs), role and
+team names, kinds of imports and destinations, audit actions
+(``asset.withdrawn`` -> "asset withdrawn"). Templates call it as ``|plain``
+(``|plain_list`` for lists), badges through it too; error paths and messages go
+through ``core.plain_errors``, which uses it. The API keeps the codes.
 """
 
 from __future__ import annotations
+
+import re
 
 ACRONYMS = frozenset({"copd", "hcp", "hcps", "mlr", "nrx", "trx", "npi", "crm", "csv", "url", "id"})
 SPECIAL = {
@@ -15,7 +21,9 @@ SPECIAL = {
     "type_1_diabetes": "type 1 diabetes",
     "new_patient_starts": "new patient starts",
     "field_lead": "field lead",
+    "content_revoked": "content revoked",
 }
+_DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 def plain(code) -> str:
@@ -25,6 +33,8 @@ def plain(code) -> str:
     text = str(code)
     if text in SPECIAL:
         return SPECIAL[text]
+    if "." in text and _DOTTED.match(text):  # an audit action: "mapping.revoked"
+        return " ".join(plain(part) for part in text.split("."))
     return " ".join(w.upper() if w.lower() in ACRONYMS else w for w in text.split("_"))
 
 

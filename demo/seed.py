@@ -44,7 +44,7 @@ from .generate import (
 from .governed import seed_content_assets, seed_mappings, seed_segments
 from .history import history_step
 from .networks import seed_coverage, seed_referrals
-from .users import ensure_demo_users
+from .users import demo_signatures_remembered, ensure_demo_users
 from .writer import TableWriter
 
 SeedStep = Callable[[SeedContext], None]
@@ -171,8 +171,9 @@ def seed_demo(
             f"seeding {plan.customers:,} customers with seed {plan.seed}, anchor {plan.anchor} "
             f"on {connection.vendor}"
         )
-        for step in steps:
-            step(ctx)
+        with demo_signatures_remembered():
+            for step in steps:
+                step(ctx)
         record_event(
             actor=None,
             action="demo.seeded",

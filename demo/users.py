@@ -6,7 +6,11 @@ in to the demo and must never be used outside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from django.contrib.auth import base_user
 
 from accounts.models import Role, User
 from accounts.services import user_upsert
@@ -55,3 +59,28 @@ def ensure_demo_users() -> list[User]:
         )
         for demo in DEMO_USERS
     ]
+
+
+@contextmanager
+def demo_signatures_remembered() -> Iterator[None]:
+    """While seeding, check each demo user's password once, not once per signature.
+
+    Seeding records some thirty e-signatures with the demo users' documented
+    passwords; each check is a full password hash (about a second on a busy
+    machine). Inside this block a (stored hash, password) pair that was checked
+    once answers from memory. Only ``seed_demo`` uses it, in its own process.
+    """
+    original = base_user.check_password
+    checked: dict[tuple[str, str], bool] = {}
+
+    def check_once(password, encoded, setter=None, preferred="default"):
+        key = (encoded, password)
+        if key not in checked:
+            checked[key] = original(password, encoded, setter, preferred)
+        return checked[key]
+
+    base_user.check_password = check_once
+    try:
+        yield
+    finally:
+        base_user.check_password = original

@@ -81,3 +81,38 @@ def test_queues_and_limits(settings):
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > (
         settings.CELERY_TASK_TIME_LIMIT
     )
+
+
+def test_health_page_for_people_uses_the_layout_and_plain_words(client):
+    response = client.get("/health/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Segment governance" in html  # the product's layout
+    assert "System health" in html and "Everything is working" in html
+    assert "Audit trail" in html and "Database" in html
+    assert "AuditAnchor" not in html and "alias=" not in html
+
+
+def test_health_page_names_a_failing_check_in_words(client, settings, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    settings.AUDIT_ANCHOR_DIR = blocker / "sub"
+    response = client.get("/health/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something needs attention" in html
+    assert "not working" in html and "audit anchor directory cannot be created" in html
+
+
+def test_health_page_for_a_signed_in_person_shows_the_navigation(client, make_user):
+    make_user("compliance", username="healthy")
+    client.post("/accounts/login/", {"username": "healthy", "password": DEFAULT_PASSWORD})
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert "Sign out" in response.content.decode()
+
+
+def test_health_json_for_machines_keeps_the_check_names(client):
+    response = client.get("/health/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert any("AuditAnchor" in name for name in response.json())

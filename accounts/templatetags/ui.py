@@ -49,9 +49,11 @@ def can(context, action: str) -> bool:
 @register.simple_tag
 def badge(state: str | None) -> str:
     """A status badge; the text is the state itself so colour is never the only cue."""
+    from core.words import plain  # noqa: PLC0415
+
     state = state or "none"
     return format_html(
-        '<span class="badge badge-{}">{}</span>', state.replace(" ", "_"), state.replace("_", " ")
+        '<span class="badge badge-{}">{}</span>', state.replace(" ", "_"), plain(state)
     )
 
 

@@ -5,18 +5,27 @@
 * ``differentiators``: what sets a version's members apart;
 * ``provenance``: what a draft saved from a suggestion records;
 * ``common``: population, list matching, engine evaluation, sampling.
+
+The names below load their module on first use: the learning libraries behind
+them take seconds to import, and every process (each management command, the
+app's ``ready``) would pay that even when it never discovers anything.
 """
 
-from .describe import check_describe, describe_list
-from .differentiators import segment_differentiators
-from .personas import check_personas, find_personas
-from .provenance import resolve_provenance
+from importlib import import_module
 
-__all__ = [
-    "check_describe",
-    "check_personas",
-    "describe_list",
-    "find_personas",
-    "resolve_provenance",
-    "segment_differentiators",
-]
+_HOMES = {
+    "check_describe": "describe",
+    "describe_list": "describe",
+    "segment_differentiators": "differentiators",
+    "check_personas": "personas",
+    "find_personas": "personas",
+    "resolve_provenance": "provenance",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

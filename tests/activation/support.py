@@ -7,10 +7,11 @@ import datetime as dt
 from django.utils import timezone
 
 from activation.models import SyncChange
-from activation.services import sync_message
+from activation.services import create_publication, sync_message, sync_publication
 from content.models import ContentMapping
 from segmentation.models import SegmentVersion
 from tests.factories import CustomerFactory
+from tests.factories.activation import DestinationFactory
 from tests.governance.support import asset
 from tests.segmentation.segments_support import activate, make_segment, set_members
 
@@ -62,3 +63,19 @@ def held_npis(publication) -> set[str]:
 
 def reasons(sync) -> dict[str, str]:
     return dict(SyncChange.objects.filter(sync=sync, action="exit").values_list("npi", "reason"))
+
+
+def published_to_email(brand, *, customers: int, holdout: int, name: str = "Email platform"):
+    """The cardio segment (``customers`` cardiologists, one approved asset) published to an
+    email destination ``esp`` with ``holdout`` percent held out, after its first sync."""
+    version = active_version(brand, customers=cardiologists(customers))
+    approved_mapping(version, brand)
+    destination = DestinationFactory(key="esp", name=name, channel="email")
+    publication = create_publication(
+        user=brand,
+        segment=version.segment,
+        destination_key=destination.key,
+        holdout_percent=holdout,
+    )
+    sync_publication(publication_id=publication.pk, trigger="test")
+    return publication

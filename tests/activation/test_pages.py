@@ -8,10 +8,10 @@ from django.test import Client
 from activation import services
 from activation.charts import lift_chart, weekly_chart
 from activation.models import Destination, Publication
-from activation.services import deliver_publication, sync_publication
+from activation.services import deliver_publication
 from tests.factories.activation import DestinationFactory
 
-from .support import active_version, approved_mapping, cardiologists
+from .support import active_version, approved_mapping, cardiologists, published_to_email
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +28,7 @@ def page_client(make_user):
 
 @pytest.fixture
 def publication(make_user):
-    brand = make_user("brand")
-    version = active_version(brand, customers=cardiologists(3))
-    approved_mapping(version, brand)
-    destination = DestinationFactory(key="esp", name="Email <platform>", channel="email")
-    publication = services.create_publication(
-        user=brand, segment=version.segment, destination_key=destination.key, holdout_percent=10
-    )
-    sync_publication(publication_id=publication.pk, trigger="test")
-    return publication
+    return published_to_email(make_user("brand"), customers=3, holdout=10, name="Email <platform>")
 
 
 def test_segment_page_loads_the_panel_with_htmx(publication, page_client):
@@ -214,7 +206,7 @@ def test_publish_form_shows_the_mde_for_the_chosen_holdout(make_user, page_clien
         minimum_detectable_effect(sent=60, holdout=40, sd=sd)
     )
     assert mde > chosen["mde_channel"]  # a larger holdout detects a smaller lift
-    assert "rep_visit interactions per customer per week" in html
+    assert "rep visit interactions per customer per week" in html
 
 
 def test_publish_form_mde_needs_the_brand_role(make_user, page_client, publication):

@@ -30,7 +30,8 @@ USERS = {
 # URL names that answer something other than a page a person opens, and why.
 NOT_PAGES = {
     "favicon": "an icon",
-    "health": "JSON for load balancers",
+    "health": "answers 500 while a check fails (here the test's audit anchor); its page in words "
+    "is tested in tests/test_operations.py",
     "api-schema": "the OpenAPI document (YAML)",
     "api-docs": "Swagger UI, a third-party page",
     "api-redoc": "ReDoc, a third-party page",
@@ -62,6 +63,7 @@ NOT_PAGES = {
     "activation:publications_panel": "htmx fragment of the segment page",
     "activation:publish": "POST only",
     "activation:holdout_power": "htmx fragment of the segment page",
+    "activation:withdrawal_preview": "htmx fragment of the asset page",
     "activation:publication_action": "POST only",
 }
 # Prefixes served by others: the REST API (JSON) and Django's own admin site.

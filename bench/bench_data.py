@@ -241,34 +241,24 @@ def _customers(accounts: int, customers: int, before: int) -> None:
         [accounts],
     )
     print(f"  accounts     {t:7.1f} s")
-    # Valid NPIs (Luhn over '80840' + the first nine digits), so the incremental
-    # step can record interactions through the service's validation.
-    execute(
-        """
-        CREATE OR REPLACE FUNCTION pg_temp.bench_npi(g bigint) RETURNS text AS $$
-        DECLARE
-          first9 text := '2' || lpad(g::text, 8, '0');
-          payload text := '80840' || first9;
-          total int := 0;
-          d int;
-        BEGIN
-          FOR i IN 0..13 LOOP
-            d := substr(payload, 14 - i, 1)::int;
-            IF i %% 2 = 0 THEN
-              d := d * 2;
-              IF d > 9 THEN d := d - 9; END IF;
-            END IF;
-            total := total + d;
-          END LOOP;
-          RETURN first9 || ((10 - total %% 10) %% 10)::text;
-        END $$ LANGUAGE plpgsql IMMUTABLE
-        """.replace("%%", "%")
-    )
+
+    # Valid NPIs: '2', the number in 8 digits, and the Luhn check digit over
+    # '80840' + those nine digits, so that the incremental step can record
+    # interactions through the service's validation. From the right, the
+    # 1st, 3rd, 5th and 7th digits of the number are doubled (a doubled digit
+    # over 9 loses 9), then '2' (doubled: 4) and '80840' (8 + 0 + 8 + 8 + 0);
+    # plain SQL, which the insert computes inline.
+    def digit(k: int) -> str:  # the k-th digit of g from the right, 0 first
+        return f"mod(g / {10**k}, 10)"
+
+    doubled = " + ".join(f"(2 * {digit(k)} - 9 * ({digit(k)} / 5))" for k in (0, 2, 4, 6))
+    plain = " + ".join(digit(k) for k in (1, 3, 5, 7))
+    npi = f"'2' || lpad(g::text, 8, '0') || mod(10 - mod(28 + {doubled} + {plain}, 10), 10)::text"
     t = execute(
         "INSERT INTO customers_customer (npi, first_name, last_name, credential, specialty, role, "
         "practice_setting, account_id, state, zip, decile, email_opt_out, created_at, "
         "updated_at) "
-        "SELECT pg_temp.bench_npi(g), 'Bench', 'Customer ' || g, "
+        f"SELECT {npi}, 'Bench', 'Customer ' || g, "
         f"{pick(['MD', 'DO', 'NP', 'PA', 'PharmD', 'RN', ''], 'g * 13')}, "
         f"{pick(SPECIALTIES, 'mod(g * 2654435761, 1000003)')}, "
         f"{pick(['prescriber', 'prescriber', 'pharmacist', 'nurse', ''], 'g * 11')}, '', "
@@ -280,6 +270,27 @@ def _customers(accounts: int, customers: int, before: int) -> None:
         [accounts, before + 1, before + customers],
     )
     print(f"  customers    {t:7.1f} s", flush=True)
+
+
+@contextmanager
+def summaries_off() -> Iterator[None]:
+    """Imports inside leave the summaries' upkeep out, to measure its share: the insert
+    triggers step aside for every statement and the import writes no summaries. Run
+    inside a transaction that is rolled back, or on a bench database only: the
+    summaries are wrong afterwards."""
+    from customers import summaries
+    from customers.importing import writers
+
+    saved = {w: w.add_summaries for w in (writers.InteractionWriter, writers.RxWriter)}
+    execute("SELECT set_config(%s, %s, false)", [summaries.SETTING, summaries.BY_IMPORT])
+    for writer in saved:
+        writer.add_summaries = lambda self, cursor, source: None
+    try:
+        yield
+    finally:
+        for writer, method in saved.items():
+            writer.add_summaries = method
+        execute("SELECT set_config(%s, '', false)", [summaries.SETTING])
 
 
 # -- The check: the summaries are what the triggers write ---------------------------

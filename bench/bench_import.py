@@ -32,13 +32,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from bench.database import prepare  # noqa: E402
 
-import django  # noqa: E402
+# On PostgreSQL the bench's own database (bench/database.py): created again,
+# or reused with --keep; SQLite files are used as they are.
+prepare(
+    keep="--keep" in sys.argv[1:],
+    create=os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+)
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from customers.services import import_file  # noqa: E402
@@ -140,10 +142,21 @@ def main() -> None:
     parser.add_argument("--small-first", action="store_true")
     parser.add_argument("--no-reimport", action="store_true")
     parser.add_argument("--rx", type=int, default=0, help="also import this many rx facts")
+    parser.add_argument("--keep", action="store_true", help="PostgreSQL: reuse the database")
+    parser.add_argument(
+        "--without-summaries",
+        action="store_true",
+        help="PostgreSQL: import facts without writing their summaries (their upkeep's share)",
+    )
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    if args.without_summaries:
+        from bench.bench_data import summaries_off
+
+        summaries_off().__enter__()  # for the whole run (a bench database only)
+        print("WITHOUT the summaries' upkeep (InteractionRecency, RxYear not written)")
     print(f"peak RSS after setup: {peak_rss_mb():.0f} MB")
     with tempfile.TemporaryDirectory(prefix="bench_import_") as tmp:
         folder = Path(tmp)

@@ -11,7 +11,8 @@ Measures (bench/README.md has the figures and the exact commands)
       nested groups, references, a parent, exit rules) through the service,
       from empty; then the same run again (unchanged data: nothing written);
   (b) the same 20 memberships as hand-written SQL into temp tables (the
-      select-only floor), checking that both give the same member counts;
+      select-only floor, reading the summaries the engine reads: InteractionRecency
+      and RxYear), checking that both give the same member sets;
       then the floor with the same writes (membership + history rows, FK
       checks immediate, rolled back), and the ratios;
   (c) 1,000 new interactions recorded through the service: time from the
@@ -37,6 +38,7 @@ first and pass ``--no-generate``.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import platform
 import resource
@@ -56,10 +58,10 @@ prepare(keep=bool({"--keep", "--no-generate"} & set(sys.argv[1:])))
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.bench_data import execute, generate  # noqa: E402
+from bench.bench_data import execute, generate, summaries_off  # noqa: E402
 from bench.recompute_segments import PREFIX, segments  # noqa: E402
 from customers.models import Customer, Interaction, RxFact  # noqa: E402
-from customers.services import record_interactions  # noqa: E402
+from customers.services import import_file, record_interactions  # noqa: E402
 from segmentation import services  # noqa: E402
 from segmentation.models import (  # noqa: E402
     MembershipSpell,
@@ -116,6 +118,7 @@ def floor_sql(
     m0 = f"date_trunc('month', {lit} AT TIME ZONE 'UTC')::date"
     counts: dict[str, int] = {}
     times: dict[str, float] = {}
+    differ: dict[str, int] = {}
     versions = dict(
         SegmentVersion.objects.filter(segment__key__in=[d["key"] for d in defs]).values_list(
             "segment__key", "pk"
@@ -152,11 +155,29 @@ def floor_sql(
                         [versions[d["key"]], as_of, runs[d["key"]]],
                     )
             times[d["key"]] = time.perf_counter() - t0
+            if not writes:  # untimed: the members, not only their number
+                differ[d["key"]] = _differing(table, versions[d["key"]])
         for d in defs:
             execute(f"DROP TABLE IF EXISTS floor_{d['key'].replace('-', '_')}")
         if writes:
             transaction.set_rollback(True)
-    return sum(times.values()), counts, times
+    return sum(times.values()), counts, times, differ
+
+
+def _differing(table: str, version_id: int) -> int:
+    """How many customers are in the floor's ``table`` or the version's current members,
+    not both."""
+    members = (
+        "SELECT customer_id FROM segmentation_membershipspell "
+        "WHERE version_id = %s AND exited_as_of IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM ((SELECT id FROM {table} EXCEPT {members}) UNION ALL "
+            f"({members} EXCEPT SELECT id FROM {table})) d",
+            [version_id, version_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def incremental(user: User, n: int) -> tuple[float, float, int, int]:
@@ -289,7 +310,7 @@ def full_run(
     if repeat:
         again = services.recompute_segment_keys(keys=keys, as_of=as_of, trigger="manual")
     unchanged = time.perf_counter() - t0
-    floor, counts, floor_times = floor_sql(defs, as_of)
+    floor, counts, floor_times, differ = floor_sql(defs, as_of)
     if verbose:
         print(f"  {'segment':32} {'members':>9}  {'empty':>8} {'again':>8} {'floor':>8}")
         again_ms = {r.segment: r.duration_ms for r in again}
@@ -305,7 +326,10 @@ def full_run(
         pair = per_template.setdefault(template, [0.0, 0.0])
         pair[0] += r.duration_ms / 1000
         pair[1] += floor_times[r.segment]
-    mismatched = {k: (engine[k], counts[k]) for k in counts if engine[k] != counts[k]}
+    # The member sets, not only their sizes: (engine count, floor count, customers in one only).
+    mismatched = {
+        k: (engine[k], counts[k], differ[k]) for k in counts if engine[k] != counts[k] or differ[k]
+    }
     return {
         "full": full,
         "unchanged": unchanged,
@@ -335,7 +359,7 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
         print(f"(b) hand-written SQL floor (CREATE TEMP TABLE AS SELECT), round {number}")
         print(f"  select-only {run['floor']:.2f} s")
         mismatched = run["mismatched"]
-        print("  member counts: " + ("all 20 equal" if not mismatched else f"DIFFER {mismatched}"))
+        print("  member sets: " + ("all 20 equal" if not mismatched else f"DIFFER {mismatched}"))
         print(
             f"  round {number}: (a)/(b) = {run['full'] / run['floor']:.2f}x, "
             f"(a) unchanged/(b) = {run['unchanged'] / run['floor']:.2f}x"
@@ -349,9 +373,11 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
         f"(a) unchanged/(b) = "
         f"{statistics.median(r['unchanged'] / r['floor'] for r in rounds):.2f}x"
     )
-    with_writes, _, _ = floor_sql(defs, as_of, writes=True)
+    with_writes, _, _, _ = floor_sql(defs, as_of, writes=True)
     print(f"(b) with the same writes (one spell per member, rolled back) {with_writes:.2f} s")
     print(f"  median (a)/(b with writes) = {run['full'] / with_writes:.2f}x")
+    if args.upkeep:
+        upkeep(args.upkeep)
 
     settle()
     for _ in range(args.incremental_runs):
@@ -360,6 +386,40 @@ def main_figures(args: argparse.Namespace, user: User, defs: list[dict], as_of: 
     if args.no_previews:
         return
     previews(user, defs, as_of, repeat=args.repeat)
+
+
+def upkeep(rows: int) -> None:
+    """The summaries' upkeep on its own line: ``rows`` new interactions of random bench
+    customers imported through the service with InteractionRecency kept, then without
+    (the triggers stepping aside, nothing written); each rolled back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT npi FROM customers_customer TABLESAMPLE SYSTEM (10) REPEATABLE (1) LIMIT 20000"
+        )
+        npis = [r[0] for r in cursor.fetchall()]
+    lines = ["npi,occurred_at,channel,kind,topic,asset,external_id"]
+    start = datetime.now(UTC) - timedelta(days=30)
+    for i in range(rows):
+        moment = (start + timedelta(seconds=i * 2)).isoformat().replace("+00:00", "Z")
+        lines.append(f"{npis[i * 7919 % len(npis)]},{moment},email,opened,safety,,UPKEEP-{i}")
+    data = ("\n".join(lines) + "\n").encode()
+    times = {}
+    for label in ("with", "without"):
+        with transaction.atomic():
+            t0 = time.perf_counter()
+            if label == "with":
+                import_file(kind="interactions", file=io.BytesIO(data), file_name="upkeep.csv")
+            else:
+                with summaries_off():
+                    import_file(kind="interactions", file=io.BytesIO(data), file_name="upkeep.csv")
+            times[label] = time.perf_counter() - t0
+            transaction.set_rollback(True)
+    cost = times["with"] - times["without"]
+    print(
+        f"\nsummaries' upkeep: importing {rows:,} interactions took {times['with']:.2f} s "
+        f"with InteractionRecency kept, {times['without']:.2f} s without: {cost:+.2f} s "
+        f"({cost / times['with']:.0%} of the import); load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 def settle() -> None:
@@ -406,6 +466,13 @@ def main() -> None:
         help="reuse the bench database and its data (generated by an earlier round)",
     )
     parser.add_argument("--new-interactions", type=int, default=1000)
+    parser.add_argument(
+        "--upkeep",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="import N interactions with and without the summaries' upkeep (0: skip)",
+    )
     parser.add_argument("--many", type=int, default=0, help="also run this many segments (200)")
     parser.add_argument("--worker-pid", type=int, help="report this worker's peak RSS")
     parser.add_argument("--only-many", action="store_true", help="only the --many run")
@@ -467,7 +534,7 @@ def main() -> None:
             print(f"  {template:40} {engine_s:>7.1f}s {floor_s:>7.1f}s")
         mismatched = big["mismatched"]
         print(
-            "  member counts: "
+            "  member sets: "
             + (f"all {len(many)} equal" if not mismatched else f"DIFFER {mismatched}")
         )
 

@@ -9,6 +9,8 @@ bench_recompute.py after ``django.setup()``.
 
 from __future__ import annotations
 
+import re
+
 PREFIX = "bench-"
 PRODUCTS = ("CARDIOZEN", "GLUCOVANT", "RENALIX", "VASTORIN", "METAFORA")
 
@@ -17,7 +19,22 @@ PRODUCTS = ("CARDIOZEN", "GLUCOVANT", "RENALIX", "VASTORIN", "METAFORA")
 # SQL placeholders: {as_of} (a timestamptz literal), {m0} (first day of as_of's month).
 
 
+_FACET = re.compile(r"^i\.(channel|topic) = '(\w+)'$")
+KEPT = 5  # InteractionRecency's latest times per facet (RECENT_KEPT)
+
+
 def ev(where: str, days: int | None, at_least: int = 1, eq: int | None = None) -> str:
+    """An event condition: from InteractionRecency when its filter is one facet (every
+    interaction, one channel, one topic) and its counts are up to KEPT, as the engine
+    reads it (segmentation/rules/recency.py); otherwise over the interactions."""
+    facet = "" if not where else None
+    if (match := _FACET.match(where)) is not None:
+        facet = f"{match[1]}:{match[2]}"
+    if facet is not None and max(at_least, (eq or 0) + 1) <= KEPT:
+        if eq is not None:
+            more = f"NOT {_latest(facet, days, eq + 1)}"
+            return more if eq == 0 else f"{_latest(facet, days, eq)} AND {more}"
+        return _latest(facet, days, at_least)
     window = f"AND i.occurred_at > {{as_of}} - interval '{days} days' " if days else ""
     inner = (
         "SELECT AGG FROM customers_interaction i WHERE i.customer_id = c.id "
@@ -30,13 +47,38 @@ def ev(where: str, days: int | None, at_least: int = 1, eq: int | None = None) -
     return f"({inner.replace('AGG', 'count(*)')}) >= {at_least}"
 
 
-def rx(product: str | None, metric: str, months: int, gte: int) -> str:
-    prod = f"AND r.product = '{product}' " if product else ""
+def _latest(facet: str, days: int | None, m: int) -> str:
+    """At least ``m`` interactions of ``facet`` in the window, from the customer's latest
+    times; a row with a time after as_of has its interactions counted (the function
+    of migration customers/0009), as the engine does."""
+    start = f"({{as_of}} - interval '{days} days')" if days else "NULL::timestamptz"
+    kept = f"r.last_{m} > {start}" if days else f"r.last_{m} IS NOT NULL"
     return (
-        f"(SELECT coalesce(sum(r.{metric}), 0) FROM customers_rxfact r WHERE r.customer_id = c.id "
-        f"{prod}AND r.month >= {{m0}} - interval '{months - 1} months' AND r.month <= {{m0}}) "
-        f">= {gte}"
+        "EXISTS (SELECT 1 FROM customers_interactionrecency r WHERE r.customer_id = c.id "
+        f"AND r.facet = '{facet}' AND ((r.last_1 <= {{as_of}} AND {kept}) OR "
+        f"(r.last_1 > {{as_of}} AND customers_interactions_counted(r.customer_id, r.facet, "
+        f"{start}, {{as_of}}) >= {m})))"
     )
+
+
+def rx(product: str | None, metric: str, months: int, gte: int) -> str:
+    """An rx condition from RxYear (product "" is every product), as the engine reads
+    it: the month columns of the window's one or two years, summed."""
+    lo, hi = f"({{m0}} - interval '{months - 1} months')::date", "{m0}"
+    columns = " + ".join(
+        f"CASE WHEN make_date(y.year, {k}, 1) BETWEEN {lo} AND {hi} THEN y.{metric}_{k} ELSE 0 END"
+        for k in range(1, 13)
+    )
+    rows = (
+        f"FROM customers_rxyear y WHERE y.product = '{product or ''}' AND y.year BETWEEN "
+        f"extract(year FROM {lo}) AND extract(year FROM {hi})"
+    )
+    if gte > 0:  # only customers with rows can reach it: one grouped pass over the years
+        return (
+            f"c.id IN (SELECT y.customer_id {rows} GROUP BY y.customer_id "
+            f"HAVING sum({columns}) >= {gte})"
+        )
+    return f"(SELECT coalesce(sum({columns}), 0) {rows} AND y.customer_id = c.id) >= {gte}"
 
 
 def acct(where: str) -> str:

@@ -139,9 +139,15 @@ class Interaction(models.Model):
 
     # The customer-leading indexes below serve lookups by customer (a customer
     # has a few dozen rows); no separate customer index to maintain on the
-    # largest table.
+    # largest table. No database foreign key (migration 0013): the import
+    # checks a file's references in one query, and Django deletes a customer's
+    # interactions with the customer.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="interactions", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        db_index=False,
+        db_constraint=False,
     )
     occurred_at = models.DateTimeField()
     channel = models.CharField(max_length=32, choices=Channel.choices)
@@ -182,7 +188,12 @@ class Interaction(models.Model):
                 include=["customer", "kind"],
                 name="interaction_channel_covering",
             ),
-            models.Index(fields=["customer", "channel", "kind", "occurred_at"]),
+            # No (customer, channel, kind, occurred_at) index (removed by
+            # migration 0013): its one reader, an event condition's EXISTS
+            # probed per candidate customer, reads the customer's few dozen
+            # rows through interaction_customer_time as well, and every
+            # import paid for it on each row. The readers of the others:
+            # docs/scaling.md, "The interaction indexes and their readers".
         ]
         constraints = [
             models.UniqueConstraint(
@@ -204,8 +215,13 @@ class Interaction(models.Model):
 class RxFact(models.Model):
     """Monthly prescribing facts for one customer and product. ``month`` is its first day."""
 
+    # No database foreign key, as Interaction's (migration 0013).
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="rx_facts", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="rx_facts",
+        db_index=False,
+        db_constraint=False,
     )
     month = models.DateField()
     product = models.CharField(max_length=64)
@@ -259,8 +275,14 @@ class RxYear(models.Model):
     row of zeros; it means the same as no row (a sum of 0).
     """
 
+    # No database foreign key (migration 0013): written from facts whose
+    # customers are checked; deleted by Django with the customer.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="rx_years", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="rx_years",
+        db_index=False,
+        db_constraint=False,
     )
     product = models.CharField(max_length=64, blank=True)
     year = models.IntegerField()
@@ -406,8 +428,14 @@ class InteractionRecency(models.Model):
     it is exact after every kind of write. Never write it from Python.
     """
 
+    # No database foreign key (migration 0013): written from facts whose
+    # customers are checked; deleted by Django with the customer.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="interaction_recency", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="interaction_recency",
+        db_index=False,
+        db_constraint=False,
     )
     facet = models.CharField(max_length=48)
     last_1 = models.DateTimeField(null=True)

@@ -23,6 +23,7 @@ from typing import ClassVar, NamedTuple
 
 from django.db import models
 
+from customers import summaries
 from customers.models import Account, Customer, CustomerAttribute, Interaction, RxFact
 
 from .kinds import ACCOUNTS, CUSTOMERS, INTERACTIONS, RX
@@ -316,6 +317,44 @@ class _Facts(Writer):
         c = Table(Customer)
         return f"JOIN {c} c ON c.{c.col('npi')} = r.npi"
 
+    def insert(self) -> None:
+        """On PostgreSQL: the facts' customers locked, the new rows inserted with the
+        insert trigger stepping aside, and their summaries written from ``RES`` by the
+        trigger's own statement (customers/summaries.py)."""
+        if not self.run.sql.pg:
+            super().insert()
+            return
+        self.lock_customers()
+        with summaries.written_by_import(self.run.cursor):
+            super().insert()
+        self.add_summaries(self.run.cursor, f"(SELECT * FROM {RES} WHERE target_id IS NULL) s")
+
+    def update(self) -> None:
+        if self.run.sql.pg:
+            self.lock_customers()
+        super().update()
+
+    def lock_customers(self) -> None:
+        """The facts carry no database foreign key (customers migration 0013): lock the
+        customers they name against deletion until the commit (one statement), and
+        report the rows of any customer deleted since the references were checked."""
+        if getattr(self, "_locked", False):
+            return
+        self._locked = True
+        c = Table(Customer)
+        named = f"SELECT customer_id FROM {RES} WHERE target_id IS NULL OR changed"
+        locked = self.run.scalar(
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {c} c WHERE c.{c.pk} IN ({named}) "
+            f"FOR KEY SHARE OF c) l) = (SELECT count(DISTINCT customer_id) FROM ({named}) n)"
+        )
+        if not locked:
+            self.validate()
+            self.run.errors.raise_if_any()
+
+    def add_summaries(self, cursor, source: str) -> None:
+        """Write the summaries of the new rows of ``source``."""
+        raise NotImplementedError
+
 
 class InteractionWriter(_Facts):
     model = Interaction
@@ -358,6 +397,9 @@ class InteractionWriter(_Facts):
             f"AND i.{customer} = c.{c_pk} AND {same} WHERE r.external_id IS NULL"
         )
 
+    def add_summaries(self, cursor, source: str) -> None:
+        summaries.add_interactions(cursor, source)
+
     def changed_customers(self) -> str:
         return (
             f"SELECT customer_id FROM {RES} WHERE target_id IS NULL OR changed "
@@ -389,6 +431,9 @@ class RxWriter(_Facts):
             f"{self.customer_join()} LEFT JOIN {t} x ON x.{col('customer')} = c.{c_pk} "
             f"AND x.{col('month')} = r.month AND x.{col('product')} = r.product"
         )
+
+    def add_summaries(self, cursor, source: str) -> None:
+        summaries.add_rx_facts(cursor, source)
 
     def changed_customers(self) -> str:
         return f"SELECT DISTINCT customer_id FROM {RES} WHERE target_id IS NULL OR changed"

@@ -78,15 +78,15 @@ _STORED = ", ".join(f"t.last_{k}" for k in range(1, KEPT + 1))
 _INCOMING = ", ".join(f"EXCLUDED.last_{k}" for k in range(1, KEPT + 1))
 _PICK = ", ".join(f"m[{k}]" for k in range(1, KEPT + 1))
 
-POSTGRES_CREATE = [
-    f"ALTER TABLE {RECENCY} SET (fillfactor = 70)",
-    _function(
-        "insert",
-        f"""INSERT INTO {RECENCY} AS t ({COLUMNS})
+
+def upsert_latest(source: str) -> str:
+    """The statement merging ``source``'s rows (interactions just inserted) into the
+    table: the insert trigger's, and the import's (customers/summaries.py)."""
+    return f"""INSERT INTO {RECENCY} AS t ({COLUMNS})
     SELECT customer_id, facet, {", ".join(f"l[{k}]" for k in range(1, KEPT + 1))} FROM (
         SELECT customer_id, facet,
                (array_agg(occurred_at ORDER BY occurred_at DESC))[1:{KEPT}] AS l
-        FROM ({_facets("new_rows")}) f GROUP BY customer_id, facet
+        FROM ({_facets(source)}) f GROUP BY customer_id, facet
     ) n
     ORDER BY facet, customer_id
     ON CONFLICT (facet, customer_id) DO UPDATE SET ({LASTS}) = (
@@ -94,8 +94,12 @@ POSTGRES_CREATE = [
             SELECT (array_agg(v ORDER BY v DESC))[1:{KEPT}] AS m
             FROM unnest(ARRAY[{_STORED}, {_INCOMING}]) AS v WHERE v IS NOT NULL
         ) merged
-    )""",
-    ),
+    )"""
+
+
+POSTGRES_CREATE = [
+    f"ALTER TABLE {RECENCY} SET (fillfactor = 70)",
+    _function("insert", upsert_latest("new_rows")),
     _function(
         "update",
         ";".join(

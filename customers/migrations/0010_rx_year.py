@@ -88,10 +88,16 @@ def _update(pivot: str, where: str) -> str:
     )
 
 
+def insert_sums(source: str) -> str:
+    """The statement adding ``source``'s facts (rows just inserted) to the table: the
+    insert trigger's, and the import's (customers/summaries.py)."""
+    return _upsert(_pivot(_facts(source, "", "true")))
+
+
 CHANGED = _pivot(f"{_facts('new_rows', '', 'true')} UNION ALL {_facts('old_rows', '-', 'false')}")
 
 POSTGRES_CREATE = [
-    _function("insert", _upsert(_pivot(_facts("new_rows", "", "true")))),
+    _function("insert", insert_sums("new_rows")),
     _function("update", _upsert(CHANGED) + "\n" + _update(CHANGED, "NOT d.has_new AND")),
     _function("delete", _update(_pivot(_facts("old_rows", "-", "false")), "")),
     _function("truncate", f"    DELETE FROM {YEAR};"),

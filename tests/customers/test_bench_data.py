@@ -15,7 +15,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from customers.models import Interaction, InteractionRecency, RxFact, RxYear
+from customers.importing.fields import npi_check_digit_valid
+from customers.models import Customer, Interaction, InteractionRecency, RxFact, RxYear
 
 from .helpers import assert_recency_exact, assert_totals_exact
 
@@ -48,6 +49,8 @@ def test_bulk_generated_summaries_are_the_triggers():
     before = {t: _schema(t) for t in tables}
     generate(300, 6000, 0.2, dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC))
     assert Interaction.objects.count() == 6000
+    npis = list(Customer.objects.values_list("npi", flat=True))
+    assert len(npis) == 300 and all(npi_check_digit_valid(n) for n in npis)
     assert RxFact.objects.exists() and RxYear.objects.exists()
     assert InteractionRecency.objects.exists()
     after = {t: _schema(t) for t in tables}

@@ -121,16 +121,36 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds used so far by this process and (PostgreSQL on this machine) by its
+    server process: on a shared machine, the figure the neighbours change least."""
+    mine = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+    server = 0.0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:  # a server on another machine
+            server = float("nan")
+    return mine, server
+
+
 def timed_import(kind: str, path: Path, label: str) -> None:
     size_mb = path.stat().st_size / 1e6
+    cpu0 = cpu_seconds()
     clock = time.perf_counter()
     result = import_file(kind=kind, file=path, file_name=path.name)
     seconds = time.perf_counter() - clock
+    cpu = [b - a for a, b in zip(cpu0, cpu_seconds(), strict=True)]
     print(
         f"{label:<28} {result.rows:>9,} rows {size_mb:7.1f} MB {seconds:7.1f} s "
         f"{result.rows / seconds:>10,.0f} rows/s  created {result.created:,} "
         f"updated {result.updated:,} unchanged {result.unchanged:,}  "
-        f"peak RSS {peak_rss_mb():.0f} MB",
+        f"CPU {cpu[0]:.1f} s Python + {cpu[1]:.1f} s PostgreSQL  "
+        f"peak RSS {peak_rss_mb():.0f} MB; load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
 

@@ -89,7 +89,7 @@ def test_a_bad_configuration_fails_fast_with_one_sentence(env, sentence):
         env={**clean, "DEBUG": "1", **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert result.returncode != 0
     assert sentence in result.stderr

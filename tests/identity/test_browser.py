@@ -115,7 +115,8 @@ def test_a_reviewer_signs_by_re_authentication_and_the_audit_trail_shows_it(
     page.context.clear_cookies()
     login(world.users.admin.username)
     page.goto(f"{live_server.url}/audit/?action=segment.signed")
-    row = page.locator("tr", has_text="segment.signed").filter(has_text=signature.signer_username)
+    # The action reads in words ("segment signed"); its code is the cell's tooltip.
+    row = page.locator("tr", has_text="segment signed").filter(has_text=signature.signer_username)
     expect(row).to_have_count(1)
     row.get_by_text("before / after").click()
     expect(row).to_contain_text('"method": "oidc"')

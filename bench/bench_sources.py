@@ -23,6 +23,7 @@ one of 40 brands, 5 of them tracked.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import resource
@@ -40,7 +41,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from customers.importing import layouts as L  # noqa: E402
 from customers.importing.source_writers import shipped_mapping  # noqa: E402
@@ -147,6 +148,43 @@ def write_partd(path: Path, rows: int, individuals: int, seed: int = 11) -> None
                     break
 
 
+def copy_customers(individuals: int, share: int = 80) -> int:
+    """Customers for ``share``% of the bench NPIs below ``individuals``, by one COPY:
+    Part D alone (``--partd-only``) without the NPPES import before it."""
+    now = "2026-01-01 00:00:00+00"
+    columns = (
+        "npi, first_name, last_name, credential, specialty, role, practice_setting, state, "
+        "zip, email_opt_out, created_at, updated_at, active, taxonomy_code"
+    )
+    written = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY customers_customer ({columns}) FROM STDIN") as copy,
+    ):
+        for n in range(individuals):
+            if n % 100 < share:
+                copy.write_row(
+                    (
+                        npi(n),
+                        "FIRST",
+                        "LAST",
+                        "MD",
+                        "cardiology",
+                        "",
+                        "",
+                        "MA",
+                        "02115",
+                        False,
+                        now,
+                        now,
+                        True,
+                        "207RC0000X",
+                    )
+                )
+                written += 1
+    return written
+
+
 def cpu_seconds() -> tuple[float, float]:
     """CPU time so far of this process (all threads) and of its PostgreSQL backend.
 
@@ -195,7 +233,22 @@ def main() -> None:
         action="store_true",
         help="import Part D before the NPPES re-import (the re-import is then optional)",
     )
+    parser.add_argument(
+        "--log-sql", action="store_true", help="print each import statement's time (stderr)"
+    )
+    parser.add_argument(
+        "--partd-only",
+        action="store_true",
+        help="no NPPES import: COPY customers for 80%% of the --nppes NPIs, then import Part D",
+    )
     args = parser.parse_args()
+    if args.log_sql:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        sql_log = logging.getLogger("customers.importing.source_writers")
+        sql_log.setLevel(logging.DEBUG)
+        sql_log.addHandler(handler)
+        sql_log.propagate = False
     call_command("migrate", verbosity=0)
     settings.RX_TRACKED_PRODUCTS = TRACKED
     directory = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_sources_"))
@@ -205,6 +258,16 @@ def main() -> None:
         small = directory / f"npidata_pfile_{args.nppes // 10}.csv"
         write_nppes(small, args.nppes // 10, seed=3)
         timed_import("nppes", small)
+    if args.partd_only:
+        start = time.perf_counter()
+        with transaction.atomic():
+            written = copy_customers(args.nppes)
+        print(f"copied {written} customers in {time.perf_counter() - start:.0f} s", flush=True)
+        partd = directory / f"partd_{args.partd}.csv"
+        while not partd.exists():  # another process may still be writing it
+            time.sleep(10)
+        timed_import("partd", partd, data_year="2024")
+        return
     path = directory / f"npidata_pfile_{args.nppes}.csv"
     if not path.exists():
         start = time.perf_counter()

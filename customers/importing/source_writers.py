@@ -627,6 +627,10 @@ def changed_pages(size: int = 20_000) -> Iterator[list[int]]:
     table is dropped; call inside the import's transaction (docs/sources.md)."""
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE INDEX {CHANGED_IDS}_id ON {CHANGED_IDS} (id)")
+        if connection.vendor == "postgresql":
+            # Without statistics the planner sorts every remaining id for each page
+            # (10 s a page at 9 million ids); with them it walks the index.
+            cursor.execute(f"ANALYZE {CHANGED_IDS}")
         last = -1
         while True:
             cursor.execute(

@@ -54,8 +54,15 @@ if __name__ == "__main__":
 
 from django.db import connection, transaction  # noqa: E402
 
-from bench.recompute_segments import PRODUCTS  # noqa: E402
+from bench.recompute_segments import PREFIX, PRODUCTS  # noqa: E402
 from customers.models import Customer, CustomerAttribute, Interaction, RxFact  # noqa: E402
+from segmentation import services  # noqa: E402
+from segmentation.models import (  # noqa: E402
+    MembershipSpell,
+    RecomputeRun,
+    Segment,
+    SegmentVersion,
+)
 
 SPECIALTIES = (
     "cardiology oncology hematology endocrinology neurology rheumatology nephrology "
@@ -340,6 +347,32 @@ def _columns(table: str) -> str:
 def _nonzero(table: str) -> str:
     sums = [c for c in _columns(table).split(", ") if c not in ("customer_id", "product", "year")]
     return "WHERE " + " OR ".join(f"{c} <> 0" for c in sums)
+
+
+def setup_segments(user, defs: list[dict]) -> list[SegmentVersion]:
+    """(Re)create the bench segments, active, with empty membership."""
+    with transaction.atomic():
+        old = SegmentVersion.objects.filter(segment__key__startswith=PREFIX)
+        MembershipSpell.objects.filter(version__in=old)._raw_delete(connection.alias)
+        RecomputeRun.objects.filter(version__in=old).delete()
+        # Children first: parents are PROTECTed.
+        for seg in Segment.objects.filter(key__startswith=PREFIX).order_by("-id"):
+            seg.delete()
+    versions = []
+    for d in defs:
+        seg = services.segment_create(
+            user=user,
+            key=d["key"],
+            name=d["key"],
+            purpose="promotional",
+            entry_rule=d["entry"],
+            exit_rule=d.get("exit"),
+            parent=d.get("parent"),
+        )
+        version = seg.versions.get()
+        SegmentVersion.objects.filter(pk=version.pk).update(state="active")
+        versions.append(version)
+    return versions
 
 
 def main(args: argparse.Namespace) -> None:

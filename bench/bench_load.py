@@ -1,6 +1,6 @@
 """Load test (run by hand, on PostgreSQL with Redis): 50 people at once during a full recompute.
 
-    DEBUG=1 DATABASE_URL=postgres://app_owner:owner@127.0.0.1:55432/bench_load \\
+    DATABASE_URL=postgres://app_owner:owner@127.0.0.1:55432/bench_load \\
     DATABASE_REPLICA_URL=postgres://app_owner:owner@127.0.0.1:55433/bench_load \\
     REDIS_URL=redis://127.0.0.1:56379/9 \\
         .venv/bin/python bench/bench_load.py --customers 1000000 --users 50 --duration 180
@@ -21,8 +21,10 @@ with reads on the replica) the bench:
 4. prints p50/p95/p99 and errors per page and endpoint, the recompute's time
    under load, and the replica's lag as ``/health/`` saw it at the end.
 
-Data: the bench database of bench/bench_recompute.py (generated here with
-the same generator when it has fewer customers than ``--customers``). The
+Data: the bench database named by ``DATABASE_URL`` (bench/database.py: its
+name contains "bench"; kept across runs unless ``--fresh``), generated here
+with bench_recompute.py's generator when it has fewer customers than
+``--customers``. The
 bench adds territories by state, the load test's users (``load-*``, one
 password) and an API token; it changes nothing else.
 """
@@ -47,21 +49,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from bench.database import prepare  # noqa: E402
 
-import django  # noqa: E402
+# The bench's own database (bench/database.py), kept across runs: the load test
+# measures the data bench_recompute.py generated there (--fresh starts over).
+prepare(keep="--fresh" not in sys.argv[1:])
+
 from cryptography.fernet import Fernet  # noqa: E402
-
-django.setup()
-
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
 from accounts.models import Territory, User  # noqa: E402
 from accounts.services import user_upsert  # noqa: E402
-from bench.bench_data import execute, generate  # noqa: E402
-from bench.bench_recompute import setup_segments  # noqa: E402
+from bench.bench_data import execute, generate, setup_segments  # noqa: E402
 from bench.recompute_segments import PREFIX, segments  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from segmentation.models import MembershipSpell, RecomputeRun, SegmentVersion  # noqa: E402
@@ -295,6 +296,7 @@ def main() -> None:
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--recompute-timeout", type=int, default=3600)
     parser.add_argument("--modes", default="primary,replica", help="primary and/or replica")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     args = parser.parse_args()
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         sys.exit("run the load test on PostgreSQL with Redis: set DATABASE_URL and REDIS_URL")

@@ -58,7 +58,7 @@ prepare(keep=bool({"--keep", "--no-generate"} & set(sys.argv[1:])))
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.bench_data import execute, generate, summaries_off  # noqa: E402
+from bench.bench_data import execute, generate, setup_segments, summaries_off  # noqa: E402
 from bench.recompute_segments import PREFIX, segments  # noqa: E402
 from customers.models import Customer, Interaction, RxFact  # noqa: E402
 from customers.services import import_file, record_interactions  # noqa: E402
@@ -71,32 +71,6 @@ from segmentation.models import (  # noqa: E402
 )
 from segmentation.services.membership import without_jit  # noqa: E402
 from segmentation.services.preview import fresh_members_query, summary_statement  # noqa: E402
-
-
-def setup_segments(user: User, defs: list[dict]) -> list[SegmentVersion]:
-    """(Re)create the bench segments, active, with empty membership."""
-    with transaction.atomic():
-        old = SegmentVersion.objects.filter(segment__key__startswith=PREFIX)
-        MembershipSpell.objects.filter(version__in=old)._raw_delete(connection.alias)
-        RecomputeRun.objects.filter(version__in=old).delete()
-        # Children first: parents are PROTECTed.
-        for seg in Segment.objects.filter(key__startswith=PREFIX).order_by("-id"):
-            seg.delete()
-    versions = []
-    for d in defs:
-        seg = services.segment_create(
-            user=user,
-            key=d["key"],
-            name=d["key"],
-            purpose="promotional",
-            entry_rule=d["entry"],
-            exit_rule=d.get("exit"),
-            parent=d.get("parent"),
-        )
-        version = seg.versions.get()
-        SegmentVersion.objects.filter(pk=version.pk).update(state="active")
-        versions.append(version)
-    return versions
 
 
 def floor_sql(

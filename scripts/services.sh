@@ -30,7 +30,7 @@ start() {
   fi
   if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/pg.log" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$DIR/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB" >/dev/null
+      -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$DIR/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB -c max_slot_wal_keep_size=20GB" >/dev/null
   fi
   # Two roles (docs/governance.md, "Operations"): app_owner owns the database and
   # runs migrations (and the test suite, which creates its test database); app
@@ -65,11 +65,23 @@ start() {
 # A hot standby: a base backup of the primary with -R (standby.signal and the
 # primary's address), started read-only on its own port; the primary streams
 # its WAL to it (initdb's trust rules already admit replication on loopback).
+# The standby streams through a replication slot, so the primary keeps every WAL
+# segment the standby has not replayed yet: a bulk load that writes faster than
+# the standby replays no longer leaves it behind for good ("requested WAL segment
+# has already been removed"). max_slot_wal_keep_size caps what a stopped standby
+# can hold back. A standby without its slot (made before slots, or lost) is
+# rebuilt from a fresh base backup.
+SLOT=segmentation_standby
 start_standby() {
-  if [ ! -f "$DIR/standby/PG_VERSION" ]; then
+  pg() { psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+  local has_slot
+  has_slot=$(pg -tAc "SELECT 1 FROM pg_replication_slots WHERE slot_name='$SLOT'")
+  if [ ! -f "$DIR/standby/PG_VERSION" ] || [ -z "$has_slot" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/standby" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$DIR/standby"
+    if [ -n "$has_slot" ]; then pg -c "SELECT pg_drop_replication_slot('$SLOT')" >/dev/null; fi
     runuser -u postgres -- "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres \
-      -D "$DIR/standby" -R -X stream -c fast >/dev/null
+      -D "$DIR/standby" -R -X stream -C -S "$SLOT" -c fast >/dev/null
   fi
   if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/standby" status >/dev/null 2>&1; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 start \

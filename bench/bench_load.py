@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -198,7 +199,16 @@ def recompute_finished(versions: list[SegmentVersion], since: datetime) -> int:
     ).count()
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def run_mode(args, label: str, env: dict, versions, config_path: Path, out: Path) -> dict:
+    if not port_free(args.port):
+        # A server left over from an interrupted run would answer in place of
+        # the one started here, with its own code and settings.
+        sys.exit(f"port {args.port} is in use: stop what listens there or pass --port")
     empty_memberships(versions)
     port = str(args.port)
     server = subprocess.Popen(
@@ -298,6 +308,9 @@ def main() -> None:
     parser.add_argument("--modes", default="primary,replica", help="primary and/or replica")
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     args = parser.parse_args()
+    # Stopped by a signal (a timeout, Ctrl-C), the bench still stops the server and
+    # the worker it started (run_mode's finally), which run in sessions of their own.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         sys.exit("run the load test on PostgreSQL with Redis: set DATABASE_URL and REDIS_URL")
 

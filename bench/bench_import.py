@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.database import prepare  # noqa: E402
+from bench.database import cpu_seconds, prepare  # noqa: E402
 
 # On PostgreSQL the bench's own database (bench/database.py): created again,
 # or reused with --keep; SQLite files are used as they are.
@@ -119,23 +119,6 @@ def write_rx(path: Path, count: int, customers: int) -> None:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds used so far by this process and (PostgreSQL on this machine) by its
-    server process: on a shared machine, the figure the neighbours change least."""
-    mine = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-    server = 0.0
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:  # a server on another machine
-            server = float("nan")
-    return mine, server
 
 
 def timed_import(kind: str, path: Path, label: str) -> None:

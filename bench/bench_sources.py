@@ -43,6 +43,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from bench.database import cpu_seconds  # noqa: E402
 from customers.importing import layouts as L  # noqa: E402
 from customers.importing.source_writers import shipped_mapping  # noqa: E402
 from customers.services import import_file  # noqa: E402
@@ -183,27 +184,6 @@ def copy_customers(individuals: int, share: int = 80) -> int:
                 )
                 written += 1
     return written
-
-
-def cpu_seconds() -> tuple[float, float]:
-    """CPU time so far of this process (all threads) and of its PostgreSQL backend.
-
-    Wall time on a shared machine says more about the neighbours than about the
-    import; CPU time does not depend on them.
-    """
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    client = usage.ru_utime + usage.ru_stime
-    server = 0.0
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            pass  # the database runs elsewhere
-    return client, server
 
 
 def timed_import(kind: str, path: Path, **options) -> None:

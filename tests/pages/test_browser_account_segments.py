@@ -16,6 +16,7 @@ from governance import services as governance
 from segmentation.models import Membership, Segment
 from tests.factories import CustomerFactory
 from tests.factories.customers import AccountFactory
+from tests.pages.browser import quiet
 from tests.pages.conftest import PASSWORD
 from tests.segmentation.segments_support import account_member_ids
 
@@ -60,6 +61,7 @@ def sign_off_and_activate(page, live_server, login, world, key: str):
     signs in the browser, the author activates. Returns the active version 1."""
     page.get_by_role("button", name="Submit v1 for review").click()
     expect(page.get_by_text("Version 1 submitted for review.")).to_be_visible()
+    quiet(page)  # the services below write from this thread
 
     version = Segment.objects.get(key=key).versions.get(number=1)
     for user, team in ((world.users.brand, "brand"), (world.users.medical, "medical")):

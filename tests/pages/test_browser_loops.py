@@ -20,6 +20,7 @@ from governance.models import Signature
 from segmentation import services as segments
 from segmentation.models import Segment
 from tests.factories import CustomerFactory, valid_npi
+from tests.pages.browser import quiet
 from tests.pages.conftest import CARDIOLOGY, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,6 +125,7 @@ def test_brand_imports_builds_submits_and_reads_the_outcome_in_the_inbox(
     expect(page.get_by_text("Draft version 1 saved.")).to_be_visible()
     page.get_by_role("button", name="Submit v1 for review").click()
     expect(page.get_by_text("Version 1 submitted for review.")).to_be_visible()
+    quiet(page)  # the services below write from this thread
 
     # Access rejects it; compliance decides the brand's mapping proposal.
     version = Segment.objects.get(key="ny-cardio").versions.get(number=1)

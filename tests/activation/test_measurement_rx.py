@@ -173,10 +173,13 @@ def test_a_wide_interval_says_what_it_would_take(make_user):
     publication, sent, hold = publish(make_user("brand"), 120, since=entry_date(3))
     facts = []
     # The same noise in each group (which customers the holdout takes depends on the
-    # publication's id): the groups' changes differ by chance alone, never by design.
+    # publication's id), plus a small lift for every fifth sent customer: an estimate
+    # of about 0.2 TRx that is never exactly zero and never significant at n = 120.
     for group in (sent, hold):
         for i, customer in enumerate(group):
-            for back, trx in ((4, 5), (2, 5 + (1 if i % 2 else -1) + (i % 7 == 0))):
+            lift = group is sent and i % 5 == 0
+            after = 5 + (1 if i % 2 else -1) + (i % 7 == 0) + lift
+            for back, trx in ((4, 5), (2, after)):
                 facts.append(RxFact(customer=customer, month=month_start(back), product="CARDIOZEN",
                                     nrx=0, trx=trx, new_patient_starts=0))  # fmt: skip
     RxFact.objects.bulk_create(facts)

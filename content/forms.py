@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from django import forms
 
+from core.words import label
 from customers.vocabularies import Channel, Indication
 
 from .models import Audience, Intent
 
-ACRONYMS = {"hcp": "HCP", "copd": "COPD"}
-
 
 def _choices(values) -> list[tuple[str, str]]:
-    return [(v, ACRONYMS.get(v, v.replace("_", " ").capitalize())) for v in values]
+    return [(v, label(v)) for v in values]
 
 
 class AssetForm(forms.Form):

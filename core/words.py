@@ -40,3 +40,15 @@ def plain(code) -> str:
 
 def plain_list(codes) -> str:
     return ", ".join(plain(c) for c in codes or ())
+
+
+def label(code) -> str:
+    """A code as a form choice's label: its words with a capital first letter
+    ("rep_visit" -> "Rep visit", "copd" -> "COPD")."""
+    text = plain(code)
+    return text[:1].upper() + text[1:]
+
+
+def with_article(word: str) -> str:
+    """``word`` after "a" or "an" by its first letter ("a withdrawn", "an approved")."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

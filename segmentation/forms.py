@@ -8,7 +8,7 @@ from django import forms
 
 from core.parsers import loads_bounded
 from core.plain_errors import KEY_RULE
-from core.words import plain
+from core.words import label
 from customers.vocabularies import Indication
 
 from .models import Purpose, Rollup, Segment, Unit
@@ -67,7 +67,7 @@ class SegmentForm(forms.Form):
     therapy_area = forms.CharField(max_length=100, required=False)
     indications = forms.MultipleChoiceField(
         required=False,
-        choices=[(v, plain(v).capitalize() if v != "copd" else "COPD") for v in Indication.values],
+        choices=[(v, label(v)) for v in Indication.values],
         widget=forms.CheckboxSelectMultiple,
         help_text="From the controlled list of approved indications.",
         error_messages={"invalid_choice": "“%(value)s” is not on the list of indications."},

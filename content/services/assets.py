@@ -31,6 +31,7 @@ from core.errors import (
     duplicates_refused,
 )
 from core.time import parse_moment
+from core.words import with_article
 from customers.vocabularies import Channel, Indication
 
 from ..models import Audience, ContentAsset, Intent, MlrStatus
@@ -267,7 +268,7 @@ def update_asset(*, user, asset: ContentAsset, data: dict) -> ContentAsset:
                 )
         if locked and changed_content:
             raise Conflict(
-                f"an {asset.mlr_status} asset's content is fixed by its MLR record; "
+                f"{with_article(asset.mlr_status)} asset's content is fixed by its MLR record; "
                 f"'{changed_content[0]}' can only change while draft or in_review "
                 "(create a new asset for new content)",
                 path=changed_content[0],

@@ -56,3 +56,28 @@ def test_badges_use_the_same_words(make_user):
     asset("US-CARD-0043", mlr_status="in_review", mlr_approved_at=None)
     html = _get(make_user, "compliance", "/content/US-CARD-0043/")
     assert '<span class="badge badge-in_review">in review</span>' in html
+
+
+def test_copd_reads_as_an_acronym_in_every_list(make_user):
+    from core.words import label
+
+    assert (plain("copd"), label("copd"), label("rep_visit")) == ("COPD", "COPD", "Rep visit")
+    for role, path in (("brand", "/segments/new/"), ("compliance", "/content/new/")):
+        html = _get(make_user, role, path)
+        assert "COPD" in html and "Copd" not in html, path
+        assert "Heart failure" in html and "heart_failure<" not in html, path
+
+
+def test_an_asset_status_reads_with_its_article(make_user):
+    from content.services import update_asset
+    from core.errors import Conflict
+    from core.words import with_article
+
+    assert with_article("withdrawn") == "a withdrawn"
+    assert with_article("approved") == "an approved"
+    compliance = make_user("compliance")
+    for status, words in (("withdrawn", "a withdrawn asset's"), ("expired", "an expired asset's")):
+        locked = asset(f"US-LOCK-{status}", mlr_status=status)
+        with pytest.raises(Conflict) as caught:
+            update_asset(user=compliance, asset=locked, data={"title": "New title"})
+        assert str(caught.value.errors[0].message).startswith(words)

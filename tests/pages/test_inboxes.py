@@ -79,6 +79,32 @@ def test_paused_publication_reaches_brand_admin_and_compliance(world, page_clien
     assert "Nothing waiting" not in html
 
 
+def test_brand_inbox_lists_a_failed_delivery_with_the_log_link(world, page_client):
+    from django.utils import timezone
+
+    from activation.models import DeliveryState, Sync
+
+    publication = _paused(world)
+    publication.state = PublicationState.LIVE
+    publication.save()
+    now = timezone.now()
+    Sync.objects.create(
+        publication=publication,
+        number=1,
+        version=world.active,
+        as_of=now,
+        created_at=now,
+        state=DeliveryState.FAILED,
+        attempts=5,
+        last_error="HTTP 503",
+    )
+    html = page_client(world.users.author).get("/dashboard/inbox/").content.decode()
+    section = html.split('data-testid="inbox-delivery-failures"')[1].split("</ul>")[0]
+    assert "Sync 1 of cardio → crm-email failed" in section
+    assert "after 5 attempts: HTTP 503" in section
+    assert 'href="/deliveries/?failed=1"' in section
+
+
 def test_reviewer_inbox_page_lists_versions_to_sign(world, page_client):
     html = page_client(world.users.access).get("/inbox/").content.decode()
     assert 'href="/reviews/endo/v1/"' in html

@@ -58,6 +58,7 @@ from bench.recompute_segments import PREFIX, PRODUCTS  # noqa: E402
 from customers.models import Customer, CustomerAttribute, Interaction, RxFact  # noqa: E402
 from segmentation import services  # noqa: E402
 from segmentation.models import (  # noqa: E402
+    AccountMembershipSpell,
     MembershipSpell,
     RecomputeRun,
     Segment,
@@ -349,14 +350,16 @@ def _nonzero(table: str) -> str:
     return "WHERE " + " OR ".join(f"{c} <> 0" for c in sums)
 
 
-def setup_segments(user, defs: list[dict]) -> list[SegmentVersion]:
-    """(Re)create the bench segments, active, with empty membership."""
+def setup_segments(user, defs: list[dict], prefix: str = PREFIX) -> list[SegmentVersion]:
+    """(Re)create the bench segments (keys starting with ``prefix``), active, with empty
+    membership. A definition's ``unit`` (default customer) and ``rollup`` are its segment's."""
     with transaction.atomic():
-        old = SegmentVersion.objects.filter(segment__key__startswith=PREFIX)
-        MembershipSpell.objects.filter(version__in=old)._raw_delete(connection.alias)
+        old = SegmentVersion.objects.filter(segment__key__startswith=prefix)
+        for spell in (MembershipSpell, AccountMembershipSpell):
+            spell.objects.filter(version__in=old)._raw_delete(connection.alias)
         RecomputeRun.objects.filter(version__in=old).delete()
         # Children first: parents are PROTECTed.
-        for seg in Segment.objects.filter(key__startswith=PREFIX).order_by("-id"):
+        for seg in Segment.objects.filter(key__startswith=prefix).order_by("-id"):
             seg.delete()
     versions = []
     for d in defs:
@@ -368,11 +371,39 @@ def setup_segments(user, defs: list[dict]) -> list[SegmentVersion]:
             entry_rule=d["entry"],
             exit_rule=d.get("exit"),
             parent=d.get("parent"),
+            unit=d.get("unit", "customer"),
+            rollup=d.get("rollup"),
         )
         version = seg.versions.get()
         SegmentVersion.objects.filter(pk=version.pk).update(state="active")
         versions.append(version)
     return versions
+
+
+def mismatches(engine: dict, counts: dict, differ: dict) -> dict:
+    """Segments whose engine and floor member sets differ, with (engine count, floor count,
+    members in one set only): the sets, not only their sizes, are compared."""
+    return {
+        k: (engine[k], counts[k], differ[k]) for k in counts if engine[k] != counts[k] or differ[k]
+    }
+
+
+def draft_copies(versions: dict[str, int], as_of) -> tuple[dict[str, int], dict[str, int]]:
+    """For a floor with writes: a draft copy of each version (by key) and a run of it, so
+    that the floor's spells go to a version without members, as a first recompute's do.
+    Returns (copy's id, run's id) by key; call inside a transaction that is rolled back."""
+    copies, runs = {}, {}
+    for version in SegmentVersion.objects.filter(pk__in=versions.values()).select_related(
+        "segment"
+    ):
+        key = version.segment.key
+        version.pk, version.number, version.state = None, version.number + 1000, "draft"
+        version.save()
+        copies[key] = version.pk
+        runs[key] = RecomputeRun.objects.create(
+            version_id=version.pk, as_of=as_of, started_at=as_of, trigger="manual"
+        ).pk
+    return copies, runs
 
 
 def main(args: argparse.Namespace) -> None:

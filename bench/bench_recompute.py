@@ -40,8 +40,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import platform
-import resource
 import statistics
 import sys
 import time
@@ -49,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.database import prepare  # noqa: E402
+from bench.database import machine, peak_rss_mb, prepare  # noqa: E402
 
 # The bench's own database (bench/database.py): dropped and created again, or
 # with --keep (and with --no-generate, which measures data made elsewhere) reused.
@@ -58,7 +56,14 @@ prepare(keep=bool({"--keep", "--no-generate"} & set(sys.argv[1:])))
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.bench_data import execute, generate, setup_segments, summaries_off  # noqa: E402
+from bench.bench_data import (  # noqa: E402
+    draft_copies,
+    execute,
+    generate,
+    mismatches,
+    setup_segments,
+    summaries_off,
+)  # noqa: E402
 from bench.recompute_segments import PREFIX, segments  # noqa: E402
 from customers.models import Customer, Interaction, RxFact  # noqa: E402
 from customers.services import import_file, record_interactions  # noqa: E402
@@ -102,14 +107,8 @@ def floor_sql(
         execute("SET LOCAL jit = off")  # as the engine runs (membership.without_jit)
         runs = {}
         if writes:
-            for version in SegmentVersion.objects.filter(pk__in=versions.values()):
-                key = version.segment.key
-                version.pk, version.number, version.state = None, version.number + 1000, "draft"
-                version.save()
-                versions[key] = version.pk
-                runs[key] = RecomputeRun.objects.create(
-                    version_id=version.pk, as_of=as_of, started_at=as_of, trigger="manual"
-                ).pk
+            copies, runs = draft_copies(versions, as_of)
+            versions.update(copies)
         for d in defs:
             table = "floor_" + d["key"].replace("-", "_")
             where = d["sql"].replace("{as_of}", lit).replace("{m0}", m0)
@@ -233,43 +232,6 @@ def explain_preview(d: dict, as_of: datetime) -> str:
         return "\n".join("    " + row[0] for row in cursor.fetchall())
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem = next(
-        line.split()[1]
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-        cursor.execute("SHOW shared_buffers")
-        buffers = cursor.fetchone()[0]
-        cursor.execute("SHOW work_mem")
-        work_mem = cursor.fetchone()[0]
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {int(mem) / 2**20:.0f} GB RAM, "
-        f"load {os.getloadavg()[0]:.1f}; PostgreSQL {pg} "
-        f"(shared_buffers {buffers}, work_mem {work_mem}); Python {platform.python_version()}"
-    )
-
-
-def peak_rss_mb(pid: int | None = None) -> float:
-    if pid is None:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def full_run(
     user: User, defs: list[dict], as_of: datetime, *, verbose: bool, repeat: bool = True
 ) -> dict:
@@ -300,10 +262,7 @@ def full_run(
         pair = per_template.setdefault(template, [0.0, 0.0])
         pair[0] += r.duration_ms / 1000
         pair[1] += floor_times[r.segment]
-    # The member sets, not only their sizes: (engine count, floor count, customers in one only).
-    mismatched = {
-        k: (engine[k], counts[k], differ[k]) for k in counts if engine[k] != counts[k] or differ[k]
-    }
+    mismatched = mismatches(engine, counts, differ)
     return {
         "full": full,
         "unchanged": unchanged,

@@ -18,6 +18,8 @@ would keep every statement in memory), sets up Django and migrates.
 from __future__ import annotations
 
 import os
+import platform
+import resource
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -50,6 +52,20 @@ def recreate(url: str, *, keep: bool) -> str:
             conn.execute(f'DROP DATABASE "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"database {name} {'created again' if exists else 'created'}"
+
+
+def drop(url: str) -> str:
+    """Drop the bench database of ``url`` (only a name containing "bench"); say so."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if "bench" not in name:
+        return f"database {name} kept: only a bench database is dropped"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    return f"database {name} dropped"
 
 
 def prepare(*, keep: bool, create: bool = True) -> None:
@@ -92,3 +108,44 @@ def cpu_seconds() -> tuple[float, float]:
         except OSError:  # a server on another machine
             server = float("nan")
     return client, server
+
+
+def machine() -> str:
+    """Cores, CPU, RAM, load average, PostgreSQL's version and memory settings, Python."""
+    from django.db import connection
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        line.split()[1]
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        buffers = cursor.fetchone()[0]
+        cursor.execute("SHOW work_mem")
+        work_mem = cursor.fetchone()[0]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {int(mem) / 2**20:.0f} GB RAM, "
+        f"load {os.getloadavg()[0]:.1f}; PostgreSQL {pg} "
+        f"(shared_buffers {buffers}, work_mem {work_mem}); Python {platform.python_version()}"
+    )
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    """Peak resident memory of this process (or of ``pid``), in MB."""
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

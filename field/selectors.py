@@ -55,27 +55,48 @@ def _week_ago():
 
 def territory_overview(*, territories) -> list[dict]:
     """Each territory with, per active segment, its members there and how many entered in
-    the last seven days (one grouped query)."""
+    the last seven days (one grouped query per unit).
+
+    A customer segment counts its member customers whose territory is the code; an
+    account segment its member accounts whose territory is the code (``unit`` says
+    which). Segments are ordered by key.
+    """
     codes = [t.code for t in territories]
-    rows = (
+    week_ago = _week_ago()
+    customer_rows = (
         Membership.objects.filter(
             version__state=VersionState.ACTIVE, customer__territory_id__in=codes
         )
-        .values("customer__territory_id", "version__segment__key", "version__name")
-        .annotate(members=Count("id"), new=Count("id", filter=Q(entered_at__gte=_week_ago())))
-        .order_by("customer__territory_id", "version__segment__key")
+        .values_list("customer__territory_id", "version__segment__key", "version__name")
+        .annotate(members=Count("id"), new=Count("id", filter=Q(entered_at__gte=week_ago)))
+        .order_by()
+    )
+    account_rows = (
+        AccountMembershipSpell.objects.filter(
+            exited_as_of__isnull=True,
+            version__state=VersionState.ACTIVE,
+            account__territory_id__in=codes,
+        )
+        .values_list("account__territory_id", "version__segment__key", "version__name")
+        .annotate(members=Count("id"), new=Count("id", filter=Q(entered_as_of__gte=week_ago)))
+        .order_by()
     )
     by_code: dict[str, list[dict]] = {code: [] for code in codes}
-    for row in rows:
-        by_code[row["customer__territory_id"]].append(
-            {
-                "key": row["version__segment__key"],
-                "name": row["version__name"],
-                "members": row["members"],
-                "new_this_week": row["new"],
-            }
-        )
-    return [{"territory": t, "segments": by_code[t.code]} for t in territories]
+    for unit, rows in ((Unit.CUSTOMER, customer_rows), (Unit.ACCOUNT, account_rows)):
+        for code, key, name, members, new in rows:
+            by_code[code].append(
+                {
+                    "key": key,
+                    "name": name,
+                    "unit": unit,
+                    "members": members,
+                    "new_this_week": new,
+                }
+            )
+    return [
+        {"territory": t, "segments": sorted(by_code[t.code], key=lambda s: s["key"])}
+        for t in territories
+    ]
 
 
 def territory_segments(*, territory_code: str) -> list[dict]:

@@ -5,17 +5,23 @@ their CSV export (account_id, safe for spreadsheets)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import Territory
 from content.models import ContentMapping
+from customers.models import Account
+from field.selectors import territory_overview
 from field.views import ACCOUNT_EXPORT_COLUMNS
+from segmentation.models import AccountMembershipSpell
 from segmentation.services import recompute_version
 from tests.factories import TerritoryFactory
-from tests.factories.customers import AccountFactory
+from tests.factories.customers import AccountFactory, CustomerFactory
 from tests.governance.support import PASSWORD, active_segment, asset
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +136,56 @@ def test_the_territory_page_lists_an_account_segments_accounts(make_user, system
     searched = lead_client(make_user).get("/territories/NE-01/?segment=systems&q=bay")
     assert "H-NE-1" in searched.content.decode()
     assert "H-NE-2" not in searched.content.decode().split("territory-member-accounts")[1]
+
+
+@pytest.fixture
+def mixed(make_user, systems):
+    """Beside ``systems``: an active customer segment of cardiologists, three in NE-01 and
+    one in SW-02, all affiliated with Desert Hospital (SW-02). H-NE-1 entered ``systems``
+    ten days ago, so only H-NE-2 is new this week."""
+    ne, sw = Territory.objects.get(code="NE-01"), Territory.objects.get(code="SW-02")
+    desert = Account.objects.get(pk="H-SW-1")
+    for territory in (ne, ne, ne, sw):
+        CustomerFactory(territory=territory, account=desert)
+    recompute_version(version=active_segment(make_user, "cardio"))
+    AccountMembershipSpell.objects.filter(version=systems, account_id="H-NE-1").update(
+        entered_as_of=timezone.now() - dt.timedelta(days=10)
+    )
+    return systems
+
+
+def test_the_territory_overview_counts_account_members_as_accounts_of_the_territory(mixed):
+    overview = territory_overview(territories=list(Territory.objects.order_by("code")))
+    rows = {
+        o["territory"].code: [
+            (s["key"], s["unit"], s["members"], s["new_this_week"]) for s in o["segments"]
+        ]
+        for o in overview
+    }
+    # Accounts by their own territory, never by their customers'; the payer is no hospital.
+    assert rows == {
+        "NE-01": [("cardio", "customer", 3, 3), ("systems", "account", 2, 1)],
+        "SW-02": [("cardio", "customer", 1, 1), ("systems", "account", 1, 1)],
+    }
+
+
+def test_the_territory_list_says_what_each_number_counts_and_opens_its_list(make_user, mixed):
+    client = lead_client(make_user)
+    html = client.get("/territories/").content.decode()
+    assert "counts its member customers whose territory this is" in html
+    assert "its member accounts whose territory this is" in html
+    row = html.split("?segment=systems")[1].split("</tr>")[0]
+    assert '<span class="badge">accounts</span>' in row
+    assert 'aria-label="2 member accounts of Systems here"' in html
+    assert '<span class="small muted">accounts</span>' in html
+    assert 'aria-label="3 member customers of Cardio here"' in html
+    # Both numbers open the list they count: every member account, then the new one.
+    assert 'href="/territories/NE-01/?segment=systems#members-h"' in html
+    assert 'href="/territories/NE-01/?segment=systems&amp;new=1#members-h"' in html
+    assert 'aria-label="1 new account this week in Systems"' in html
+    every = client.get("/territories/NE-01/?segment=systems").content.decode()
+    listed = every.split('data-testid="territory-member-accounts"')[1]
+    assert "H-NE-1" in listed and "H-NE-2" in listed
+    new = client.get("/territories/NE-01/?segment=systems&new=1").content.decode()
+    listed = new.split('data-testid="territory-member-accounts"')[1]
+    assert "H-NE-2" in listed and "H-NE-1" not in listed

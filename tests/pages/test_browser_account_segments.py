@@ -14,8 +14,11 @@ from playwright.sync_api import expect
 from customers.models import Coverage, Influence, ReferralNetwork
 from governance import services as governance
 from segmentation.models import Membership, Segment
+from segmentation.services import recompute_version
 from tests.factories import CustomerFactory
 from tests.factories.customers import AccountFactory
+from tests.governance.support import active_segment
+from tests.pages.a11y import assert_axe_clean, off_screen
 from tests.pages.browser import quiet
 from tests.pages.conftest import PASSWORD
 from tests.segmentation.segments_support import account_member_ids
@@ -214,3 +217,32 @@ def test_kol_segment_on_influence_from_draft_to_active(world, page, live_server,
     expect(page.get_by_test_id("customer-influence")).to_contain_text("95")
     expect(page.get_by_role("link", name="Cardiology KOLs")).to_be_visible()
     shot("kol-customer-page")
+
+
+def test_field_lead_sees_member_accounts_counted_in_the_territory_overview(
+    world, page, live_server, login, make_user, shot
+):
+    AccountFactory(account_id="H-1", name="Bay Hospital", territory_id="T001")
+    AccountFactory(account_id="H-2", name="Harbor Hospital", territory_id="T001")
+    AccountFactory(account_id="P-1", account_type="payer", territory_id="T001")
+    hospitals = {"field": "account_type", "op": "eq", "value": "hospital"}
+    recompute_version(
+        version=active_segment(make_user, "hospitals", unit="account", entry_rule=hospitals)
+    )
+
+    login("fieldlead")
+    page.goto(f"{live_server.url}/territories/")
+    overview = page.get_by_test_id("territory-overview")
+    row = overview.get_by_role("row").filter(has_text="hospitals")
+    expect(row).to_contain_text("accounts")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("2 accounts")
+    expect(page.locator("#overview-counts")).to_contain_text("its member accounts")
+    assert_axe_clean(page, "territory overview")
+    shot("field-territory-overview-accounts")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert off_screen(page) == 0
+    page.get_by_role("link", name="2 member accounts of Hospitals here").click()
+    listed = page.get_by_test_id("territory-member-accounts")
+    expect(listed).to_contain_text("H-1")
+    expect(listed).to_contain_text("H-2")
+    expect(listed).not_to_contain_text("P-1")

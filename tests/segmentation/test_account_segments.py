@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.errors import ValidationFailed
 from customers.models import Customer
 from segmentation import selectors, services
 from segmentation.models import RecomputeRun
+from segmentation.services.preview import PREVIEW_ACCOUNTS_TABLE
 from tests.factories import CustomerFactory
 from tests.factories.customers import AccountFactory
 
@@ -169,6 +171,19 @@ def test_preview_of_an_account_segment(brand, systems):
     assert preview.count == 1
     assert preview.sample[0]["account_id"] == "HS1"
     assert preview.breakdown["account_type"] == [("health_system", 1)]
+
+
+def test_an_account_preview_evaluates_its_rule_once(brand, systems):
+    """Count, sample and both breakdowns read the matching accounts written once (the
+    rule's customers are read by one statement), and the table is gone after."""
+    with CaptureQueriesContext(connection) as queries:
+        preview = services.preview_rule(
+            user=brand, entry_rule=TWO_CARDIO, unit="account", rollup="hierarchy"
+        )
+    assert (preview.count, preview.breakdown["territory"]) == (1, [("—", 1)])
+    reading_customers = [q["sql"] for q in queries if "customers_customer" in q["sql"]]
+    assert len(reading_customers) == 1, reading_customers
+    assert PREVIEW_ACCOUNTS_TABLE not in connection.introspection.table_names()
 
 
 def test_api_creates_an_account_segment_and_lists_members(client_for, systems):

@@ -5,7 +5,6 @@ its account page), a payer segment on coverage, and a KOL customer segment on in
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.utils import timezone
@@ -19,7 +18,7 @@ from tests.factories import CustomerFactory
 from tests.factories.customers import AccountFactory
 from tests.governance.support import active_segment
 from tests.pages.a11y import assert_axe_clean, off_screen
-from tests.pages.browser import quiet
+from tests.pages.browser import fill_new_segment, quiet, save_draft
 from tests.pages.conftest import PASSWORD
 from tests.segmentation.segments_support import account_member_ids
 
@@ -44,19 +43,7 @@ RULE = {
 def new_segment(page, live_server, key: str, name: str, rule: dict, unit="customer", rollup=None):
     """Write a rule in the builder's JSON view on /segments/new/ (the preview follows)."""
     page.goto(f"{live_server.url}/segments/new/")
-    page.get_by_label("Key").fill(key)
-    page.get_by_label("Name").fill(name)
-    if unit != "customer":
-        page.get_by_label("Unit").select_option(unit)
-    if rollup:
-        page.get_by_label("Rollup").select_option(rollup)
-    page.locator("details", has_text="JSON view of the entry rule").locator("summary").click()
-    page.locator("#id_entry_rule").fill(json.dumps(rule))
-
-
-def save_draft(page) -> None:
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("Draft version 1 saved.")).to_be_visible()
+    fill_new_segment(page, key, name, rule, unit=unit, rollup=rollup)
 
 
 def sign_off_and_activate(page, live_server, login, world, key: str):

@@ -49,6 +49,29 @@ def test_every_page_links_the_role_guide(world, page_client, who, guide):
     assert "How do I…?" in landing and f'href="/help/{guide}/"' in landing
 
 
+@pytest.mark.parametrize(
+    ("who", "guide"),
+    [
+        ("author", "brand"),
+        ("compliance", "compliance"),
+        ("field", "field-lead"),
+        ("admin", "admin"),
+    ],
+)
+def test_every_link_of_a_guide_opens_for_its_reader(world, page_client, who, guide):
+    import re
+
+    client = page_client(getattr(world.users, who))
+    body = client.get(f"/help/{guide}/").content.decode().split('data-testid="guide"')[1]
+    links = set(re.findall(r'href="(/[^"#]*)', body))
+    # /health/ runs its checks in threads of their own (tests/test_operations.py opens it).
+    for link in links - {"/health/"}:
+        assert client.get(link).status_code == 200, link
+    if guide == "admin":
+        # The pages no menu lists: the help is how an administrator finds them.
+        assert {"/destinations/", "/deliveries/", "/health/"} <= links
+
+
 def test_membership_passage_is_linked_from_the_impact(world, page_client):
     html = page_client(world.users.author).get("/help/brand/").content.decode()
     assert 'id="membership-and-the-exit-rule"' in html

@@ -15,8 +15,10 @@ from accounts import signing
 from accounts.models import OidcIdentity
 from audit.models import AuditEvent
 from governance.models import Signature
+from segmentation.models import Segment
 from tests.identity.provider import set_claims
-from tests.pages.conftest import login, shot, world  # noqa: F401  (fixtures)
+from tests.pages.browser import fill_new_segment, save_draft
+from tests.pages.conftest import CARDIOLOGY, login, shot, world  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,9 +50,12 @@ def test_brand_signs_in_and_can_author_but_not_sign_for_another_team(
     user = OidcIdentity.objects.get(subject="bea-sub").user
     assert user.role_names == {"brand"}
 
-    # Authoring: the new-segment page is open to a brand user.
-    page.goto(f"{live_server.url}/segments/")
-    assert page.goto(f"{live_server.url}/segments/new/").status == 200
+    # Authoring: a brand user saves a draft through the new-segment page.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Segments").click()
+    page.get_by_role("link", name="New segment").click()
+    fill_new_segment(page, "bea-cardio", "Bea's cardiologists", {"all": [CARDIOLOGY]})
+    save_draft(page)
+    assert Segment.objects.get(key="bea-cardio").versions.get(number=1).author == user
 
     # Signing: the form offers the brand team only; a forged "access" is refused.
     page.goto(f"{live_server.url}/reviews/endo/v1/")

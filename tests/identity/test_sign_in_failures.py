@@ -20,9 +20,14 @@ def _start(client, sso, sub="mallory-sub"):
     return provider_answer(start["Location"], sub)
 
 
-def _assert_failed(response, code: str, status: int = 400):
+def _assert_failed(response, code: str, words: str, status: int = 400):
+    """A page that says what failed (``words``), no session, an audited failed sign-in."""
     assert response.status_code == status, response.content[:300]
-    assert f'data-failure="{code}"'.encode() in response.content
+    html = response.content.decode()
+    assert f'data-failure="{code}"' in html
+    alert = html.split(f'data-failure="{code}">')[1].split("</p>")[0]
+    assert words in alert, alert
+    assert "Nobody was signed in" in html
     assert "_auth_user_id" not in response.wsgi_request.session
     event = AuditEvent.objects.filter(action="auth.sso_failed").last()
     assert event is not None and event.after["failure"] == code
@@ -31,14 +36,14 @@ def _assert_failed(response, code: str, status: int = 400):
 
 def test_state_mismatch(client, sso):
     callback = _start(client, sso).replace("state=", "state=forged")
-    _assert_failed(client.get(local_path(callback)), "state_mismatch")
+    _assert_failed(client.get(local_path(callback)), "state_mismatch", "State mismatch")
 
 
 def test_a_replayed_answer_is_refused(client, sso):
     callback = local_path(_start(client, sso))
     assert client.get(callback).status_code == 302
     client.logout()
-    _assert_failed(client.get(callback), "state_mismatch")
+    _assert_failed(client.get(callback), "state_mismatch", "already used")
 
 
 def test_nonce_mismatch(client, sso):
@@ -47,14 +52,16 @@ def test_nonce_mismatch(client, sso):
     session = client.session
     session[key]["data"]["nonce"] = "another-sign-in"
     session.save()
-    _assert_failed(client.get(local_path(callback)), "nonce_mismatch")
+    _assert_failed(client.get(local_path(callback)), "nonce_mismatch", "nonce (replayed or forged)")
 
 
 def test_wrong_issuer(client, sso, monkeypatch):
     callback = _start(client, sso)
     real = oidc.client().load_server_metadata()
     monkeypatch.setattr(oidc, "_metadata", lambda: {**real, "issuer": "https://idp.example"})
-    _assert_failed(client.get(local_path(callback)), "wrong_issuer")
+    _assert_failed(
+        client.get(local_path(callback)), "wrong_issuer", "issuer is not the configured provider"
+    )
 
 
 def test_wrong_audience(client, sso, settings, monkeypatch):
@@ -62,7 +69,7 @@ def test_wrong_audience(client, sso, settings, monkeypatch):
     registered = oidc.client()
     monkeypatch.setattr(oidc, "client", lambda: registered)
     settings.OIDC_CLIENT_ID = "another-application"
-    _assert_failed(client.get(local_path(callback)), "wrong_audience")
+    _assert_failed(client.get(local_path(callback)), "wrong_audience", "audience mismatch")
 
 
 def test_expired_id_token(client, sso, monkeypatch):
@@ -76,25 +83,27 @@ def test_expired_id_token(client, sso, monkeypatch):
             return time.time() + 2 * 3600
 
     monkeypatch.setattr(registry, "time", Later)
-    _assert_failed(client.get(local_path(callback)), "expired")
+    _assert_failed(client.get(local_path(callback)), "expired", "The ID token has expired")
 
 
 def test_cancelled_at_the_provider(client, sso):
     start = client.get("/accounts/sso/login/")
     callback = provider_answer(start["Location"], None, deny=True)
-    _assert_failed(client.get(local_path(callback)), "cancelled")
+    _assert_failed(client.get(local_path(callback)), "cancelled", "answered access_denied")
 
 
 def test_provider_down(client, sso, settings):
     settings.OIDC_ISSUER = "http://127.0.0.1:9"
     response = client.get("/accounts/sso/login/")
-    event = _assert_failed(response, "provider_down", status=502)
+    event = _assert_failed(response, "provider_down", "did not answer", status=502)
     assert event.after["issuer"] == "http://127.0.0.1:9"
     assert b"did not answer" in response.content
 
 
 def test_a_callback_without_code(client, sso):
-    _assert_failed(client.get("/accounts/sso/callback/?state=x"), "failed")
+    _assert_failed(
+        client.get("/accounts/sso/callback/?state=x"), "failed", "carries no authorization code"
+    )
 
 
 def test_a_signature_that_does_not_verify_against_the_providers_keys(client, sso, monkeypatch):
@@ -107,4 +116,8 @@ def test_a_signature_that_does_not_verify_against_the_providers_keys(client, sso
     monkeypatch.setitem(
         registered.server_metadata, "jwks", {"keys": [impostor.as_dict(private=False)]}
     )
-    _assert_failed(client.get(local_path(callback)), "bad_signature")
+    _assert_failed(
+        client.get(local_path(callback)),
+        "bad_signature",
+        "signature does not verify against the provider",
+    )

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from content.models import ContentAsset
-from content.services import propose_mapping
+from content.services import decide_mapping, propose_mapping
 from governance import services as governance
 from segmentation import services as segments
 from tests.factories import CustomerFactory, TerritoryFactory
@@ -34,6 +34,17 @@ def _draft(author, key: str, entry_rule: dict, **kwargs):
         **kwargs,
     )
     return segment.versions.get(number=1)
+
+
+def decide_world_mapping(world, decision: str = "approve", comment: str = "ok"):
+    """Compliance decides the world's proposed mapping (asset US-CARD-0042 for cardio)."""
+    return decide_mapping(
+        user=world.users.compliance,
+        mapping=world.mapping,
+        decision=decision,
+        comment=comment,
+        password=PASSWORD,
+    )
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from content.models import ContentAsset, ContentMapping
-from content.services import decide_mapping
-from tests.pages.conftest import PASSWORD
+from tests.pages.conftest import PASSWORD, decide_world_mapping
 
 
 def _asset_post(**overrides) -> dict:
@@ -73,13 +72,7 @@ def test_approval_needs_password_and_future_expiry(world, page_client):
 
 
 def test_withdrawal_revokes_mappings_and_page_shows_why(world, page_client):
-    decide_mapping(
-        user=world.users.compliance,
-        mapping=world.mapping,
-        decision="approve",
-        comment="fits",
-        password=PASSWORD,
-    )
+    decide_world_mapping(world, "approve", "fits")
     client = page_client(world.users.compliance)
     response = client.post(
         "/content/US-CARD-0042/status/",

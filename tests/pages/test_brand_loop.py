@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from content.services import decide_mapping
 from governance import services as governance
-from tests.pages.conftest import PASSWORD
+from tests.pages.conftest import PASSWORD, decide_world_mapping
 
 
 def _reject(world, comment="Exclude opt-outs first"):
@@ -30,13 +29,7 @@ def test_segment_page_shows_a_rejection_prominently(world, page_client):
 def test_segment_page_loads_the_content_panel_from_content(world, page_client):
     html = page_client(world.users.author).get("/segments/cardio/").content.decode()
     assert 'hx-get="/segments/cardio/content/"' in html
-    decide_mapping(
-        user=world.users.compliance,
-        mapping=world.mapping,
-        decision="reject",
-        comment="Not for this audience",
-        password=PASSWORD,
-    )
+    decide_world_mapping(world, "reject", "Not for this audience")
     panel = page_client(world.users.author).get("/segments/cardio/content/").content.decode()
     assert "US-CARD-0042" in panel and "Not for this audience" in panel
     assert "rejected" in panel
@@ -58,26 +51,14 @@ def test_inbox_lists_versions_awaiting_my_signature(world, page_client):
 
 def test_inbox_shows_my_rejection_and_decided_proposal(world, page_client):
     _reject(world)
-    decide_mapping(
-        user=world.users.compliance,
-        mapping=world.mapping,
-        decision="approve",
-        comment="Fits the label",
-        password=PASSWORD,
-    )
+    decide_world_mapping(world, "approve", "Fits the label")
     html = page_client(world.users.author).get("/dashboard/inbox/").content.decode()
     assert "Exclude opt-outs first" in html
     assert "Fits the label" in html and "US-CARD-0042" in html
 
 
 def test_inbox_shows_revoked_mappings(world, page_client):
-    decide_mapping(
-        user=world.users.compliance,
-        mapping=world.mapping,
-        decision="approve",
-        comment="ok",
-        password=PASSWORD,
-    )
+    decide_world_mapping(world)
     page_client(world.users.compliance).post(
         "/content/US-CARD-0042/status/",
         {"status": "withdrawn", "reason": "safety update", "password": PASSWORD},

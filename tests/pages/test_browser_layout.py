@@ -1,13 +1,16 @@
 """Layout defects found in review, measured in chromium: long keys and names, phones (390 px),
-the favicon."""
+buttons that must not wrap ("Resum e"), the favicon."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from activation.models import Publication, PublicationState
 from segmentation import services as segments
-from tests.pages.conftest import CARDIOLOGY
+from tests.factories.activation import DestinationFactory
+from tests.pages.a11y import broken_words
+from tests.pages.conftest import CARDIOLOGY, decide_world_mapping
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,6 +79,24 @@ def test_nothing_is_wider_than_a_390_px_phone(world, page, live_server, login, u
     page.goto(f"{live_server.url}{path}")
     page.wait_for_load_state("networkidle")
     assert _page_width(page) <= 390, path
+
+
+def test_resume_never_wraps_on_a_phone(world, page, live_server, login):
+    # The gate is open (an approved mapping whose asset names email), so Resume is offered.
+    decide_world_mapping(world)
+    Publication.objects.create(
+        segment=world.active.segment,
+        destination=DestinationFactory(key="crm-email", channel="email"),
+        created_by=world.users.author,
+        state=PublicationState.PAUSED,
+        paused_reason="Consent audit",
+    )
+    page.set_viewport_size({"width": 375, "height": 740})
+    login("author")
+    page.goto(f"{live_server.url}/segments/cardio/")
+    expect(page.get_by_role("button", name="Resume", exact=True)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert "Resume" not in broken_words(page)
 
 
 def test_favicon_answers(page, live_server):

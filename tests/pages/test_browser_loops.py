@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from content.models import ContentAsset, ContentMapping
-from content.services import decide_mapping, propose_mapping
+from content.services import propose_mapping
 from customers.models import Customer
 from governance import services as governance
 from governance.models import Signature
@@ -21,7 +21,7 @@ from segmentation import services as segments
 from segmentation.models import Segment
 from tests.factories import CustomerFactory, valid_npi
 from tests.pages.browser import quiet
-from tests.pages.conftest import CARDIOLOGY, PASSWORD
+from tests.pages.conftest import CARDIOLOGY, PASSWORD, decide_world_mapping
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -137,13 +137,7 @@ def test_brand_imports_builds_submits_and_reads_the_outcome_in_the_inbox(
         comment="Restrict to NY first",
         password=PASSWORD,
     )
-    decide_mapping(
-        user=world.users.compliance,
-        mapping=world.mapping,
-        decision="reject",
-        comment="Dosing guide is for specialists",
-        password=PASSWORD,
-    )
+    decide_world_mapping(world, "reject", "Dosing guide is for specialists")
     page.goto(f"{live_server.url}/dashboard/")
     inbox = page.get_by_test_id("inbox")
     expect(inbox.get_by_test_id("inbox-rejected")).to_contain_text("Restrict to NY first")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from activation.models import Publication, PublicationState
-from content.services import decide_mapping
 from governance import services as governance
 from tests.factories.activation import DestinationFactory
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, decide_world_mapping
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +35,7 @@ def test_compliance_lands_on_its_inbox(world, page_client):
 
 
 def test_compliance_inbox_lists_the_revocations_it_caused(world, page_client):
-    decide_mapping(
-        user=world.users.compliance,
-        mapping=world.mapping,
-        decision="approve",
-        comment="ok",
-        password=PASSWORD,
-    )
+    decide_world_mapping(world)
     client = page_client(world.users.compliance)
     client.post(
         "/content/US-CARD-0042/status/",

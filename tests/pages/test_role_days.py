@@ -136,7 +136,7 @@ def test_field_lead_day_on_a_phone(world, browser, live_server):
     page = context.new_page()
     walk = Walk(page, live_server, "field lead", phone=True)
     walk.start("fieldlead")
-    walk.follow("3 new this week in Cardiologists")
+    walk.follow("3 new customers this week in Cardiologists")
     expect(page.get_by_role("heading", name="New this week in cardio in T001")).to_be_visible()
     walk.follow("Show everyone")
     walk.follow("‹ Territories")

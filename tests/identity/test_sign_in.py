@@ -22,6 +22,19 @@ def test_login_page_is_local_when_sso_is_off(client, settings):
     assert client.get("/accounts/sso/login/").status_code == 404
 
 
+def test_sign_in_asks_for_a_code_with_pkce_state_and_nonce(client, sso):
+    from urllib.parse import parse_qs, urlsplit
+
+    start = client.get("/accounts/sso/login/")
+    assert start.status_code == 302 and start["Location"].startswith(sso)
+    query = parse_qs(urlsplit(start["Location"]).query)
+    assert query["response_type"] == ["code"] and query["client_id"] == ["segmentation-governance"]
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) >= 43
+    assert "openid" in query["scope"][0].split()
+    assert query["state"][0] and query["nonce"][0]
+    assert "prompt" not in query  # a sign-in; only a signature asks for prompt=login
+
+
 def test_first_sign_in_creates_the_user_with_roles_from_groups(client, sign_in, sso):
     response = sign_in(
         "alice-sub", name="Alice Able", email="alice@example.com", groups=["brand", "it-staff"]

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 
+from core.words import plain
 from customers.models import RX_METRICS, Customer, CustomerAttribute, Interaction, RxFact
 from segmentation.rules.catalog import get_field
 
@@ -439,7 +440,7 @@ def _rx_features(
                     name=f"rx:{product or 'all'}:{metric}:{m}m",
                     family="rx",
                     kind="sum",
-                    label=f"{metric.upper().replace('_', ' ')} {label_product}, {m} months",
+                    label=f"{plain(metric)} {label_product}, {m} months",
                     rx={"product": product} if product else {},
                     metric=metric,
                     months=m,

@@ -140,13 +140,25 @@ VERDICT_WORDS = {
 }
 
 
+def _per_hundred(scores: dict) -> tuple[int, int]:
+    return round(scores["precision"] * 100), round(scores["recall"] * 100)
+
+
 def in_words(scores: dict) -> str:
     """Precision and recall said as counts per hundred."""
-    precision = round(scores["precision"] * 100)
-    recall = round(scores["recall"] * 100)
+    precision, recall = _per_hundred(scores)
     return (
         f"{precision} of every 100 customers this rule selects are on your list; "
         f"it finds {recall} of every 100 on your list."
+    )
+
+
+def fidelity_in_words(fidelity: dict) -> str:
+    """A persona's rule against its persona, as counts per hundred."""
+    precision, recall = _per_hundred(fidelity)
+    return (
+        f"The rule finds {recall} of every 100 in this persona; "
+        f"{precision} of every 100 it selects belong to it."
     )
 
 
@@ -180,6 +192,8 @@ def _personas_result(run) -> dict:
             name=persona["label"],
         )
         persona["profile_rows"] = _profile_rows(persona["profile"])
+        persona["size_text"] = f"{persona['size']:,}"
+        persona["fidelity_words"] = fidelity_in_words(persona["fidelity"])
     return result
 
 

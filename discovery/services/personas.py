@@ -80,6 +80,7 @@ SPECIALTY_NOUNS = {
     "obstetrics_gynecology": "OB/GYNs",
     "pharmacy": "pharmacists",
     "nurse_practitioner": "nurse practitioners",
+    "other": "other-specialty HCPs",
 }
 
 
@@ -201,7 +202,8 @@ def _profile_phrase(table: FeatureTable, diff, used: set[str]) -> tuple[str, str
         return "qualifier", f"{'higher' if diff.smd > 0 else 'lower'} decile"
     if spec.kind == "onehot" and diff.smd > 0 and diff.inside_mean >= 0.5:
         if spec.path == "specialty":
-            return "noun", f"mostly {SPECIALTY_NOUNS.get(spec.value, str(spec.value))}"
+            noun = SPECIALTY_NOUNS.get(spec.value, f"{str(spec.value).replace('_', ' ')} HCPs")
+            return "noun", f"mostly {noun}"
         if spec.path not in used:
             value = str(spec.value).replace("_", " ")
             return "qualifier", f"mostly {label_of(spec.path).lower()} {value}"

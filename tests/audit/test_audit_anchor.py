@@ -206,12 +206,15 @@ def test_the_anchor_does_not_depend_on_how_the_host_is_spelled(monkeypatch):
     from django.db import connection
 
     rows = events(3)
-    for host in ("localhost", "127.0.0.1"):
+    for host in ("127.0.0.1", "localhost"):  # verified below as "localhost"
         monkeypatch.setitem(connection.settings_dict, "HOST", host)
         assert read_anchor().count == 3
     tamper("DELETE FROM governance_auditevent WHERE id = %s", [rows[-1].pk])
     code, out, _ = verify()
     assert code == 1 and "newest events are missing" in out
+    tamper("DELETE FROM governance_auditevent", [])  # never "intact: 0 events"
+    code, out, _ = verify()
+    assert code == 1 and "whole log is missing" in out
 
 
 def test_health_fails_when_the_anchor_is_missing(client):

@@ -88,3 +88,9 @@ def test_personas_fill_the_page_width_without_overflow_at_1024_px(
     )
     assert styles["size"] and set(styles["size"]) == {"nowrap"}, styles
     assert set(styles["rule"]) == {"normal normal"}, styles
+    # Labels wrap by word inside their column, never running into the sizes beside them.
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('table.personas .p-label')].map(th => ({"
+        " wrap: getComputedStyle(th).whiteSpace, over: th.scrollWidth - th.clientWidth}))"
+    )
+    assert labels and all(x["wrap"] == "normal" and x["over"] <= 1 for x in labels), labels

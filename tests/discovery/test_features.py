@@ -60,3 +60,10 @@ def test_families_leave_out_features(population):
 def test_a_channel_with_one_kind_keeps_only_the_channel_feature(table):
     assert "event:rep_visit:90d" in table.numeric.columns
     assert "event:rep_visit/visited:90d" not in table.numeric.columns
+
+
+def test_rx_feature_labels_read_as_words(table):
+    labels = {spec.label for name, spec in table.specs.items() if name.startswith("rx:all:")}
+    assert "new patient starts all products, 3 months" in labels, sorted(labels)
+    assert "TRX all products, 12 months" in labels
+    assert not any("NEW PATIENT" in label for label in labels)

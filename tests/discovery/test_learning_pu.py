@@ -21,7 +21,9 @@ from discovery.learning import (
     standardized_differences,
     verdict,
 )
-from discovery.learning.design import literal_mask, pu_f1, rule_conditions
+from discovery.learning.clusters import Difference
+from discovery.learning.design import Literal, literal_mask, pu_f1, rule_conditions
+from discovery.services.personas import persona_label
 from discovery.table import FeatureSpec, FeatureTable
 
 SPECIALTIES = ["cardiology", "endocrinology", "nephrology", "oncology", "neurology"]
@@ -226,3 +228,39 @@ def test_near_duplicates_are_grouped_under_the_strongest():
     assert sorted([trx.lead.feature, *(d.feature for d in trx.like)]) == sorted(
         ["rx:all:trx:3m", "rx:all:trx:6m", "rx:all:trx:12m"]
     )
+
+
+def _persona_label(rule_literals, differences) -> str:
+    table = _table(n=200)
+    design = design_from_table(table)
+    col = {name: i for i, name in enumerate(design.names)}
+    specialty = design.cat_paths.index("specialty")
+    literals = []
+    for name, lo, hi, levels in rule_literals:
+        if name == "specialty":
+            chosen = frozenset(design.cat_levels[specialty].index(v) for v in levels)
+            literals.append(Literal(specialty, True, levels=chosen))
+        else:
+            literals.append(Literal(col[name], False, lo=lo, hi=hi))
+    diffs = [Difference(name, smd, inside, 0.0) for name, smd, inside in differences]
+    return persona_label(table, design, [tuple(literals)], diffs)
+
+
+def test_a_persona_label_never_contradicts_its_rule():
+    # The rule says high GLUCORA TRx; the profile (averages of the cluster) says low:
+    # the label follows the rule and takes nothing about TRx from the profile.
+    label = _persona_label(
+        [("rx:GLUCORA:trx:12m", 10.0, None, None)],
+        [("rx:GLUCORA:trx:12m", -1.2, 0.0), ("event:rep_visit:90d", 0.9, 0.0)],
+    )
+    assert label.startswith("High GLUCORA TRX"), label
+    assert "Low GLUCORA" not in label
+    # A specialty condition names the people; a decile condition its range.
+    label = _persona_label(
+        [("specialty", None, None, ["nephrology"]), ("decile", 8.0, None, None)],
+        [("decile", -0.8, 0.0)],
+    )
+    assert label == "Nephrologists, decile 8+", label
+    # A persona of "other" specialties reads as people too, never "Mostly other".
+    label = _persona_label([("decile", None, 3.0, None)], [("specialty=other", 2.0, 1.0)])
+    assert "other-specialty HCPs" in label and "Mostly other," not in label, label

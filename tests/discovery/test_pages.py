@@ -88,6 +88,7 @@ def test_personas_table_has_sizes_labels_bars_and_drafts(population, make_user):
     assert page.status_code == 200
     assert html.count("Open as draft") == 2
     assert 'class="pbar persona"' in html
+    assert html.count("of every 100 in this persona") == 2  # fidelity said in words
 
 
 def test_text_from_the_list_is_escaped(population, make_user):

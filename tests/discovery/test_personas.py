@@ -101,3 +101,17 @@ def test_scaled_counts_add_up_exactly():
     out = scaled_counts(np.array([3, 3, 4]), 1001)
     assert out.sum() == 1001 and list(out) == [300, 300, 401]
     assert list(scaled_counts(np.array([2, 5]), 7)) == [2, 5]
+
+
+def _fields(rule: dict) -> list[str]:
+    if "any" in rule or "all" in rule:
+        return [f for r in rule.get("any", rule.get("all", [])) for f in _fields(r)]
+    return [rule.get("field") or ("rx" if "rx" in rule else "event")]
+
+
+def test_each_rule_has_at_most_3_conditions_and_no_geography(population, brand_client):
+    body = _personas(brand_client, k=4)
+    for persona in body["personas"]:
+        fields = _fields(persona["entry_rule"])
+        assert len(fields) <= 3, persona["plain_english"]
+        assert not {"state", "territory", "account.state", "account.territory"} & set(fields)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
 from customers.models import Customer
 from discovery.features import build_features
+from tests.factories import RxFactFactory
 from tests.factories.discovery import AS_OF
 
 from .conftest import members_of
@@ -62,8 +65,10 @@ def test_a_channel_with_one_kind_keeps_only_the_channel_feature(table):
     assert "event:rep_visit/visited:90d" not in table.numeric.columns
 
 
-def test_rx_feature_labels_read_as_words(table):
+def test_rx_feature_labels_read_as_words(population):
+    RxFactFactory(customer=population[0], month=dt.date(2026, 5, 1), new_patient_starts=3)
+    table = build_features(population=Customer.objects.all(), as_of=AS_OF, families=("rx",))
     labels = {spec.label for name, spec in table.specs.items() if name.startswith("rx:all:")}
     assert "new patient starts all products, 3 months" in labels, sorted(labels)
-    assert "TRX all products, 12 months" in labels
+    assert "TRX all products, 3 months" in labels
     assert not any("NEW PATIENT" in label for label in labels)

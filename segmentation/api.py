@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -179,6 +184,17 @@ class BacktestView(APIView):
         return Response(result.as_dict())
 
 
+def _either(name: str, customers, accounts) -> PolymorphicProxySerializer:
+    """A list of one of two row shapes: a customer segment's rows (``npi``) or an account
+    segment's (``account_id``); the OpenAPI schema says ``oneOf`` them."""
+    return PolymorphicProxySerializer(
+        component_name=name,
+        serializers=[customers, accounts],
+        resource_type_field_name=None,
+        many=True,
+    )
+
+
 def _version_param(request, segment):
     number = positive_int_param(request, "version")
     if number is not None:
@@ -198,7 +214,7 @@ class MembersView(PaginatedView, APIView):
             OpenApiParameter("territory", str),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
-        responses={200: MemberOut(many=True)},
+        responses={200: _either("SegmentMember", MemberOut, AccountMemberOut)},
     )
     def get(self, request, key: str):
         segment = selectors.segment_get(key=key)
@@ -250,7 +266,7 @@ class HistoryView(PaginatedView, APIView):
             OpenApiParameter("npi", str),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="as_of on or after"),
         ],
-        responses={200: HistoryOut(many=True)},
+        responses={200: _either("SegmentHistoryRow", HistoryOut, AccountHistoryOut)},
     )
     def get(self, request, key: str):
         segment = selectors.segment_get(key=key)

@@ -20,18 +20,19 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.permissions import require
 from audit.services import record_event
 from core.time import iso_z
-from customers.models import Customer
+from customers.models import Account, Customer
 
 from .. import selectors
-from ..models import MembershipSpell, SegmentVersion
-from ..rules import customer_filter
+from ..models import SegmentVersion
+from ..rules import account_filter, customer_filter
+from ..units import ACCOUNT, UnitSpec, unit_of
 from .membership import current_members_of, in_current_members_of, without_jit
-from .preview import summarise_matches
+from .preview import summarise_accounts, summarise_matches
 from .recompute import check_not_ahead
 
 
@@ -59,19 +60,48 @@ class Backtest:
         }
 
 
-def _history_members_at(version: SegmentVersion, as_of: datetime):
-    """Ids of the version's members at ``as_of`` by its recorded history."""
-    return MembershipSpell.objects.filter(
+def _history_members_at(unit: UnitSpec, version_id: int, as_of: datetime):
+    """Ids of the version's members (customers or accounts) at ``as_of`` by its history."""
+    return unit.spell.objects.filter(
         Q(exited_as_of__isnull=True) | Q(exited_as_of__gt=as_of),
-        version_id=version.pk,
+        version_id=version_id,
         entered_as_of__lte=as_of,
-    ).values("customer_id")
+    ).values(unit.column)
+
+
+def _account_members(version: SegmentVersion, as_of: datetime, history) -> QuerySet:
+    """An account segment's backtest members, as ``account_target_query`` forms M'."""
+    resolver = selectors.ReferenceResolver()
+
+    def matching(rule: Any) -> Q:
+        return account_filter(rule, as_of=as_of, segment_version_id=resolver, rollup=version.rollup)
+
+    if version.exit_rule is None:
+        members = Account.objects.filter(matching(version.entry_rule))
+    else:
+        members = Account.objects.filter(Q(pk__in=history) | matching(version.entry_rule)).filter(
+            matching({"not": version.exit_rule})
+        )
+    if version.parent is not None:
+        parent_id = resolver(version.parent.key)
+        if parent_id is None:
+            return members.none()
+        members = members.filter(pk__in=ACCOUNT.open_spells(parent_id).values("account_id"))
+    return members
 
 
 def backtest_version(*, user, version: SegmentVersion, as_of: datetime) -> Backtest:
     """Who would have been members of ``version`` at ``as_of``; writes only the audit event."""
     require(user, "view_members")
     as_of = check_not_ahead(as_of=as_of)
+    unit = unit_of(version)
+    if unit is ACCOUNT:
+        with transaction.atomic():
+            history = _history_members_at(unit, version.pk, as_of)
+            members = _account_members(version, as_of, history)
+            count, sample, _ = summarise_accounts(members, breakdown=False)
+            was = Account.objects.filter(pk__in=history)
+            return _finish(user, version, as_of, members, was, count, sample)
     resolver = selectors.ReferenceResolver()
     parent = version.parent
     within = current_members_of(parent.key, resolver) if parent is not None else None
@@ -81,7 +111,7 @@ def backtest_version(*, user, version: SegmentVersion, as_of: datetime) -> Backt
 
     with transaction.atomic():
         without_jit()
-        history = _history_members_at(version, as_of)
+        history = _history_members_at(unit, version.pk, as_of)
         if parent is not None and within is None:
             members = Customer.objects.none()
         elif version.exit_rule is None:
@@ -93,14 +123,15 @@ def backtest_version(*, user, version: SegmentVersion, as_of: datetime) -> Backt
         if parent is not None:
             members = members.filter(in_current_members_of(parent.key, resolver))
         count, sample, _ = summarise_matches(members, breakdown=False)
-        member_ids = members.values("pk")
-        history_count = Customer.objects.filter(pk__in=history).count()
-        entered = members.exclude(pk__in=history).count() if count else 0
-        exited = (
-            Customer.objects.filter(pk__in=history).exclude(pk__in=member_ids).count()
-            if history_count
-            else 0
-        )
+        was = Customer.objects.filter(pk__in=history)
+        return _finish(user, version, as_of, members, was, count, sample)
+
+
+def _finish(user, version, as_of, members: QuerySet, was: QuerySet, count: int, sample) -> Backtest:
+    """Compare the members with the history's (``was``), then audit the read."""
+    history_count = was.count()
+    entered = members.exclude(pk__in=was.values("pk")).count() if count else 0
+    exited = was.exclude(pk__in=members.values("pk")).count() if history_count else 0
     result = Backtest(
         segment=version.segment.key,
         version=version.number,

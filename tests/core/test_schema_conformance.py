@@ -11,8 +11,11 @@ import schemathesis
 from schemathesis.core.transport import Response
 
 from activation import services as activation
+from segmentation import services
 from tests.activation.support import active_version, approved_mapping, cardiologists
 from tests.factories import CustomerFactory
+from tests.factories.customers import AccountFactory
+from tests.segmentation.segments_support import activate, make_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,25 @@ def test_key_list_answers_conform_to_the_served_schema(client_for, data):
         operation.validate_response(_as_response(response, url))
     customers = admin.get("/api/v1/customers/").json()["results"]
     assert any(c["credential"] == "" for c in customers)
+
+
+def test_an_account_segments_members_and_history_conform_too(client_for, make_user):
+    """An account segment's rows name accounts (``account_id``), not NPIs."""
+    CustomerFactory(account=AccountFactory(account_id="H1"), decile=9)
+    high = {"field": "decile", "op": "gte", "value": 8}
+    rule = {"members": high, "count": {"op": "gte", "value": 1}}
+    services.recompute_version(
+        version=activate(make_segment(make_user("brand"), "accts", rule, unit="account"))
+    )
+    admin = client_for("admin")
+    schema = schemathesis.openapi.from_dict(
+        admin.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    )
+    for url, path in [
+        ("/api/v1/segments/accts/members/", "/api/v1/segments/{key}/members/"),
+        ("/api/v1/segments/accts/history/", "/api/v1/segments/{key}/history/"),
+    ]:
+        response = admin.get(url)
+        assert response.status_code == 200, (url, response.content)
+        assert response.json()["results"][0]["account_id"] == "H1"
+        schema[path]["GET"].validate_response(_as_response(response, url))

@@ -14,8 +14,9 @@ from customers.models import Customer
 from segmentation import services
 from segmentation.models import Membership, MembershipChange, RecomputeRun
 from tests.factories import CustomerFactory, UserFactory
+from tests.factories.customers import AccountFactory
 
-from .segments_support import DAY, activate, make_segment
+from .segments_support import DAY, account_member_ids, activate, make_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,27 @@ def test_the_page_backtest_refuses_an_impossible_date_in_words(history, make_use
     )
     assert answer.status_code == 400
     assert "1900-01-01" in answer.content.decode()
+
+
+def test_an_account_segment_is_backtested_by_its_accounts(client_for, make_user):
+    """Accounts with a high-decile customer: H1 from the first run; H2 joins later."""
+    h1, h2 = AccountFactory(account_id="H1"), AccountFactory(account_id="H2")
+    CustomerFactory(account=h1, decile=9)
+    late = CustomerFactory(account=h2, decile=2)
+    rule = {"members": HIGH, "count": {"op": "gte", "value": 1}}
+    version = activate(make_segment(make_user("brand"), "accts-bt", rule, unit="account"))
+    now = timezone.now()
+    services.recompute_version(version=version, as_of=now - 10 * DAY)
+    Customer.objects.filter(pk=late.pk).update(decile=9)
+    services.recompute_version(version=version, as_of=now - 2 * DAY)
+    assert account_member_ids(version) == {"H1", "H2"}
+    before = (_written(), version.account_spells.count())
+    response = client_for("brand").post(
+        "/api/v1/segments/accts-bt/backtest/", {"as_of": (now - 5 * DAY).isoformat()}, "json"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    # Today's data under the rule: H1 and H2; the history at that date: H1.
+    assert (body["count"], body["entered"], body["exited"], body["history_count"]) == (2, 1, 0, 1)
+    assert {row["account_id"] for row in body["sample"]} == {"H1", "H2"}
+    assert (_written(), version.account_spells.count()) == before

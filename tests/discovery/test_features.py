@@ -66,7 +66,9 @@ def test_a_channel_with_one_kind_keeps_only_the_channel_feature(table):
 
 
 def test_rx_feature_labels_read_as_words(population):
-    RxFactFactory(customer=population[0], month=dt.date(2026, 5, 1), new_patient_starts=3)
+    RxFactFactory(
+        customer=population[0], month=dt.date(2026, 5, 1), product="NEWSTART", new_patient_starts=3
+    )
     table = build_features(population=Customer.objects.all(), as_of=AS_OF, families=("rx",))
     labels = {spec.label for name, spec in table.specs.items() if name.startswith("rx:all:")}
     assert "new patient starts all products, 3 months" in labels, sorted(labels)

@@ -99,6 +99,21 @@ def test_resume_never_wraps_on_a_phone(world, page, live_server, login):
     assert "Resume" not in broken_words(page)
 
 
+def test_the_holdout_table_caption_keeps_its_words_on_a_phone(world, page, live_server, login):
+    # On a phone the table becomes cards; its caption must take the column's width, not
+    # shrink to a sliver that breaks "Minimum detectable effect" letter by letter.
+    decide_world_mapping(world)
+    DestinationFactory(key="crm-email", channel="email")
+    page.set_viewport_size({"width": 375, "height": 740})
+    login("author")
+    page.goto(f"{live_server.url}/segments/cardio/")
+    caption = page.locator("#holdout-power-body caption")
+    expect(caption).to_contain_text("Minimum detectable effect")
+    page.wait_for_load_state("networkidle")
+    assert caption.evaluate("c => c.getBoundingClientRect().width") > 300
+    assert not {"Minimum", "detectable", "effect"} & set(broken_words(page))
+
+
 def test_favicon_answers(page, live_server):
     response = page.goto(f"{live_server.url}/favicon.ico")
     assert response.status == 200

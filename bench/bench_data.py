@@ -55,7 +55,14 @@ if __name__ == "__main__":
 from django.db import connection, transaction  # noqa: E402
 
 from bench.recompute_segments import PREFIX, PRODUCTS  # noqa: E402
-from customers.models import Customer, CustomerAttribute, Interaction, RxFact  # noqa: E402
+from customers.models import (  # noqa: E402
+    Customer,
+    CustomerAttribute,
+    Interaction,
+    InteractionRecency,
+    RxFact,
+    RxYear,
+)
 from segmentation import services  # noqa: E402
 from segmentation.models import (  # noqa: E402
     AccountMembershipSpell,
@@ -129,7 +136,7 @@ def bulk_load(models: list) -> Iterator[None]:
     and user triggers while the block loads them; everything back after it."""
     tables = [m._meta.db_table for m in models]
     plans = {t: _secondary(t) for t in tables}
-    execute("SET LOCAL maintenance_work_mem = '1GB'")
+    execute("SET LOCAL maintenance_work_mem = '2GB'")
     execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks may remain for an ALTER
     for table in tables:
         for statement in plans[table][0]:
@@ -148,19 +155,106 @@ def _migration(name: str):
     return importlib.import_module(f"customers.migrations.{name}")
 
 
-def backfill_summaries() -> None:
-    """InteractionRecency and RxYear's monthly sums from every fact, by the statements their
-    migrations backfill with, into summaries that hold nothing of them yet."""
-    recency, rx_year = _migration("0009_interaction_recency"), _migration("0010_rx_year")
-    execute("SET LOCAL work_mem = '1GB'")  # their sorts, in memory where they fit
-    t = execute(recency.BACKFILL)
-    print(f"  InteractionRecency {t:7.1f} s")
-    # Upserted: yearly sums (RxAnnualFact) may already have rows for these keys.
-    monthly = ", ".join(f"{c} = EXCLUDED.{c}" for c in rx_year.SUMS)
-    t = execute(
-        f"{rx_year._backfill('postgresql')} "
-        f"ON CONFLICT (product, year, customer_id) DO UPDATE SET {monthly}"
+# Facet numbers in (customer, facet) keys: customer ids stay below this.
+_FACET_STEP = 2**40
+
+
+def recency_backfill() -> str:
+    """InteractionRecency from every interaction in one statement, rows in (facet,
+    customer) order as the migration writes them (its backfill, 0009, sorts 3 rows
+    per interaction on a text key, then groups and sorts again: half an hour at 20M).
+
+    Each facet gets a number in the order of its name (the distinct channels and
+    topics read by skipping through their indexes), and every (facet, customer)
+    one integer key, ``number * 2**40 + customer``: the only sort is then one on
+    integers (the key, latest time first), and its order is the table's. Per key,
+    the latest time and the 4 after it (``lead``) are the KEPT latest, as the
+    triggers keep them."""
+    recency = _migration("0009_interaction_recency")
+    i, kept = recency.INTERACTION, recency.KEPT
+
+    def distinct(column: str, where: str) -> str:  # skip scan: one index probe per value
+        return (
+            f"SELECT min({column}) FROM {i} WHERE {where} UNION ALL SELECT "
+            f"(SELECT min({column}) FROM {i} n WHERE n.{column} > d.{column}) "
+            f"FROM d_{column} d WHERE d.{column} IS NOT NULL"
+        )
+
+    def facet_rows(column: str) -> str:
+        return (
+            f"SELECT f.k, i.customer_id, f.k * {_FACET_STEP} + i.customer_id, i.occurred_at "
+            f"FROM {i} i JOIN facets f ON f.{column} = i.{column}"
+        )
+
+    leads = ", ".join(f"lead(occurred_at, {n}) OVER w AS l{n + 1}" for n in range(1, kept))
+    return f"""INSERT INTO {recency.RECENCY} ({recency.COLUMNS})
+WITH RECURSIVE d_channel(channel) AS ({distinct("channel", "TRUE")}),
+d_topic(topic) AS ({distinct("topic", "topic <> ''")}),
+facets(k, facet, channel, topic) AS MATERIALIZED (
+    SELECT 1::bigint, '', NULL, NULL
+    UNION ALL SELECT 1 + row_number() OVER (ORDER BY channel COLLATE "C"),
+        'channel:' || channel, channel, NULL FROM d_channel WHERE channel IS NOT NULL
+    UNION ALL SELECT 1 + (SELECT count(channel) FROM d_channel)
+        + row_number() OVER (ORDER BY topic COLLATE "C"), 'topic:' || topic, NULL, topic
+        FROM d_topic WHERE topic IS NOT NULL
+)
+SELECT customer_id, (SELECT array_agg(facet ORDER BY k) FROM facets)[k], occurred_at,
+    {", ".join(f"l{n}" for n in range(2, kept + 1))}
+FROM (
+    SELECT k, key, customer_id, occurred_at, row_number() OVER w AS rn, {leads}
+    FROM (
+        SELECT 1 AS k, customer_id, {_FACET_STEP} + customer_id AS key, occurred_at FROM {i}
+        UNION ALL {facet_rows("channel")}
+        UNION ALL {facet_rows("topic")}
+    ) f
+    WINDOW w AS (PARTITION BY key ORDER BY occurred_at DESC)
+) r
+WHERE rn = 1 ORDER BY key"""
+
+
+def rx_year_backfill(*, upsert: bool) -> str:
+    """RxYear from every rx fact in one statement, rows in (product, year, customer)
+    order as the migration writes them: each product's sums grouped from the facts
+    once, and every product's ("") summed from those (the migration's backfill, 0010,
+    groups every fact twice). ``upsert``: RxYear may hold yearly sums (RxAnnualFact)
+    for these keys already; only the month columns are written then."""
+    rx = _migration("0010_rx_year")
+    sums = ", ".join(
+        f"SUM(CASE WHEN m = {n} THEN {m} ELSE 0 END) AS {m}_{n}"
+        for m in rx.METRICS
+        for n in rx.MONTHS
     )
+    every = ", ".join(f"CAST(SUM({c}) AS bigint)" for c in rx.SUMS)
+    columns = f"{rx.KEY}, {', '.join(rx.SUMS)}"
+    conflict = (
+        " ON CONFLICT (product, year, customer_id) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in rx.SUMS)
+        if upsert
+        else ""
+    )
+    return f"""INSERT INTO {rx.YEAR} ({columns})
+WITH products AS MATERIALIZED (
+    SELECT customer_id, product, year, {sums} FROM (
+        SELECT customer_id, product, {", ".join(rx.METRICS)},
+            CAST(date_part('year', month) AS integer) AS year,
+            CAST(date_part('month', month) AS integer) AS m
+        FROM {rx.FACT} OFFSET 0  -- each fact's month once, not once per sum
+    ) f GROUP BY 1, 2, 3
+)
+SELECT {columns} FROM (
+    SELECT {columns} FROM products
+    UNION ALL SELECT customer_id, '', year, {every} FROM products GROUP BY customer_id, year
+) d
+ORDER BY product COLLATE "C", year, customer_id{conflict}"""
+
+
+def backfill_summaries(*, rx_year_empty: bool = True) -> None:
+    """InteractionRecency and RxYear's monthly sums from every fact, into summaries that
+    hold nothing of them yet (``recency_backfill``, ``rx_year_backfill``)."""
+    execute("SET LOCAL work_mem = '2GB'")  # their sorts and groups, in memory where they fit
+    t = execute(recency_backfill())
+    print(f"  InteractionRecency {t:7.1f} s")
+    t = execute(rx_year_backfill(upsert=not rx_year_empty))
     print(f"  RxYear             {t:7.1f} s", flush=True)
 
 
@@ -221,7 +315,10 @@ def generate(customers: int, interactions: int, rx_share: float, as_of: datetime
             print(f"  interactions {_insert_interactions(interactions, lo, hi, as_of):7.1f} s")
             print(f"  rx facts     {_insert_rx(first_id, rx_share, as_of):7.1f} s", flush=True)
         if bulk:
-            backfill_summaries()
+            # Into summaries without their unique indexes, built after (in key order).
+            empty = [m for m in (InteractionRecency, RxYear) if not m.objects.exists()]
+            with bulk_load(empty):
+                backfill_summaries(rx_year_empty=RxYear in empty)
     t = execute("ANALYZE")
     print(f"  analyze      {t:7.1f} s")
     print(f"  total        {time.perf_counter() - t_start:7.1f} s", flush=True)

@@ -107,13 +107,16 @@ def execute(sql: str, params=None) -> float:
 
 
 def _secondary(table: str) -> tuple[list[str], list[str]]:
-    """(drop, create) statements of ``table``'s indexes and constraints but its primary key
-    and check constraints, in an order that recreates them (indexes, then constraints)."""
+    """(drop, create) statements of ``table``'s indexes and constraints but its check
+    constraints, and its primary key when a foreign key refers to the table, in an
+    order that recreates them (indexes, then constraints)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f', 'x') ORDER BY contype DESC",
-            [table],
+            "WHERE conrelid = %s::regclass AND (contype IN ('u', 'f', 'x') OR contype = 'p' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.confrelid = %s::regclass)) "
+            "ORDER BY contype DESC",
+            [table, table],
         )
         constraints = cursor.fetchall()
         cursor.execute(
@@ -132,8 +135,9 @@ def _secondary(table: str) -> tuple[list[str], list[str]]:
 
 @contextmanager
 def bulk_load(models: list) -> Iterator[None]:
-    """Inside a transaction: ``models``' tables without secondary indexes, constraints
-    and user triggers while the block loads them; everything back after it."""
+    """Inside a transaction: ``models``' tables without indexes (but a primary key
+    that a foreign key needs), constraints (but checks) and user triggers while the
+    block loads them; everything back after it."""
     tables = [m._meta.db_table for m in models]
     plans = {t: _secondary(t) for t in tables}
     execute("SET LOCAL maintenance_work_mem = '2GB'")
@@ -166,8 +170,8 @@ def recency_backfill() -> str:
 
     Each facet gets a number in the order of its name (the distinct channels and
     topics read by skipping through their indexes), and every (facet, customer)
-    one integer key, ``number * 2**40 + customer``: the only sort is then one on
-    integers (the key, latest time first), and its order is the table's. Per key,
+    one integer key, ``number * 2**40 + customer``: the only sort is then one of
+    two integers (the key, latest time first), and its order is the table's. Per key,
     the latest time and the 4 after it (``lead``) are the KEPT latest, as the
     triggers keep them."""
     recency = _migration("0009_interaction_recency")
@@ -182,7 +186,7 @@ def recency_backfill() -> str:
 
     def facet_rows(column: str) -> str:
         return (
-            f"SELECT f.k, i.customer_id, f.k * {_FACET_STEP} + i.customer_id, i.occurred_at "
+            f"SELECT f.k * {_FACET_STEP} + i.customer_id, i.occurred_at "
             f"FROM {i} i JOIN facets f ON f.{column} = i.{column}"
         )
 
@@ -198,12 +202,12 @@ facets(k, facet, channel, topic) AS MATERIALIZED (
         + row_number() OVER (ORDER BY topic COLLATE "C"), 'topic:' || topic, NULL, topic
         FROM d_topic WHERE topic IS NOT NULL
 )
-SELECT customer_id, (SELECT array_agg(facet ORDER BY k) FROM facets)[k], occurred_at,
-    {", ".join(f"l{n}" for n in range(2, kept + 1))}
+SELECT key % {_FACET_STEP}, (SELECT array_agg(facet ORDER BY k) FROM facets)[key / {_FACET_STEP}],
+    occurred_at, {", ".join(f"l{n}" for n in range(2, kept + 1))}
 FROM (
-    SELECT k, key, customer_id, occurred_at, row_number() OVER w AS rn, {leads}
+    SELECT key, occurred_at, row_number() OVER w AS rn, {leads}
     FROM (
-        SELECT 1 AS k, customer_id, {_FACET_STEP} + customer_id AS key, occurred_at FROM {i}
+        SELECT {_FACET_STEP} + customer_id AS key, occurred_at FROM {i}
         UNION ALL {facet_rows("channel")}
         UNION ALL {facet_rows("topic")}
     ) f
@@ -303,6 +307,7 @@ def generate(customers: int, interactions: int, rx_share: float, as_of: datetime
         first_id = _first_new_customer(before)
         lo = Customer.objects.order_by("id").values_list("id", flat=True)[:1].get()
         hi = Customer.objects.order_by("-id").values_list("id", flat=True)[:1].get()
+        assert hi < _FACET_STEP, "customer ids must stay below recency_backfill's step"
         with bulk_load([CustomerAttribute, Interaction, RxFact]) if bulk else _nothing():
             t = execute(
                 "INSERT INTO customers_customerattribute (customer_id, key, value, number) "
@@ -359,21 +364,23 @@ def _customers(accounts: int, customers: int, before: int) -> None:
     doubled = " + ".join(f"(2 * {digit(k)} - 9 * ({digit(k)} / 5))" for k in (0, 2, 4, 6))
     plain = " + ".join(digit(k) for k in (1, 3, 5, 7))
     npi = f"'2' || lpad(g::text, 8, '0') || mod(10 - mod(28 + {doubled} + {plain}, 10), 10)::text"
-    t = execute(
-        "INSERT INTO customers_customer (npi, first_name, last_name, credential, specialty, role, "
-        "practice_setting, account_id, state, zip, decile, email_opt_out, created_at, "
-        "updated_at) "
-        f"SELECT {npi}, 'Bench', 'Customer ' || g, "
-        f"{pick(['MD', 'DO', 'NP', 'PA', 'PharmD', 'RN', ''], 'g * 13')}, "
-        f"{pick(SPECIALTIES, 'mod(g * 2654435761, 1000003)')}, "
-        f"{pick(['prescriber', 'prescriber', 'pharmacist', 'nurse', ''], 'g * 11')}, '', "
-        "CASE WHEN mod(g, 4) = 0 THEN NULL ELSE 'BA' || (1 + mod(g * 7919, %s)) END, "
-        f"{pick(STATES, 'mod(g * 48271, 2147483647)')}, '', "
-        "CASE WHEN mod(g, 10) = 0 THEN NULL ELSE 1 + mod(g * 69069, 10) END, mod(g, 17) = 0, "
-        "now(), now() "
-        "FROM generate_series(%s::bigint, %s::bigint) g",
-        [accounts, before + 1, before + customers],
-    )
+    # Into an empty table: indexes built after, as for the facts.
+    with bulk_load([Customer]) if before == 0 else _nothing():
+        t = execute(
+            "INSERT INTO customers_customer (npi, first_name, last_name, credential, specialty, "
+            "role, practice_setting, account_id, state, zip, decile, email_opt_out, created_at, "
+            "updated_at) "
+            f"SELECT {npi}, 'Bench', 'Customer ' || g, "
+            f"{pick(['MD', 'DO', 'NP', 'PA', 'PharmD', 'RN', ''], 'g * 13')}, "
+            f"{pick(SPECIALTIES, 'mod(g * 2654435761, 1000003)')}, "
+            f"{pick(['prescriber', 'prescriber', 'pharmacist', 'nurse', ''], 'g * 11')}, '', "
+            "CASE WHEN mod(g, 4) = 0 THEN NULL ELSE 'BA' || (1 + mod(g * 7919, %s)) END, "
+            f"{pick(STATES, 'mod(g * 48271, 2147483647)')}, '', "
+            "CASE WHEN mod(g, 10) = 0 THEN NULL ELSE 1 + mod(g * 69069, 10) END, mod(g, 17) = 0, "
+            "now(), now() "
+            "FROM generate_series(%s::bigint, %s::bigint) g",
+            [accounts, before + 1, before + customers],
+        )
     print(f"  customers    {t:7.1f} s", flush=True)
 
 

@@ -9,12 +9,14 @@ database (bench/README.md, "Bench data"):
         .venv/bin/python bench/bench_data.py --customers 1000000 --interactions 20000000 --check
 
 Into empty fact tables the load is a bulk load, in one transaction: the
-secondary indexes, unique and foreign-key constraints of the attributes,
-interactions and rx facts are dropped, the summary triggers (InteractionRecency,
+indexes, unique and foreign-key constraints of the customers (when there are
+none yet), attributes, interactions and rx facts are dropped (primary keys too
+when no foreign key refers to them), the summary triggers (InteractionRecency,
 RxYear) disabled, the rows inserted in one statement each, then the indexes
 built, the constraints added back (each foreign key checked by one join), the
-summaries written by the same backfill statements their migrations use, and the
-triggers enabled. ``--check`` (``check_summaries``) then proves the summaries are
+triggers enabled, and each summary written by one statement
+(``recency_backfill``, ``rx_year_backfill``) into its table without indexes,
+built after. ``--check`` (``check_summaries``) then proves the summaries are
 what the triggers would have written: it deletes every fact and inserts it again
 through the triggers, compares, and rolls back.
 """

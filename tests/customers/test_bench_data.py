@@ -45,7 +45,14 @@ def _schema(table: str) -> set[tuple[str, str]]:
 def test_bulk_generated_summaries_are_the_triggers():
     from bench.bench_data import check_summaries, generate
 
-    tables = ["customers_interaction", "customers_rxfact", "customers_customerattribute"]
+    tables = [
+        "customers_customer",
+        "customers_customerattribute",
+        "customers_interaction",
+        "customers_rxfact",
+        "customers_interactionrecency",
+        "customers_rxyear",
+    ]
     before = {t: _schema(t) for t in tables}
     generate(300, 6000, 0.2, dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC))
     assert Interaction.objects.count() == 6000

@@ -56,6 +56,7 @@ from segmentation.models import AccountMembershipSpell, Membership
 from . import recency
 from .catalog import get_field
 from .fields import Compiled, Restriction, _and, _field, _int_bound, _not, _or, _q, as_q
+from .implied import without_decided_negations
 from .shared import SharedAggregates, SharedColumn
 from .windows import event_window, month_start, rx_window
 
@@ -373,7 +374,12 @@ def _all(children: list[dict], ctx: _Context) -> Compiled:
     result is the same two-valued predicate for every customer. Only when the
     scope is the whole population: an incremental scope already bounds those
     subqueries.
+
+    A negated event condition that a sibling event condition already decides
+    is left out (``implied.py``: "3 visits in 30 days" rules out "no visit in
+    90 days"), so its latest times are not read again for every candidate.
     """
+    children = without_decided_negations(children)
     plain = [c for c in children if _narrows(c)]
     other = [c for c in children if not _narrows(c)]
     head = _and([_compile(c, ctx) for c in plain])

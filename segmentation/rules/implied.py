@@ -1,0 +1,71 @@
+"""Negated event conditions that a sibling event condition already decides.
+
+A preview compiles a definition as ``{"all": [entry, {"not": exit}]}``
+(docs/rules.md, "Membership": a first recompute admits E \\ X). When the
+entry counts the same interactions as the exit over a window the exit's
+window contains, the entry alone can make the exit impossible: "at least 3
+interactions in 30 days" rules out "no interaction in 90 days", because a
+count over a longer window is never smaller. The ``not`` is then true for
+every customer the entry admits, and reading each one's latest times again
+for it is wasted work (bench/README.md, "Previews": the ``lapsing`` rule).
+
+The test is on the rule document only, so it is exact: a ``not`` is dropped
+only when no customer could pass its sibling and fail it, at any ``as_of``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .fields import _int_bound
+
+
+def count_range(count: dict | None) -> tuple[int, float] | None:
+    """The counts (lowest, highest; highest may be infinite) an event ``count``
+    admits, or None when they are not one interval (``ne``) or none at all."""
+    count = count or {"op": "gte", "value": 1}  # docs/rules.md: the default count
+    bound = _int_bound(count["op"], count["value"])
+    if isinstance(bound, bool):
+        return None
+    op, k = bound
+    ranges = {
+        "gte": (k, math.inf),
+        "gt": (k + 1, math.inf),
+        "lt": (0, k - 1),
+        "lte": (0, k),
+        "eq": (k, k),
+    }
+    low, high = ranges.get(op, (None, None))
+    if low is None or high < max(low, 0):
+        return None
+    return max(low, 0), high
+
+
+def _contains(outer: int | None, inner: int | None) -> bool:
+    """Whether the window of ``outer`` days (None: all time) contains that of ``inner``.
+    Both end at the same ``as_of``."""
+    return outer is None or (inner is not None and outer >= inner)
+
+
+def rules_out(given: dict, other: dict) -> bool:
+    """True when no customer can satisfy the event condition ``given`` and ``other`` at once."""
+    if "event" not in given or "event" not in other or given["event"] != other["event"]:
+        return False
+    a, b = count_range(given.get("count")), count_range(other.get("count"))
+    if a is None or b is None:
+        return False
+    wa, wb = given.get("within_days"), other.get("within_days")
+    if _contains(wb, wa) and b[1] < a[0]:
+        return True  # other's count >= given's >= a's lowest, above b's highest
+    return _contains(wa, wb) and b[0] > a[1]  # other's count <= given's <= a's highest
+
+
+def without_decided_negations(children: list[dict]) -> list[dict]:
+    """``children`` of an ``all`` without each ``{"not": B}`` that a positive event
+    sibling makes true for every customer it admits."""
+    positives = [c for c in children if "event" in c]
+    if not positives:
+        return children
+    return [
+        c for c in children if not ("not" in c and any(rules_out(p, c["not"]) for p in positives))
+    ]

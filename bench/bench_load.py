@@ -104,7 +104,10 @@ def ensure_segments() -> list[SegmentVersion]:
 
 def ensure_territories() -> list[str]:
     """One territory per state (``T-XX``), every customer in its state's (set-based)."""
-    states = sorted(s for s in Customer.objects.values_list("state", flat=True).distinct() if s)
+    # order_by(): the default ordering (npi) would make DISTINCT return every customer.
+    states = sorted(
+        s for s in Customer.objects.order_by().values_list("state", flat=True).distinct() if s
+    )
     for state in states:
         Territory.objects.get_or_create(code=f"T-{state}", defaults={"name": f"Bench {state}"})
     execute(

@@ -36,15 +36,17 @@ def ev(where: str, days: int | None, at_least: int = 1, eq: int | None = None) -
             return more if eq == 0 else f"{_latest(facet, days, eq)} AND {more}"
         return _latest(facet, days, at_least)
     window = f"AND i.occurred_at > {{as_of}} - interval '{days} days' " if days else ""
-    inner = (
-        "SELECT AGG FROM customers_interaction i WHERE i.customer_id = c.id "
-        f"AND i.occurred_at <= {{as_of}} {window}" + (f"AND {where}" if where else "")
+    rows = f"FROM customers_interaction i WHERE i.occurred_at <= {{as_of}} {window}" + (
+        f"AND {where}" if where else ""
     )
-    if eq is not None:
-        return f"({inner.replace('AGG', 'count(*)')}) = {eq}"
-    if at_least == 1:
-        return f"EXISTS ({inner.replace('AGG', '1')})"
-    return f"({inner.replace('AGG', 'count(*)')}) >= {at_least}"
+    if at_least == 1 and eq is None:
+        return f"EXISTS (SELECT 1 {rows} AND i.customer_id = c.id)"
+    if eq == 0:
+        return f"NOT EXISTS (SELECT 1 {rows} AND i.customer_id = c.id)"
+    # A count: the window's rows grouped once per customer (one index range scan),
+    # not counted again for each of the 1M customers by a correlated subquery.
+    having = f"= {eq}" if eq is not None else f">= {at_least}"
+    return f"c.id IN (SELECT i.customer_id {rows} GROUP BY i.customer_id HAVING count(*) {having})"
 
 
 def _latest(facet: str, days: int | None, m: int) -> str:

@@ -143,9 +143,7 @@ def territory_export(request: HttpRequest, code: str) -> HttpResponse:
     An account segment's CSV lists its member accounts in the territory (opt-outs are a
     customer's, so ``channel`` changes nothing there)."""
     territory = selectors.territory_for_user(user=request.user, code=code)
-    units = {
-        s["key"]: s["unit"] for s in selectors.territory_segments(territory_code=territory.code)
-    }
+    units = selectors.active_segment_units()
     segment_key = request.GET.get("segment", "")
     if segment_key not in units:
         raise ValidationFailed(

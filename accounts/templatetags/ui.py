@@ -125,3 +125,18 @@ def plain_message_filter(message) -> str:
     from core.plain_errors import plain_message  # noqa: PLC0415
 
     return plain_message(str(message))
+
+
+@register.filter(name="moment")
+def moment_filter(value) -> str:
+    """An ISO timestamp (as stored in a run's JSON) in words: "7 Dec 2026, 14:36 UTC"."""
+    import datetime as dt  # noqa: PLC0415
+
+    from django.utils.dateparse import parse_datetime  # noqa: PLC0415
+
+    when = value if isinstance(value, dt.datetime) else parse_datetime(str(value or ""))
+    if when is None:
+        return str(value or "")
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return f"{when.day} {when:%b %Y, %H:%M} UTC"

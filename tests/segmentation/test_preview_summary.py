@@ -56,8 +56,16 @@ def expected(customers: list[Customer]):
     return len(customers), by_npi[:SAMPLE_SIZE], specialties
 
 
-@pytest.mark.parametrize("rule", [RX, SIX_EMAILS], ids=["per-customer", "grouped-count"])
-def test_count_sample_and_breakdown_are_the_matches(prescribers, rule):
+EMAILS_OR_RX = {"any": [{"event": {"channel": "email", "kind": "opened"}, "within_days": 30}, RX]}
+
+
+@pytest.mark.parametrize(
+    "rule", [RX, SIX_EMAILS, EMAILS_OR_RX], ids=["per-customer", "grouped-count", "or"]
+)
+@pytest.mark.parametrize("few", [-1, 10**9], ids=["grouped-arms", "evaluated-once"])
+def test_count_sample_and_breakdown_are_the_matches(prescribers, rule, few, monkeypatch):
+    # Either form of the statement (FEW_MATCHES decides for hashed subqueries).
+    monkeypatch.setattr("segmentation.services.preview.FEW_MATCHES", few)
     qs = fresh_members_query(entry_rule=rule, exit_rule=None, parent=None, as_of=AS_OF)
     count, sample, breakdown = summarise_matches(qs, breakdown=True)
     n, npis, specialties = expected(prescribers)

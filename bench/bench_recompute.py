@@ -64,7 +64,7 @@ from bench.bench_data import (  # noqa: E402
     setup_segments,
     summaries_off,
 )  # noqa: E402
-from bench.recompute_segments import PREFIX, segments  # noqa: E402
+from bench.recompute_segments import PREFIX, segments, written_floor  # noqa: E402
 from customers.models import Customer, Interaction, RxFact  # noqa: E402
 from customers.services import import_file, record_interactions  # noqa: E402
 from segmentation import services  # noqa: E402
@@ -93,8 +93,6 @@ def floor_sql(
     versions' spells in the same transaction would leave a dead duplicate in
     the open-spell key for every insert to check.
     """
-    lit = f"'{as_of.isoformat()}'::timestamptz"
-    m0 = f"date_trunc('month', {lit} AT TIME ZONE 'UTC')::date"
     counts: dict[str, int] = {}
     times: dict[str, float] = {}
     differ: dict[str, int] = {}
@@ -111,7 +109,7 @@ def floor_sql(
             versions.update(copies)
         for d in defs:
             table = "floor_" + d["key"].replace("-", "_")
-            where = d["sql"].replace("{as_of}", lit).replace("{m0}", m0)
+            where = written_floor(d["sql"], as_of)
             t0 = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")

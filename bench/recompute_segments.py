@@ -9,6 +9,7 @@ bench_recompute.py after ``django.setup()``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 PREFIX = "bench-"
@@ -16,7 +17,8 @@ PRODUCTS = ("CARDIOZEN", "GLUCOVANT", "RENALIX", "VASTORIN", "METAFORA")
 
 
 # --- the 20 segments: (key, definition, hand-written SQL for a fresh run) ------------------
-# SQL placeholders: {as_of} (a timestamptz literal), {m0} (first day of as_of's month).
+# SQL placeholders: {as_of} (a timestamptz literal), {m0} (first day of as_of's month),
+# {rx:...} (an rx condition, written out for the run's as_of by written_floor).
 
 
 _FACET = re.compile(r"^i\.(channel|topic) = '(\w+)'$")
@@ -63,24 +65,58 @@ def _latest(facet: str, days: int | None, m: int) -> str:
     )
 
 
+_RX = re.compile(r"\{rx:(\w*):(\w+):(\d+):(\d+)\}")
+
+
 def rx(product: str | None, metric: str, months: int, gte: int) -> str:
-    """An rx condition from RxYear (product "" is every product), as the engine reads
-    it: the month columns of the window's one or two years, summed."""
-    lo, hi = f"({{m0}} - interval '{months - 1} months')::date", "{m0}"
-    columns = " + ".join(
-        f"CASE WHEN make_date(y.year, {k}, 1) BETWEEN {lo} AND {hi} THEN y.{metric}_{k} ELSE 0 END"
-        for k in range(1, 13)
+    """An rx condition (product "" is every product); its SQL depends on the run's as_of
+    (one calendar year or several), so it is written out by ``written_floor``."""
+    return f"{{rx:{product or ''}:{metric}:{months}:{gte}}}"
+
+
+def _month_sum(metric: str, low: int, high: int, alias: str = "y") -> str:
+    terms = [f"{alias}.{metric}_{k}" for k in range(low, high + 1)]
+    if low == 1 and high == 12:  # the whole year: its yearly facts count too
+        terms.append(f"{alias}.{metric}_year")
+    return " + ".join(terms)
+
+
+def _rx_sql(product: str, metric: str, months: int, gte: int, as_of: dt.datetime) -> str:
+    """An rx condition from RxYear, as the engine reads it: a window inside one calendar
+    year is one row per customer (an ``EXISTS`` on its month columns, no grouping);
+    a window across New Year sums the rows of its years per customer."""
+    last = dt.date(as_of.year, as_of.month, 1)
+    index = last.year * 12 + last.month - 1 - (months - 1)
+    first = dt.date(index // 12, index % 12 + 1, 1)
+    where = f"y.product = '{product}'"
+    if first.year == last.year:
+        amount = _month_sum(metric, first.month, last.month)
+        return (
+            f"EXISTS (SELECT 1 FROM customers_rxyear y WHERE y.customer_id = c.id AND {where} "
+            f"AND y.year = {last.year} AND {amount} >= {gte})"
+        )
+    amount = (
+        f"CASE WHEN y.year = {first.year} THEN {_month_sum(metric, first.month, 12)} "
+        f"WHEN y.year = {last.year} THEN {_month_sum(metric, 1, last.month)} "
+        f"ELSE {_month_sum(metric, 1, 12)} END"
     )
-    rows = (
-        f"FROM customers_rxyear y WHERE y.product = '{product or ''}' AND y.year BETWEEN "
-        f"extract(year FROM {lo}) AND extract(year FROM {hi})"
-    )
+    rows = f"FROM customers_rxyear y WHERE {where} AND y.year BETWEEN {first.year} AND {last.year}"
     if gte > 0:  # only customers with rows can reach it: one grouped pass over the years
         return (
             f"c.id IN (SELECT y.customer_id {rows} GROUP BY y.customer_id "
-            f"HAVING sum({columns}) >= {gte})"
+            f"HAVING sum({amount}) >= {gte})"
         )
-    return f"(SELECT coalesce(sum({columns}), 0) {rows} AND y.customer_id = c.id) >= {gte}"
+    return f"(SELECT coalesce(sum({amount}), 0) {rows} AND y.customer_id = c.id) >= {gte}"
+
+
+def written_floor(sql: str, as_of: dt.datetime) -> str:
+    """A segment's floor SQL for a run at ``as_of`` (UTC): its rx conditions written out,
+    ``{as_of}`` and ``{m0}`` (the first day of as_of's month) filled in."""
+    as_of = as_of.astimezone(dt.UTC)
+    lit = f"'{as_of.isoformat()}'::timestamptz"
+    m0 = f"date_trunc('month', {lit} AT TIME ZONE 'UTC')::date"
+    sql = _RX.sub(lambda m: _rx_sql(m[1], m[2], int(m[3]), int(m[4]), as_of), sql)
+    return sql.replace("{as_of}", lit).replace("{m0}", m0)
 
 
 def acct(where: str) -> str:

@@ -84,6 +84,7 @@ from .catalog import (
 )
 from .compile import compile_rule, customer_filter, on_own_columns
 from .fields import value_present
+from .implied import entry_rules_out_exit
 from .validate import MAX_CONDITIONS, MAX_DEPTH, referenced_segments, validate_rule
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "FieldSpec",
     "compile_rule",
     "customer_filter",
+    "entry_rules_out_exit",
     "field_catalog",
     "get_field",
     "on_own_columns",

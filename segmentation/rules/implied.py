@@ -69,3 +69,14 @@ def without_decided_negations(children: list[dict]) -> list[dict]:
     return [
         c for c in children if not ("not" in c and any(rules_out(p, c["not"]) for p in positives))
     ]
+
+
+def entry_rules_out_exit(entry: dict, exit_rule: dict | None) -> bool:
+    """True when no customer can satisfy ``entry`` and ``exit_rule`` at once: an event
+    condition of the entry (itself, or a child of its ``all``) rules out the exit, an
+    event condition. A recompute then tests only its current members against the exit:
+    M' = (E ∪ M) \\ X is E ∪ (M \\ X) when E and X never meet (docs/rules.md, "Membership")."""
+    if exit_rule is None or "event" not in exit_rule:
+        return False
+    conjuncts = entry["all"] if set(entry) == {"all"} else [entry]
+    return any(rules_out(c, exit_rule) for c in conjuncts if "event" in c)

@@ -147,7 +147,7 @@ def target_query(
             # E admits nobody the exit removes ("3 interactions in 30 days" and "none
             # in 90"): M' = E ∪ (M \ X), so only the current members are tested
             # against the exit, not every customer of E as well (a lapsing rule's
-            # unchanged run at 1M: bench/README.md).
+            # unchanged run at 1M: 2.0 s to 1.9 s, median of 6; bench/README.md).
             entry = Customer.objects.filter(condition).order_by().values("pk")
             members = Membership.objects.filter(version_id=version.pk).order_by()
             staying = (

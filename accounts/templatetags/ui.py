@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django import template
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from accounts.permissions import allowed
@@ -130,10 +132,6 @@ def plain_message_filter(message) -> str:
 @register.filter(name="moment")
 def moment_filter(value) -> str:
     """An ISO timestamp (as stored in a run's JSON) in words: "7 Dec 2026, 14:36 UTC"."""
-    import datetime as dt  # noqa: PLC0415
-
-    from django.utils.dateparse import parse_datetime  # noqa: PLC0415
-
     when = value if isinstance(value, dt.datetime) else parse_datetime(str(value or ""))
     if when is None:
         return str(value or "")

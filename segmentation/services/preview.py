@@ -151,10 +151,10 @@ def _few_matches_of_hashed_subqueries(alias: str, sql: str, params) -> bool:
     with connections[alias].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
-    text = plan if isinstance(plan, str) else json.dumps(plan)
-    if isinstance(plan, str):
+    if isinstance(plan, str):  # text, or already parsed JSON, by driver
         plan = json.loads(plan)
-    return "hashed SubPlan" in text and float(plan[0]["Plan"]["Plan Rows"]) <= FEW_MATCHES
+    hashed = "hashed SubPlan" in json.dumps(plan)
+    return hashed and float(plan[0]["Plan"]["Plan Rows"]) <= FEW_MATCHES
 
 
 def _grouped_per_customer(match_sql: str) -> bool:
@@ -239,7 +239,12 @@ def _leading_index_fields(model) -> frozenset[str]:
     Meta.indexes)."""
     meta = model._meta
     names = {f.name for f in meta.concrete_fields if f.db_index or f.unique or f.primary_key}
-    names |= {index.fields[0].lstrip("-") for index in meta.indexes if index.fields}
+    # A partial index serves only rows of its condition: not a column's every value.
+    names |= {
+        index.fields[0].lstrip("-")
+        for index in meta.indexes
+        if index.fields and index.condition is None
+    }
     # A relation's column too ("territory" is held in "territory_id").
     return frozenset(names | {meta.get_field(name).attname for name in names})
 

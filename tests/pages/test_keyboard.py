@@ -5,6 +5,7 @@ in a sensible place after htmx swaps and after errors."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.factories import valid_npi
@@ -108,13 +109,24 @@ def test_import_by_keyboard(world, page, live_server, login, settings, tmp_path)
     login("author")
     page.goto(f"{live_server.url}/imports/")
 
+    def open_by_space():
+        # A loaded machine has been seen to drop the first Space's chooser (CI, once in
+        # four runs); the key is pressed again on the same focused field.
+        for _ in range(3):
+            assert focused(page)["id"] == "file"
+            try:
+                with page.expect_file_chooser(timeout=10_000) as chooser:
+                    page.keyboard.press("Space")
+                return chooser.value
+            except PlaywrightTimeout:
+                continue
+        raise AssertionError("Space on the file field never opened the file chooser")
+
     def upload(path) -> None:
         tab_to(page, lambda f: f["id"] == "kind")
         choose_by_keys(page, "customers")
         tab_to(page, lambda f: f["id"] == "file")
-        with page.expect_file_chooser() as chooser:
-            page.keyboard.press("Space")
-        chooser.value.set_files(str(path))
+        open_by_space().set_files(str(path))
         tab_to(page, lambda f: f["name"] == "Upload and check")
         with page.expect_navigation():
             page.keyboard.press("Enter")

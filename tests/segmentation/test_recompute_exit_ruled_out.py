@@ -1,5 +1,5 @@
 """A recompute whose entry rules out its exit tests only the members against the exit
-(segmentation/services/membership.py, ``target_query``; docs/rules.md, "Membership").
+(segmentation/services/membership.py, ``ruled_out_exit_split``; docs/rules.md, "Membership").
 
 "3 interactions in 30 days" never meets "no interaction in 90 days", so
 M' = (E ∪ M) \\ X is E ∪ (M \\ X): the figures are those of the hysteresis rule.
@@ -10,18 +10,32 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
+from customers.models import Customer
 from segmentation import services
+from segmentation.models import Membership
 from segmentation.rules import entry_rules_out_exit
 from tests.factories import CustomerFactory, InteractionFactory, UserFactory
-from tests.segmentation.segments_support import activate, make_segment, member_npis
+from tests.segmentation.reference import World, evaluate
+from tests.segmentation.segments_support import activate, make_segment, member_npis, set_members
+from tests.segmentation.test_rules_property import (
+    ACCOUNTS,
+    AS_OFS,
+    PROPERTY_SETTINGS,
+    _customer_row,
+    _store,
+)
 
 pytestmark = pytest.mark.django_db
 
 RECENT = {"event": {}, "within_days": 30, "count": {"op": "gte", "value": 3}}
 QUIET = {"event": {}, "within_days": 90, "count": {"op": "eq", "value": 0}}
 DAY = dt.timedelta(days=1)
+CARDIOLOGY = {"field": "specialty", "op": "eq", "value": "cardiology"}
 
 
 def test_the_entry_rules_out_the_exit_only_when_no_customer_can_meet_both():
@@ -61,3 +75,95 @@ def test_members_leave_only_by_the_exit_and_the_entry_admits_newcomers():
 
     assert member_npis(version) == {kept.npi, fading.npi, newcomer.npi}
     assert (result.entered, result.exited) == (1, 1)
+
+
+def test_a_member_who_becomes_inactive_leaves_though_the_entry_still_holds():
+    now = timezone.now()
+    active, deactivated = CustomerFactory(), CustomerFactory()
+    for customer in (active, deactivated):
+        _active_on(customer, 1, 2, 3, at=now)
+    version = activate(
+        make_segment(UserFactory(roles=["brand"]), "lapsing", RECENT, exit_rule=QUIET)
+    )
+    services.recompute_version(version=version, as_of=now)
+    Customer.objects.filter(pk=deactivated.pk).update(active=False)
+
+    result = services.recompute_version(version=version, as_of=now + DAY)
+
+    assert member_npis(version) == {active.npi}
+    assert (result.entered, result.exited) == (0, 1)
+
+
+def test_a_member_who_leaves_the_parent_leaves_and_a_fading_one_stays():
+    now = timezone.now()
+    before = now - 40 * DAY  # then nobody has 3 interactions in 30 days, all had one in 90
+    brand = UserFactory(roles=["brand"])
+    stays, leaves_parent = (CustomerFactory(specialty="cardiology") for _ in range(2))
+    for customer in (stays, leaves_parent):
+        _active_on(customer, 1, 2, 3, at=before)
+    parent = activate(make_segment(brand, "cardio", CARDIOLOGY))
+    child = activate(make_segment(brand, "lapsing", RECENT, exit_rule=QUIET, parent="cardio"))
+    services.recompute_version(version=parent, as_of=before)
+    services.recompute_version(version=child, as_of=before)
+    Customer.objects.filter(pk=leaves_parent.pk).update(specialty="oncology")
+    services.recompute_version(version=parent, as_of=now)
+
+    result = services.recompute_version(version=child, as_of=now)
+
+    assert member_npis(child) == {stays.npi}
+    assert (result.entered, result.exited) == (0, 1)
+
+
+ENTRY_COUNTS = st.builds(lambda v: {"op": "gte", "value": v}, st.sampled_from([1, 2, 3]))
+EXIT_COUNTS = st.builds(
+    lambda op, v: {"op": op, "value": v},
+    st.sampled_from(["eq", "lte", "lt"]),
+    st.sampled_from([0, 1, 2]),
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    accounts=ACCOUNTS,
+    rows=st.lists(_customer_row(), min_size=6, max_size=16),
+    as_of=st.sampled_from(AS_OFS),
+    keys=st.fixed_dictionaries({}, optional={"channel": st.just("email")}),
+    windows=st.tuples(st.sampled_from([1, 30]), st.sampled_from([None, 30, 100])),
+    counts=st.tuples(ENTRY_COUNTS, EXIT_COUNTS),
+    data=st.data(),
+)
+def test_a_recompute_with_members_matches_the_reference(
+    accounts, rows, as_of, keys, windows, counts, data
+):
+    entry = {"event": keys, "within_days": windows[0], "count": counts[0]}
+    exit_rule = {"event": keys, "count": counts[1]}
+    if windows[1] is not None:
+        exit_rule["within_days"] = windows[1]
+    assume(entry_rules_out_exit(entry, exit_rule))
+    try:
+        with transaction.atomic():
+            _store(accounts, rows, as_of)
+            ids = sorted(Customer.objects.values_list("id", flat=True))
+            members = data.draw(st.sets(st.sampled_from(ids)), label="members")
+            inactive = data.draw(st.sets(st.sampled_from(ids)), label="inactive")
+            brand = UserFactory(roles=["brand"])
+            version = activate(make_segment(brand, "lapsing", entry, exit_rule=exit_rule))
+            set_members(version, members, as_of=as_of - DAY)
+            Customer.objects.filter(pk__in=inactive).update(active=False)
+
+            services.recompute_version(version=version, as_of=as_of)
+
+            world = World.load()
+            entering, leaving = (evaluate(r, world, as_of) for r in (entry, exit_rule))
+            expected = ((members | entering) - leaving) - inactive
+            got = set(
+                Membership.objects.filter(version=version).values_list("customer_id", flat=True)
+            )
+            assert got == expected, (entry, exit_rule)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+class _Rollback(Exception):
+    pass

@@ -397,12 +397,16 @@ def _check_missing_shares(world: World) -> None:
         assert got[path] == round(n / total, 4), path
 
 
-@pytest.mark.django_db
-@settings(
+# Random worlds are slow to build: no deadline, and as many as RULES_PROPERTY_EXAMPLES.
+PROPERTY_SETTINGS = settings(
     max_examples=int(os.environ.get("RULES_PROPERTY_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@pytest.mark.django_db
+@PROPERTY_SETTINGS
 @given(
     accounts=ACCOUNTS,
     rows=st.lists(_customer_row(), min_size=6, max_size=24),

@@ -16,7 +16,9 @@ only when no customer could pass its sibling and fail it, at any ``as_of``.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
+from .catalog import DECIMAL, INTEGER, get_field
 from .fields import _int_bound
 
 
@@ -71,12 +73,61 @@ def without_decided_negations(children: list[dict]) -> list[dict]:
     ]
 
 
+def _numeric_interval(node: dict) -> tuple[Decimal | None, bool, Decimal | None, bool] | None:
+    """The values (low, low included, high, high included; None: unbounded) a field
+    condition on a number field admits, or None when it is not one interval of numbers."""
+    spec = get_field(node.get("field"))
+    value = node.get("value")
+    if (
+        spec is None
+        or spec.type not in (INTEGER, DECIMAL)
+        or isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
+        return None
+    v = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return {
+        "gt": (v, False, None, False),
+        "gte": (v, True, None, False),
+        "lt": (None, False, v, False),
+        "lte": (None, False, v, True),
+        "eq": (v, True, v, True),
+    }.get(node.get("op"))
+
+
+def _fields_exclude(given: dict, other: dict) -> bool:
+    """True when two conditions on the same number field admit no value in common.
+
+    A customer has one value of such a field (or none: then neither holds), so
+    disjoint intervals never meet ("decile at least 9" and "decile at most 5")."""
+    if given.get("field") != other.get("field"):
+        return False
+    a, b = _numeric_interval(given), _numeric_interval(other)
+    if a is None or b is None:
+        return False
+
+    def below(x, y) -> bool:  # x's interval ends before y's begins
+        high, high_in, low, low_in = x[2], x[3], y[0], y[1]
+        if high is None or low is None:
+            return False
+        return high < low or (high == low and not (high_in and low_in))
+
+    return below(a, b) or below(b, a)
+
+
 def entry_rules_out_exit(entry: dict, exit_rule: dict | None) -> bool:
-    """True when no customer can satisfy ``entry`` and ``exit_rule`` at once: an event
-    condition of the entry (itself, or a child of its ``all``) rules out the exit, an
-    event condition. A recompute then tests only its current members against the exit:
-    M' = (E ∪ M) \\ X is E ∪ (M \\ X) when E and X never meet (docs/rules.md, "Membership")."""
-    if exit_rule is None or "event" not in exit_rule:
+    """True when no customer can satisfy ``entry`` and ``exit_rule`` at once: a condition
+    of the entry (itself, or a child of its ``all``) rules out the exit, a condition of
+    the same kind: an event count (``rules_out``), or a number field's range
+    (``_fields_exclude``). A full recompute then compares E with M and tests only the
+    members outside E against the exit: M' = (E ∪ M) \\ X is E ∪ (M \\ X) when E and X
+    never meet (docs/rules.md, "Membership"; ``services.membership.ruled_out_exit_split``)."""
+    if exit_rule is None:
         return False
     conjuncts = entry["all"] if set(entry) == {"all"} else [entry]
-    return any(rules_out(c, exit_rule) for c in conjuncts if "event" in c)
+    if "event" in exit_rule:
+        return any(rules_out(c, exit_rule) for c in conjuncts if "event" in c)
+    if "field" in exit_rule:
+        return any(_fields_exclude(c, exit_rule) for c in conjuncts if "field" in c)
+    return False

@@ -114,12 +114,79 @@ def test_a_member_who_leaves_the_parent_leaves_and_a_fading_one_stays():
     assert (result.entered, result.exited) == (0, 1)
 
 
-ENTRY_COUNTS = st.builds(lambda v: {"op": "gte", "value": v}, st.sampled_from([1, 2, 3]))
-EXIT_COUNTS = st.builds(
-    lambda op, v: {"op": op, "value": v},
-    st.sampled_from(["eq", "lte", "lt"]),
-    st.sampled_from([0, 1, 2]),
+def _event_pair(keys, windows, counts) -> tuple[dict, dict]:
+    entry = {"event": keys, "within_days": windows[0], "count": counts[0]}
+    exit_rule = {"event": keys, "count": counts[1]}
+    if windows[1] is not None:
+        exit_rule["within_days"] = windows[1]
+    return entry, exit_rule
+
+
+EVENT_PAIRS = st.builds(
+    _event_pair,
+    st.fixed_dictionaries({}, optional={"channel": st.just("email")}),
+    st.tuples(st.sampled_from([1, 30]), st.sampled_from([None, 30, 100])),
+    st.tuples(
+        st.builds(lambda v: {"op": "gte", "value": v}, st.sampled_from([1, 2, 3])),
+        st.builds(
+            lambda op, v: {"op": op, "value": v},
+            st.sampled_from(["eq", "lte", "lt"]),
+            st.sampled_from([0, 1, 2]),
+        ),
+    ),
 )
+# Deciles of the drawn customers are None, 1, 5, 7, 8 or 10.
+DECILE = st.builds(
+    lambda op, v: {"field": "decile", "op": op, "value": v},
+    st.sampled_from(["gt", "gte", "lt", "lte", "eq"]),
+    st.sampled_from([1, 5, 6.5, 7, 8, 10]),
+)
+FIELD_PAIRS = st.tuples(DECILE, DECILE)
+
+
+@pytest.mark.parametrize(
+    ("entry", "exit_rule", "excluded"),
+    [
+        (
+            {"field": "decile", "op": "gte", "value": 9},
+            {"field": "decile", "op": "lte", "value": 5},
+            True,
+        ),
+        (
+            {"field": "decile", "op": "gt", "value": 5},
+            {"field": "decile", "op": "lte", "value": 5},
+            True,
+        ),
+        (
+            {"field": "decile", "op": "gte", "value": 5},
+            {"field": "decile", "op": "lte", "value": 5},
+            False,
+        ),
+        (
+            {"field": "decile", "op": "eq", "value": 7},
+            {"field": "decile", "op": "eq", "value": 7.5},
+            True,
+        ),
+        (
+            {"field": "decile", "op": "gte", "value": 9},
+            {"field": "state", "op": "eq", "value": "CA"},
+            False,
+        ),
+        (
+            {"field": "state", "op": "gte", "value": "NY"},
+            {"field": "state", "op": "lte", "value": "CA"},
+            False,
+        ),
+        (
+            {"field": "decile", "op": "ne", "value": 9},
+            {"field": "decile", "op": "eq", "value": 9},
+            False,
+        ),
+    ],
+)
+def test_number_fields_whose_ranges_never_meet_rule_each_other_out(entry, exit_rule, excluded):
+    assert entry_rules_out_exit(entry, exit_rule) is excluded
+    assert entry_rules_out_exit({"all": [RECENT, entry]}, exit_rule) is excluded
 
 
 @PROPERTY_SETTINGS
@@ -127,18 +194,11 @@ EXIT_COUNTS = st.builds(
     accounts=ACCOUNTS,
     rows=st.lists(_customer_row(), min_size=6, max_size=16),
     as_of=st.sampled_from(AS_OFS),
-    keys=st.fixed_dictionaries({}, optional={"channel": st.just("email")}),
-    windows=st.tuples(st.sampled_from([1, 30]), st.sampled_from([None, 30, 100])),
-    counts=st.tuples(ENTRY_COUNTS, EXIT_COUNTS),
+    pair=EVENT_PAIRS | FIELD_PAIRS,
     data=st.data(),
 )
-def test_a_recompute_with_members_matches_the_reference(
-    accounts, rows, as_of, keys, windows, counts, data
-):
-    entry = {"event": keys, "within_days": windows[0], "count": counts[0]}
-    exit_rule = {"event": keys, "count": counts[1]}
-    if windows[1] is not None:
-        exit_rule["within_days"] = windows[1]
+def test_a_recompute_with_members_matches_the_reference(accounts, rows, as_of, pair, data):
+    entry, exit_rule = pair
     assume(entry_rules_out_exit(entry, exit_rule))
     try:
         with transaction.atomic():

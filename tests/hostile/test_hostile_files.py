@@ -75,6 +75,21 @@ def test_csv_cell_a_spreadsheet_would_run_is_refused(client_for, cell):
     assert not Customer.objects.exists()
 
 
+def test_csv_formula_after_a_signed_number_is_refused_in_its_own_column(client_for):
+    # The row is suspected for its signed number, then checked cell by cell.
+    text = ",".join(HEADER) + f"\n{NPI},-5,King,cardiology,=5\n"
+    response = post(client_for("admin"), text.encode(), name="customers.csv")
+    assert response.status_code == 400
+    assert messages(response) == ["row 1: decile: formulas are not accepted"]
+
+
+def test_csv_cells_with_signs_inside_their_text_are_imported(client_for):
+    text = ",".join(HEADER) + f"\n{NPI},Ada-Mae,King@Home,cardiology,5\n"
+    response = post(client_for("admin"), text.encode(), name="customers.csv")
+    assert response.status_code in (200, 201), response.json()
+    assert Customer.objects.get(npi=NPI).last_name == "King@Home"
+
+
 def test_csv_signed_number_is_not_a_formula():
     assert [looks_like_formula(v) for v in ("-5", "+1.5", "-", "Ada")] == [False] * 4
 

@@ -1,15 +1,16 @@
 """The summaries kept from the facts (InteractionRecency, RxYear), written by an import itself.
 
 Every writer of interactions and rx facts keeps the summaries exact through the
-tables' statement-level triggers (migrations 0009 and 0010). An import of a
-file inserts its new rows in one statement and then writes their summaries
-itself, from its staged rows, with the very statement the insert trigger runs
-(``upsert_latest``, ``insert_sums``), in the same transaction (docs/imports.md,
-"Summaries"). For that one INSERT the insert triggers step aside: they return at
-once when the transaction-local setting ``customers.summaries_written_by`` is
-``import`` (migration 0013), which ``written_by_import`` sets and clears around
-the statement. Every other writer, and the import's own updates, still go
-through the triggers. PostgreSQL only: on SQLite the row triggers do it all.
+tables' statement-level triggers (migrations 0009 and 0010; RxYear's made again
+by migration 0015). An import of a file inserts its new rows in one statement
+and then writes their summaries itself, from its staged rows, with the very
+statement the insert trigger runs (``upsert_latest``, ``insert_sums``), in the
+same transaction (docs/imports.md, "Summaries"). For that one INSERT the insert
+triggers step aside: they return at once when the transaction-local setting
+``customers.summaries_written_by`` is ``import`` (migration 0013), which
+``written_by_import`` sets and clears around the statement. Every other writer,
+and the import's own updates, still go through the triggers. PostgreSQL only: on
+SQLite the row triggers do it all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ BY_IMPORT = "import"
 
 # The statements are defined once, where the triggers that run them are made.
 _recency = importlib.import_module("customers.migrations.0009_interaction_recency")
-_rx_year = importlib.import_module("customers.migrations.0010_rx_year")
+_rx_year = importlib.import_module("customers.migrations.0015_rx_year_filtered_sums")
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from customers.models import RxFact, RxYear
 from tests.factories import CustomerFactory
@@ -70,4 +71,42 @@ def test_going_back_restores_the_monthly_totals_and_their_triggers():
     total = OldRxMonthlyTotal.objects.get(customer_id=customer.pk, month=dt.date(2026, 1, 1))
     assert (total.nrx, total.trx, total.new_patient_starts) == (11, 22, 33)
     migrate_to_latest()
+    assert_totals_exact()
+
+
+def _function_source(event: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = %s", [f"customers_rxyear_on_{event}"]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL triggers only")
+@pytest.mark.django_db(transaction=True)
+def test_0015_sums_each_month_with_a_filter_and_going_back_restores_case():
+    guard = "current_setting('customers.summaries_written_by', true) = 'import'"
+    for event in ("insert", "update", "delete"):
+        assert "FILTER (WHERE m = 12)" in _function_source(event)
+    assert guard in _function_source("insert")
+    migrate_to([("customers", "0014_customer_inactive_index")])
+    for event in ("insert", "update", "delete"):
+        assert "CASE WHEN m = 12" in _function_source(event)
+        assert "FILTER" not in _function_source(event)
+    assert guard in _function_source("insert")
+    migrate_to_latest()
+    assert "FILTER (WHERE m = 12)" in _function_source("update")
+    # The triggers keep the sums exact after the round trip.
+    customer = CustomerFactory()
+    fact = RxFact.objects.create(
+        customer=customer,
+        month=dt.date(2026, 12, 1),
+        product="P1",
+        nrx=4,
+        trx=5,
+        new_patient_starts=6,
+    )
+    RxFact.objects.filter(pk=fact.pk).update(trx=7)
+    assert_totals_exact()
+    RxFact.objects.filter(pk=fact.pk).delete()
     assert_totals_exact()

@@ -329,7 +329,7 @@ def generate(customers: int, interactions: int, rx_share: float, as_of: datetime
     # VACUUM too where it can run (PostgreSQL, outside a transaction: not in a test):
     # the visibility map of a table no vacuum has visited is empty, so every
     # index-only scan of it reads the table's pages as well. Left to autovacuum, the
-    # 20M interactions were vacuumed 80 s into the first round of bench_recompute.py
+    # 20M interactions were vacuumed 75 s into the first round of bench_recompute.py
     # (7 December 2026), so that round measured another database.
     can_vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     vacuum = "VACUUM (ANALYZE)" if can_vacuum else "ANALYZE"

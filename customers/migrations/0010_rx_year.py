@@ -30,6 +30,7 @@ adds the row's metrics to its month's columns of both.
 """
 
 import importlib
+from collections.abc import Callable
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -88,18 +89,28 @@ def _update(pivot: str, where: str) -> str:
     )
 
 
-def insert_sums(source: str) -> str:
+def insert_sums(source: str, pivot: Callable[[str], str] = _pivot) -> str:
     """The statement adding ``source``'s facts (rows just inserted) to the table: the
-    insert trigger's, and the import's (customers/summaries.py)."""
-    return _upsert(_pivot(_facts(source, "", "true")))
+    insert trigger's, and the import's (customers/summaries.py). ``pivot``: how the
+    month columns are summed (migration 0015 passes its own)."""
+    return _upsert(pivot(_facts(source, "", "true")))
 
 
-CHANGED = _pivot(f"{_facts('new_rows', '', 'true')} UNION ALL {_facts('old_rows', '-', 'false')}")
+def bodies(pivot: Callable[[str], str] = _pivot) -> dict[str, str]:
+    """The insert, update and delete functions' statements, the month columns summed
+    by ``pivot`` (this migration's, or migration 0015's)."""
+    changed = pivot(
+        f"{_facts('new_rows', '', 'true')} UNION ALL {_facts('old_rows', '-', 'false')}"
+    )
+    return {
+        "insert": insert_sums("new_rows", pivot),
+        "update": _upsert(changed) + "\n" + _update(changed, "NOT d.has_new AND"),
+        "delete": _update(pivot(_facts("old_rows", "-", "false")), ""),
+    }
+
 
 POSTGRES_CREATE = [
-    _function("insert", insert_sums("new_rows")),
-    _function("update", _upsert(CHANGED) + "\n" + _update(CHANGED, "NOT d.has_new AND")),
-    _function("delete", _update(_pivot(_facts("old_rows", "-", "false")), "")),
+    *(_function(event, body) for event, body in bodies().items()),
     _function("truncate", f"    DELETE FROM {YEAR};"),
     f"CREATE TRIGGER {YEAR}_insert AFTER INSERT ON {FACT} REFERENCING NEW TABLE AS new_rows "
     f"FOR EACH STATEMENT EXECUTE FUNCTION {YEAR}_on_insert()",

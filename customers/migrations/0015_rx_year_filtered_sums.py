@@ -38,30 +38,17 @@ def _pivot(facts: str) -> str:
 def insert_sums(source: str) -> str:
     """The statement adding ``source``'s facts (rows just inserted) to RxYear: the
     insert trigger's, and the import's (customers/summaries.py)."""
-    return rx_year._upsert(_pivot(rx_year._facts(source, "", "true")))
-
-
-def _functions(pivot: Callable[[str], str]) -> dict[str, tuple[str, bool]]:
-    """Each trigger function's body built on ``pivot``, and whether the import's guard
-    leads it (the insert function only)."""
-    facts = rx_year._facts
-    changed = pivot(f"{facts('new_rows', '', 'true')} UNION ALL {facts('old_rows', '-', 'false')}")
-    return {
-        "insert": (rx_year._upsert(pivot(facts("new_rows", "", "true"))), True),
-        "update": (
-            rx_year._upsert(changed) + "\n" + rx_year._update(changed, "NOT d.has_new AND"),
-            False,
-        ),
-        "delete": (rx_year._update(pivot(facts("old_rows", "-", "false")), ""), False),
-    }
+    return rx_year.insert_sums(source, _pivot)
 
 
 def _make(schema_editor, pivot: Callable[[str], str]) -> None:
+    """The three functions made again on ``pivot``; the insert function keeps the
+    import's guard (migration 0013)."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    for event, (body, with_guard) in _functions(pivot).items():
+    for event, body in rx_year.bodies(pivot).items():
         name = f"{rx_year.YEAR}_on_{event}"
-        schema_editor.execute(guarded._function(name, body, guarded=with_guard), None)
+        schema_editor.execute(guarded._function(name, body, guarded=event == "insert"), None)
 
 
 def forward(apps, schema_editor):

@@ -34,10 +34,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.database import cpu_seconds, prepare  # noqa: E402
 
+
+def _arguments() -> argparse.Namespace:
+    """The command line, read before the database is touched (``--help`` drops nothing)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--small-first", action="store_true")
+    parser.add_argument("--no-reimport", action="store_true")
+    parser.add_argument("--rx", type=int, default=0, help="also import this many rx facts")
+    parser.add_argument("--keep", action="store_true", help="PostgreSQL: reuse the database")
+    parser.add_argument(
+        "--without-summaries",
+        action="store_true",
+        help="PostgreSQL: import facts without writing their summaries (their upkeep's share)",
+    )
+    return parser.parse_args()
+
+
+ARGS = _arguments() if __name__ == "__main__" else None
+
 # On PostgreSQL the bench's own database (bench/database.py): created again,
 # or reused with --keep; SQLite files are used as they are.
 prepare(
-    keep="--keep" in sys.argv[1:],
+    keep=ARGS is None or ARGS.keep,
     create=os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
 )
 
@@ -139,19 +159,7 @@ def timed_import(kind: str, path: Path, label: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--interactions", type=int, default=1_000_000)
-    parser.add_argument("--small-first", action="store_true")
-    parser.add_argument("--no-reimport", action="store_true")
-    parser.add_argument("--rx", type=int, default=0, help="also import this many rx facts")
-    parser.add_argument("--keep", action="store_true", help="PostgreSQL: reuse the database")
-    parser.add_argument(
-        "--without-summaries",
-        action="store_true",
-        help="PostgreSQL: import facts without writing their summaries (their upkeep's share)",
-    )
-    args = parser.parse_args()
+    args = ARGS
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     print(f"load average {os.getloadavg()[0]:.1f}")

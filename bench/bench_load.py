@@ -52,9 +52,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.database import prepare  # noqa: E402
 
+
+def _arguments() -> argparse.Namespace:
+    """The command line, read before the database is touched (``--help`` drops nothing)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=20_000_000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--duration", type=int, default=180, help="seconds of load per mode")
+    parser.add_argument("--interactions-file-rows", type=int, default=100_000)
+    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--recompute-timeout", type=int, default=3600)
+    parser.add_argument("--modes", default="primary,replica", help="primary and/or replica")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    return parser.parse_args()
+
+
+ARGS = _arguments() if __name__ == "__main__" else None
+
 # The bench's own database (bench/database.py), kept across runs: the load test
 # measures the data bench_recompute.py generated there (--fresh starts over).
-prepare(keep="--fresh" not in sys.argv[1:])
+prepare(keep=ARGS is None or not ARGS.fresh)
 
 from cryptography.fernet import Fernet  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -297,20 +318,7 @@ def report(label: str, result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--interactions", type=int, default=20_000_000)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--spawn-rate", type=float, default=5)
-    parser.add_argument("--duration", type=int, default=180, help="seconds of load per mode")
-    parser.add_argument("--interactions-file-rows", type=int, default=100_000)
-    parser.add_argument("--port", type=int, default=8091)
-    parser.add_argument("--web-workers", type=int, default=4)
-    parser.add_argument("--celery-concurrency", type=int, default=2)
-    parser.add_argument("--recompute-timeout", type=int, default=3600)
-    parser.add_argument("--modes", default="primary,replica", help="primary and/or replica")
-    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
-    args = parser.parse_args()
+    args = ARGS
     # Stopped by a signal (a timeout, Ctrl-C), the bench still stops the server and
     # the worker it started (run_mode's finally), which run in sessions of their own.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))

@@ -25,6 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.database import prepare  # noqa: E402
 
+
+def _arguments() -> argparse.Namespace:
+    """The command line, read before the database is touched (``--help`` drops nothing)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    return parser.parse_args()
+
+
+ARGS = _arguments() if __name__ == "__main__" else None
+
 prepare(keep=True)
 
 from django.conf import settings  # noqa: E402
@@ -86,9 +96,7 @@ def pages(people: dict[str, User], versions: list[SegmentVersion]) -> list[tuple
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = ARGS
     people = {
         role: User.objects.filter(username__startswith=f"load-{role.replace('_', '-')}-").first()
         for role in ("brand", "reviewer", "field_lead")

@@ -207,5 +207,39 @@ def test_a_recompute_with_members_matches_the_reference(accounts, rows, as_of, p
         pass
 
 
+@PROPERTY_SETTINGS
+@given(
+    accounts=ACCOUNTS,
+    rows=st.lists(_customer_row(), min_size=6, max_size=16),
+    as_of=st.sampled_from(AS_OFS),
+    pair=EVENT_PAIRS | FIELD_PAIRS,
+    data=st.data(),
+)
+def test_a_first_recompute_matches_the_reference(accounts, rows, as_of, pair, data):
+    """Without members M' is E \\ X, and E alone when the entry rules out the exit (the
+    pairs drawn include entries that do not: their exit must still be tested)."""
+    entry, exit_rule = pair
+    try:
+        with transaction.atomic():
+            _store(accounts, rows, as_of)
+            ids = sorted(Customer.objects.values_list("id", flat=True))
+            inactive = data.draw(st.sets(st.sampled_from(ids)), label="inactive")
+            brand = UserFactory(roles=["brand"])
+            version = activate(make_segment(brand, "lapsing", entry, exit_rule=exit_rule))
+            Customer.objects.filter(pk__in=inactive).update(active=False)
+
+            services.recompute_version(version=version, as_of=as_of)
+
+            world = World.load()
+            entering, leaving = (evaluate(r, world, as_of) for r in (entry, exit_rule))
+            got = set(
+                Membership.objects.filter(version=version).values_list("customer_id", flat=True)
+            )
+            assert got == (entering - leaving) - inactive, (entry, exit_rule)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
 class _Rollback(Exception):
     pass

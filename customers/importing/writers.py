@@ -357,8 +357,18 @@ class _Facts(Writer):
 
 
 class InteractionWriter(_Facts):
+    """Interactions, inserted in time order.
+
+    Three of the table's indexes lead with the time or with a channel or topic
+    and then the time; in time order each new row goes next to the previous
+    one there, where customer order scattered those rows over every page of
+    them. A million interactions over 400 days: the insert 22.5 s in customer
+    order, 15.7-16.9 s in time order; a day's 200,000 into a million alike
+    (bench/README.md, "Imports in time order").
+    """
+
     model = Interaction
-    insert_order = "customer_id, occurred_at"  # index order: rows share index pages
+    insert_order = "occurred_at, customer_id"
     values = ["occurred_at", "channel", "kind", "topic", "asset"]
     fields = [*values, "external_id"]
 

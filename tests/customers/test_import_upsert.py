@@ -188,6 +188,22 @@ def test_interaction_with_external_id_is_updated_by_it():
     assert Interaction.objects.get().kind == "clicked"
 
 
+def test_new_interactions_are_inserted_in_time_order_whatever_the_file_order():
+    # The time-leading indexes then take each row beside the one before
+    # (customers/importing/writers.py, InteractionWriter).
+    first, second = CustomerFactory(npi=NPI), CustomerFactory(npi=valid_npi(2))
+    run_import(
+        "interactions",
+        "npi,occurred_at,channel,kind",
+        f"{NPI},2026-03-01T09:00:00Z,email,opened",
+        f"{second.npi},2026-01-01T09:00:00Z,email,opened",
+        f"{NPI},2026-02-01T09:00:00Z,webinar,attended",
+    )
+    in_id_order = list(Interaction.objects.order_by("pk").values_list("customer", "occurred_at"))
+    assert [customer for customer, _ in in_id_order] == [second.pk, first.pk, first.pk]
+    assert [t.month for _, t in in_id_order] == [1, 2, 3]
+
+
 def test_rx_is_upserted_by_npi_month_and_product():
     CustomerFactory(npi=NPI)
     header = "npi,month,product,nrx,trx,new_patient_starts"

@@ -364,7 +364,7 @@ class InteractionWriter(_Facts):
     one there, where customer order scattered those rows over every page of
     them. A million interactions over 400 days: the insert 22.5 s in customer
     order, 15.7-16.9 s in time order; a day's 200,000 into a million alike
-    (bench/README.md, "Imports in time order").
+    (bench/README.md, "First runs without a ruled-out exit; imports in time order").
     """
 
     model = Interaction

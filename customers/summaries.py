@@ -2,8 +2,9 @@
 
 Every writer of interactions and rx facts keeps the summaries exact through the
 tables' statement-level triggers (migrations 0009 and 0010; RxYear's made again
-by migration 0015). An import of a file inserts its new rows in one statement
-and then writes their summaries itself, from its staged rows, with the very
+by migration 0015, InteractionRecency's insert by 0016). An import of a file
+inserts its new rows in one statement and then writes their summaries itself,
+from its staged rows, with the very
 statement the insert trigger runs (``upsert_latest``, ``insert_sums``), in the
 same transaction (docs/imports.md, "Summaries"). For that one INSERT the insert
 triggers step aside: they return at once when the transaction-local setting
@@ -23,7 +24,7 @@ SETTING = "customers.summaries_written_by"
 BY_IMPORT = "import"
 
 # The statements are defined once, where the triggers that run them are made.
-_recency = importlib.import_module("customers.migrations.0009_interaction_recency")
+_recency = importlib.import_module("customers.migrations.0016_recency_merge_by_expressions")
 _rx_year = importlib.import_module("customers.migrations.0015_rx_year_filtered_sums")
 
 

@@ -79,9 +79,20 @@ _INCOMING = ", ".join(f"EXCLUDED.last_{k}" for k in range(1, KEPT + 1))
 _PICK = ", ".join(f"m[{k}]" for k in range(1, KEPT + 1))
 
 
-def upsert_latest(source: str) -> str:
+# A stored row (t) and an incoming one (EXCLUDED) merged: the KEPT latest of the ten.
+_MERGED = f"""(
+        SELECT {_PICK} FROM (
+            SELECT (array_agg(v ORDER BY v DESC))[1:{KEPT}] AS m
+            FROM unnest(ARRAY[{_STORED}, {_INCOMING}]) AS v WHERE v IS NOT NULL
+        ) merged
+    )"""
+
+
+def upsert_latest(source: str, merged: str = _MERGED) -> str:
     """The statement merging ``source``'s rows (interactions just inserted) into the
-    table: the insert trigger's, and the import's (customers/summaries.py)."""
+    table: the insert trigger's, and the import's (customers/summaries.py).
+    ``merged``: the new latest times of a key already stored (migration 0016 passes its
+    own)."""
     return f"""INSERT INTO {RECENCY} AS t ({COLUMNS})
     SELECT customer_id, facet, {", ".join(f"l[{k}]" for k in range(1, KEPT + 1))} FROM (
         SELECT customer_id, facet,
@@ -89,12 +100,7 @@ def upsert_latest(source: str) -> str:
         FROM ({_facets(source)}) f GROUP BY customer_id, facet
     ) n
     ORDER BY facet, customer_id
-    ON CONFLICT (facet, customer_id) DO UPDATE SET ({LASTS}) = (
-        SELECT {_PICK} FROM (
-            SELECT (array_agg(v ORDER BY v DESC))[1:{KEPT}] AS m
-            FROM unnest(ARRAY[{_STORED}, {_INCOMING}]) AS v WHERE v IS NOT NULL
-        ) merged
-    )"""
+    ON CONFLICT (facet, customer_id) DO UPDATE SET ({LASTS}) = {merged}"""
 
 
 POSTGRES_CREATE = [

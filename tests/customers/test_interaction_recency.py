@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from customers.models import Customer, Interaction, InteractionRecency
 from tests.app_role import app_role_cursor
@@ -149,6 +151,40 @@ def test_bulk_create_merges_with_the_stored_times():
     assert _lasts(customer) == (at(7), at(6), at(5), at(4), at(2))
     assert _lasts(customer, "channel:email") == _padded(at(6), at(4), at(2))
     assert_recency_exact()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stored=st.lists(st.integers(min_value=1, max_value=9), max_size=7),
+    incoming=st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=7),
+)
+def test_new_times_merge_with_the_stored_ones_ties_and_gaps_included(stored, incoming):
+    """Two writes of few days (equal times likely, fewer than five often): the second
+    merges its times with those the first stored (migration 0016's expressions on
+    PostgreSQL), and the table equals the one computed from the interactions."""
+    try:
+        with transaction.atomic():
+            customer = CustomerFactory()
+            for batch, days in enumerate((stored, incoming)):
+                # A distinct asset each: equal times are separate interactions.
+                Interaction.objects.bulk_create(
+                    Interaction(
+                        customer=customer,
+                        occurred_at=at(day),
+                        channel="email",
+                        kind="opened",
+                        asset=f"{batch}-{n}",
+                    )
+                    for n, day in enumerate(days)
+                )
+            assert_recency_exact()
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+class _Rollback(Exception):
+    pass
 
 
 def test_interaction_import_is_kept_exact():

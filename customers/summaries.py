@@ -4,14 +4,13 @@ Every writer of interactions and rx facts keeps the summaries exact through the
 tables' statement-level triggers (migrations 0009 and 0010; RxYear's made again
 by migration 0015, InteractionRecency's insert by 0016). An import of a file
 inserts its new rows in one statement and then writes their summaries itself,
-from its staged rows, with the very
-statement the insert trigger runs (``upsert_latest``, ``insert_sums``), in the
-same transaction (docs/imports.md, "Summaries"). For that one INSERT the insert
-triggers step aside: they return at once when the transaction-local setting
-``customers.summaries_written_by`` is ``import`` (migration 0013), which
-``written_by_import`` sets and clears around the statement. Every other writer,
-and the import's own updates, still go through the triggers. PostgreSQL only: on
-SQLite the row triggers do it all.
+from its staged rows, with the very statement the insert trigger runs
+(``upsert_latest``, ``insert_sums``), in the same transaction (docs/imports.md,
+"Summaries"). For that one INSERT the insert triggers step aside: they return
+at once when the transaction-local setting ``customers.summaries_written_by``
+is ``import`` (migration 0013), which ``written_by_import`` sets and clears
+around the statement. Every other writer, and the import's own updates, still
+go through the triggers. PostgreSQL only: on SQLite the row triggers do it all.
 """
 
 from __future__ import annotations

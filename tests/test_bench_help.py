@@ -22,7 +22,8 @@ UNREACHABLE = "postgres://nobody:nothing@127.0.0.1:1/app_bench_unreachable"
 
 
 @pytest.mark.parametrize(
-    "script", ["bench_recompute.py", "bench_import.py", "bench_load.py", "bench_pages.py"]
+    "script",
+    ["bench_recompute.py", "bench_import.py", "bench_load.py", "bench_pages.py", "bench_feed.py"],
 )
 def test_help_prints_the_options_without_connecting(script):
     env = {k: v for k, v in os.environ.items() if k != "APP_DATABASE_URL"}

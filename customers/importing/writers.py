@@ -365,6 +365,8 @@ class InteractionWriter(_Facts):
     them. A million interactions over 400 days: the insert 22.5 s in customer
     order, 15.7-16.9 s in time order; a day's 200,000 into a million alike
     (bench/README.md, "First runs without a ruled-out exit; imports in time order").
+    A customer's rows lie apart in the table either way once feeds come daily:
+    each day's file adds a few of them.
     """
 
     model = Interaction

@@ -7,7 +7,7 @@
 interaction. A nightly feed meets a full table instead: its rows go into
 indexes of 20M rows, and most of their latest times merge with times already
 stored (InteractionRecency). This bench writes a CSV of ``--interactions``
-interactions of the day before ``--day`` for customers drawn from the bench
+interactions at random times of the day ``--day`` for customers drawn from the bench
 database (``bench_recompute.py`` or ``bench_data.py`` made it; nothing is
 generated here), imports it through ``customers.services.import_file`` inside
 a transaction, prints the time and rolls the transaction back, so the bench
